@@ -1,0 +1,59 @@
+"""Diagnostics: problems found in a policy set, as values (never raised)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One problem at PATH:LINE:COL (PATH relative to the policy folder)."""
+
+    path: str
+    line: int
+    col: int
+    severity: str  # "error" | "warning"
+    message: str
+    hint: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def format(self) -> str:
+        """The one-line `PATH:LINE:COL: severity: message` form, plus a hint line."""
+        text = f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        if self.hint:
+            text += f"\n    hint: {self.hint}"
+        return text
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
+    """Sorted by path, line, column; duplicates dropped."""
+    return sorted(set(diags), key=lambda d: (d.path, d.line, d.col, d.severity, d.message))
+
+
+def suggest(word: object, choices: Iterable[str]) -> str | None:
+    """A 'did you mean' hint for a likely typo, or None."""
+    if not isinstance(word, str):
+        return None
+    options = list(choices)
+    match = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if not match:
+        lowered = {o.lower(): o for o in options}
+        if word.lower() in lowered:
+            match = [lowered[word.lower()]]
+    return f"did you mean `{match[0]}`?" if match else None
+
+
+def one_of(choices: Iterable[str]) -> str:
+    """Human list of allowed values: `a`, `b` or `c`."""
+    items = [f"`{c}`" for c in choices]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " or " + items[-1]

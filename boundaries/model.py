@@ -1,0 +1,165 @@
+"""Typed, immutable objects a loaded policy set is made of."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+# A window in minutes after the start of the day it belongs to:
+# 0 <= start < 1440 and start < end <= start + 1440 (an end past 1440 crosses midnight).
+Window = tuple[int, int]
+Week = tuple[tuple[Window, ...], ...]  # 7 days, Monday first
+
+URGENCY_RANK = {"normal": 0, "urgent": 1, "emergency": 2}
+CALLBACK_RANK = {"always": 0, "on-request": 1, "never": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Away:
+    start: date
+    end: date
+    reason: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Me:
+    name: str
+    timezone: str
+    locale: str = "en"
+    holidays: str | None = None
+    region: str | None = None
+    unknown_tier: str = "unknown"
+    callback_landlines: bool = True
+    away: tuple[Away, ...] = ()
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ExtraEffort:
+    allowed: bool = False
+    per_month: int | None = None
+    min_urgency: str = "urgent"
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    index: int
+    when: tuple[tuple[str, object], ...]
+    decide: str
+    reply: str | None
+    note: str | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    name: str
+    description: str = ""
+    channels: tuple[str, ...] = ("call", "sms", "email", "chat")
+    week: Week = ((),) * 7
+    day_sources: tuple[str, ...] = ("builtin",) * 7
+    has_hours: bool = False
+    on_holidays: bool = False
+    callback: str = "always"
+    discreet: bool = False
+    in_writing: frozenset[str] = frozenset({"change", "billing", "complaint"})
+    extra_effort: ExtraEffort = ExtraEffort()
+    rules: tuple[Rule, ...] = ()
+    path: str = ""
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    id: str
+    name: str
+    tier: str
+    phones: tuple[str, ...] = ()
+    emails: tuple[str, ...] = ()
+    timezone: str | None = None
+    locale: str | None = None
+    trust: str = "ok"
+    callback: str | None = None
+    discreet: bool | None = None
+    in_writing: bool | None = None
+    notes: str = ""
+    source: str = ""
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    text: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    fields: Mapping[str, object]
+    source: str
+
+
+class HolidayTable:
+    """Public holidays of one region, computed per year on first use and kept.
+
+    `compute(year)` returns {date: name}; it is supplied by the loader (it uses
+    the `holidays` package, or a cache of it). Pure: no I/O of its own.
+    """
+
+    __slots__ = ("_compute", "_years", "region")
+
+    def __init__(
+        self,
+        region: str | None,
+        compute: Callable[[int], Mapping[date, str]] | None = None,
+        years: Mapping[int, Mapping[date, str]] | None = None,
+    ) -> None:
+        self.region = region
+        self._compute = compute
+        self._years: dict[int, Mapping[date, str]] = dict(years or {})
+
+    def name(self, day: date) -> str | None:
+        """The holiday's name on `day`, or None."""
+        if self.region is None:
+            return None
+        table = self._years.get(day.year)
+        if table is None:
+            table = self._compute(day.year) if self._compute else {}
+            self._years[day.year] = table
+        return table.get(day)
+
+    def attach(self, compute: Callable[[int], Mapping[date, str]]) -> None:
+        """Supply the computation for years not yet known (after unpickling)."""
+        self._compute = compute
+
+    def years(self) -> dict[int, Mapping[date, str]]:
+        return dict(self._years)
+
+    def __getstate__(self) -> tuple:
+        return (self.region, self._years)
+
+    def __setstate__(self, state: tuple) -> None:
+        self.region, self._years = state
+        self._compute = None
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """A whole loaded policy folder."""
+
+    root: str
+    me: Me
+    tiers: Mapping[str, Tier]
+    clients: Mapping[str, Client]
+    phone_index: Mapping[str, str]  # E.164 -> client id
+    email_index: Mapping[str, str]  # case-folded address -> client id
+    replies: Mapping[str, Mapping[str, Template]]  # locale -> key -> template
+    checks: tuple[Check, ...]
+    holidays: HolidayTable
+    locale_names: Mapping[str, Mapping[str, tuple[str, ...]]]  # locale -> days/months
+    fingerprint: str = ""
+    origin: str = ""  # which discovery rule chose this folder

@@ -1,0 +1,138 @@
+"""What each policy file may contain: the one definition the loader validates against.
+
+Kept as data so that other views (a JSON Schema for editors, the docs) are
+derived from it rather than written twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+CHANNELS = ("call", "sms", "email", "chat")
+KINDS = ("question", "task", "change", "billing", "complaint")
+URGENCIES = ("normal", "urgent", "emergency")
+DECISIONS = ("answer", "later", "decline")
+CALLBACKS = ("always", "on-request", "never")
+TRUSTS = ("ok", "revoked")
+HOURS_VALUES = ("in", "out")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PLACEHOLDERS = ("next", "next_date", "next_time", "my_name", "client_name", "channels")
+ENGINE_REPLY_KEYS = ("after-hours", "holiday", "away", "wrong-channel", "declined", "confirm")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of a policy file.
+
+    type: string | bool | int | date | strings (list of strings) | table |
+    tables (array of tables) | map (table with free keys, values per `values`) |
+    hours | window | one-or-many (a value or a list of values) | datetime-text
+    """
+
+    type: str
+    doc: str = ""
+    required: bool = False
+    enum: tuple[str, ...] | None = None
+    default: object = None
+    fields: dict[str, Field] = field(default_factory=dict)
+    values: Field | None = None
+    minimum: int | None = None
+
+
+def _f(type_: str, doc: str = "", **kw: object) -> Field:
+    return Field(type_, doc, **kw)  # type: ignore[arg-type]
+
+
+AWAY = {
+    "from": _f("date", "first day away (inclusive)", required=True),
+    "to": _f("date", "last day away (inclusive)", required=True),
+    "reason": _f("string", "shown in reasons, e.g. `Urlaub`", default=""),
+}
+
+ME = {
+    "name": _f("string", "my name, `{my_name}` in replies", required=True),
+    "timezone": _f("string", "IANA timezone of every window, e.g. `Europe/Vienna`", required=True),
+    "locale": _f("string", "default language of replies", default="en"),
+    "holidays": _f("string", "public holiday region, e.g. `AT-4`, `DE-BY`, `DE`"),
+    "region": _f("string", "country for phone numbers without +country"),
+    "unknown_tier": _f("string", "tier for senders that match no client", default="unknown"),
+    "callback_landlines": _f("bool", "false: never call back a fixed-line number", default=True),
+    "away": _f("tables", "time off: not reachable at all", fields=AWAY),
+}
+
+EXTRA_EFFORT = {
+    "allowed": _f("bool", "may I answer outside hours at all?", default=False),
+    "per_month": _f("int", "extra-effort answers per client and calendar month", minimum=0),
+    "min_urgency": _f("string", "least urgency that earns extra effort", enum=URGENCIES,
+                      default="urgent"),
+}
+
+CONDITIONS = {
+    "hours": _f("string", "`in` or `out` of reachability hours", enum=HOURS_VALUES),
+    "channel": _f("one-or-many", "channel(s)", enum=CHANNELS),
+    "kind": _f("one-or-many", "kind(s) of request", enum=KINDS),
+    "urgency": _f("one-or-many", "urgency or urgencies", enum=URGENCIES),
+    "trust": _f("string", "the client's trust", enum=TRUSTS),
+    "holiday": _f("bool", "the request's day is a public holiday"),
+    "away": _f("bool", "I am away"),
+    "client_time": _f("window", "the sender's own wall-clock time lies in HH:MM-HH:MM"),
+    "repeat": _f("int", "at least this many requests from the sender in 15 minutes",
+                 minimum=1),
+}
+
+RULE = {
+    "when": _f("table", "conditions, all must hold; absent means any", fields=CONDITIONS),
+    "decide": _f("string", "the decision", required=True, enum=DECISIONS),
+    "reply": _f("string", "template key of the reply"),
+    "note": _f("string", "the reason shown"),
+}
+
+TIER = {
+    "description": _f("string", "shown in the TUI", default=""),
+    "channels": _f("strings", "channels this tier may reach me on", enum=CHANNELS,
+                   default=list(CHANNELS)),
+    "hours": _f("hours", "day key -> window or list of windows, in my timezone"),
+    "on_holidays": _f("bool", "false: public holidays are off", default=False),
+    "callback": _f("string", "may I call back?", enum=CALLBACKS, default="always"),
+    "discreet": _f("bool", "replies carry no names", default=False),
+    "in_writing": _f("strings", "kinds of request confirmed in writing", enum=KINDS,
+                     default=["change", "billing", "complaint"]),
+    "extra_effort": _f("table", "answering outside hours", fields=EXTRA_EFFORT),
+    "rules": _f("tables", "exceptions, first match wins", fields=RULE),
+}
+
+CLIENT = {
+    "name": _f("string", "the client's name, `{client_name}` in replies", required=True),
+    "tier": _f("string", "a file in tiers/ (its stem)", required=True),
+    "phones": _f("strings", "phone numbers in any format", default=[]),
+    "emails": _f("strings", "mail addresses", default=[]),
+    "timezone": _f("string", "how replies state times (default: mine)"),
+    "locale": _f("string", "language of replies (default: mine)"),
+    "trust": _f("string", "`revoked`: no extra effort", enum=TRUSTS, default="ok"),
+    "callback": _f("string", "narrows the tier's callback", enum=CALLBACKS),
+    "discreet": _f("bool", "widens the tier's discreet"),
+    "in_writing": _f("bool", "true: every request is confirmed in writing"),
+    "notes": _f("string", "free text", default=""),
+}
+
+CLIENTS = {
+    "clients": _f("map", "client id -> client", values=_f("table", fields=CLIENT)),
+}
+
+CHECK = {
+    "name": _f("string", "what the check is about", required=True),
+    "from": _f("string", "client id, phone number or mail address", required=True),
+    "channel": _f("string", "channel", enum=CHANNELS, default="call"),
+    "at": _f("datetime-text", "the request's time, ISO 8601", required=True),
+    "kind": _f("string", "kind of request", enum=KINDS, default="question"),
+    "urgency": _f("string", "urgency", enum=URGENCIES, default="normal"),
+    "expect": _f("string", "the expected decision", required=True, enum=DECISIONS),
+    "next": _f("datetime-text", "expected next window start, my wall-clock time"),
+    "callback": _f("string", "expected callback", enum=CALLBACKS),
+    "in_writing": _f("bool", "expected in-writing flag"),
+    "reply_key": _f("string", "expected reply template key"),
+}
+
+CHECKS = {"check": _f("tables", "policy tests", fields=CHECK)}
+
+REPLIES = _f("map", "template key -> text", values=_f("string"))
