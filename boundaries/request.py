@@ -1,0 +1,104 @@
+"""An incoming request, the facts the journal adds, and the decision about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who a request came from, resolved against clients.toml."""
+
+    raw: str
+    client_id: str | None
+    via: str  # "id" | "phone" | "email" | "unknown"
+    number: str | None = None  # E.164, when the request came from a phone number
+    line_type: str | None = None  # "fixed" | "mobile" | "fixed-or-mobile" | "other"
+    region_timezone: str | None = None  # reserved: a timezone guessed from the number
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    sender: Sender
+    at: datetime  # aware
+    channel: str = "call"
+    kind: str = "question"
+    urgency: str = "normal"
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What history adds. Without a journal: nothing used, this request alone."""
+
+    extra_effort_used: int = 0  # extra-effort answers of this client in the request's month
+    recent_requests: int = 1  # requests of this sender in the last 15 minutes, this one included
+
+
+NO_FACTS = Facts()
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    text: str
+    source: str  # "PATH:LINE" or "builtin"
+
+    def as_json(self) -> dict:
+        return {"text": self.text, "source": self.source}
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyText:
+    locale: str
+    key: str
+    text: str
+
+    def as_json(self) -> dict:
+        return {"locale": self.locale, "key": self.key, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Everything §5's JSON carries, plus context for humans (TUI, text output)."""
+
+    decision: str
+    client: str | None
+    tier: str
+    at: datetime  # in my timezone
+    within_hours: bool
+    next_window: tuple[datetime, datetime] | None  # in my timezone
+    extra_effort: bool
+    callback: str
+    in_writing: bool
+    reasons: tuple[Reason, ...]
+    reply: ReplyText | None
+    confirm: ReplyText | None
+    # context, not part of the JSON contract
+    client_name: str | None = None
+    discreet: bool = False
+    holiday: str | None = None
+    away: str | None = None
+    sender_timezone: str = "UTC"
+    sender_locale: str = "en"
+    landline: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def as_json(self) -> dict:
+        """The object `check --json` prints."""
+        nw = None
+        if self.next_window is not None:
+            nw = {"start": self.next_window[0].isoformat(), "end": self.next_window[1].isoformat()}
+        return {
+            "decision": self.decision,
+            "client": self.client,
+            "tier": self.tier,
+            "at": self.at.isoformat(),
+            "within_hours": self.within_hours,
+            "next_window": nw,
+            "extra_effort": self.extra_effort,
+            "callback": self.callback,
+            "in_writing": self.in_writing,
+            "reasons": [r.as_json() for r in self.reasons],
+            "reply": self.reply.as_json() if self.reply else None,
+            "confirm": self.confirm.as_json() if self.confirm else None,
+        }
