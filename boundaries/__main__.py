@@ -1,0 +1,5 @@
+"""`python -m boundaries`."""
+
+from .cli import main
+
+raise SystemExit(main())

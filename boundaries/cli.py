@@ -1,0 +1,154 @@
+"""The `boundaries` command line. Never imports Textual on the subcommand paths."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import __version__
+
+EXIT_OK, EXIT_FAIL, EXIT_BAD = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A bad request or bad arguments: exit 2 with a lint-style message."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # exit 2 with usage, as argparse does, no traceback
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD)
+
+
+_CHECK_EXAMPLES = """examples:
+  boundaries check --from "+43 732 123456" --at 2026-01-08T18:20
+  boundaries check --from acme --channel sms --urgency urgent --json
+  boundaries check --from office@acme.example --channel email --kind change --at 18:20
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--policies", metavar="DIR",
+                        help="policy folder (default: $BOUNDARIES_POLICIES, ./policies, "
+                             "the user config folder, then the shipped example set)")
+    p = _Parser(prog="boundaries", parents=[common],
+                description="Should I answer this call, SMS or mail now? Decides from your "
+                            "policy files (TOML) and says why, when, and what to reply.",
+                epilog="Run `boundaries COMMAND --help` for examples. Without a command, "
+                       "shows an overview of the policy set in use.",
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"boundaries {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    c = sub.add_parser("check", parents=[common], help="decide one incoming request",
+                       description="Decide one incoming request: answer now, later, or "
+                                   "decline, with reasons, next window and a reply to send.",
+                       epilog=_CHECK_EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("--from", dest="sender", required=True, metavar="WHO",
+                   help="client id, client name, phone number (any format) or mail address")
+    c.add_argument("--channel", default="call", metavar="C",
+                   help="call, sms, email or chat (default: call)")
+    c.add_argument("--at", metavar="T",
+                   help="ISO 8601 time, with or without offset (without: my time), "
+                        "or HH:MM today (default: now)")
+    c.add_argument("--kind", default="question", metavar="K",
+                   help="question, task, change, billing or complaint (default: question)")
+    c.add_argument("--urgency", default="normal", metavar="U",
+                   help="normal, urgent or emergency (default: normal)")
+    c.add_argument("--json", action="store_true", help="print the decision as one JSON object")
+
+    ln = sub.add_parser("lint", parents=[common], help="check the policy files",
+                        description="Report every problem of every policy file as "
+                                    "PATH:LINE:COL: error|warning: message. Exit 1 on errors.",
+                        epilog="examples:\n  boundaries lint\n  boundaries lint --policies "
+                               "~/my-policies --json",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ln.add_argument("--json", action="store_true", help="print the diagnostics as JSON")
+
+    t = sub.add_parser("test", parents=[common], help="run the checks in checks.toml",
+                       description="Run every [[check]] of checks.toml (with an empty "
+                                   "journal). One line per failing check; exit 1 if any failed.",
+                       epilog="examples:\n  boundaries test\n  boundaries test -v",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    t.add_argument("-v", "--verbose", action="store_true", help="list passing checks too")
+
+    w = sub.add_parser("week", parents=[common], help="show a week of reachability",
+                       description="The coming seven days as a grid of reachable time, with "
+                                   "public holidays and time off marked.",
+                       epilog="examples:\n  boundaries week --tier maintenance\n"
+                              "  boundaries week --from tanaka --at 2026-01-12",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    g = w.add_mutually_exclusive_group(required=True)
+    g.add_argument("--tier", metavar="T", help="a tier name")
+    g.add_argument("--from", dest="sender", metavar="WHO", help="a client or sender")
+    w.add_argument("--at", metavar="T", help="first day (default: today)")
+    return p
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `boundaries` console script."""
+    try:
+        args = build_parser().parse_args(argv)
+        return _dispatch(args)
+    except UsageError as exc:
+        print(f"boundaries: error: {exc}", file=sys.stderr)
+        if exc.hint:
+            print(f"    hint: {exc.hint}", file=sys.stderr)
+        return EXIT_BAD
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): silence the final flush
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except SystemExit:
+        raise
+    except Exception as exc:  # never a traceback for a user
+        if os.environ.get("BOUNDARIES_DEBUG"):
+            raise
+        print(f"boundaries: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("    hint: set BOUNDARIES_DEBUG=1 to see where, and please report it",
+              file=sys.stderr)
+        return EXIT_BAD
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from .commands import run_check, run_lint, run_overview, run_test, run_week
+
+    cmd = args.command
+    if cmd == "check":
+        return run_check(args, _now())
+    if cmd == "lint":
+        return run_lint(args)
+    if cmd == "test":
+        return run_test(args)
+    if cmd == "week":
+        return run_week(args, _now())
+    return run_overview(args)
+
+
+def policy_folder_error(path: Path) -> UsageError:
+    return UsageError(f"policy folder `{path}` does not exist",
+                      "pass --policies DIR with a folder that holds me.toml, or run "
+                      "`boundaries init DIR`")
+
+
+def emit_json(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))

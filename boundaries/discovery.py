@@ -1,0 +1,49 @@
+"""Which policy set to use: the first match of §1's discovery order wins."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV_POLICIES = "BOUNDARIES_POLICIES"
+
+
+@dataclass(frozen=True)
+class Found:
+    path: Path
+    origin: str  # the rule that chose it, in words
+    is_example: bool = False
+
+
+def example_dir() -> Path:
+    """The example set: inside the installed package, or the source checkout's policies/."""
+    here = Path(__file__).resolve().parent
+    packaged = here / "example_policies"
+    if (packaged / "me.toml").is_file():
+        return packaged
+    return here.parent / "policies"
+
+
+def user_config_policies() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("boundaries", appauthor=False)) / "policies"
+
+
+def discover(explicit: str | os.PathLike | None = None, cwd: Path | None = None) -> Found:
+    """--policies DIR, $BOUNDARIES_POLICIES, ./policies with me.toml, user config, example."""
+    if explicit:
+        return Found(Path(explicit).expanduser(), "--policies")
+    env = os.environ.get(ENV_POLICIES)
+    if env:
+        return Found(Path(env).expanduser(), f"${ENV_POLICIES}")
+    local = (cwd or Path.cwd()) / "policies"
+    if (local / "me.toml").is_file():
+        ex = example_dir()
+        is_example = local.resolve() == ex.resolve()
+        return Found(local, "./policies (it holds a me.toml)", is_example)
+    user = user_config_policies()
+    if (user / "me.toml").is_file():
+        return Found(user, "the user config folder")
+    return Found(example_dir(), "the example set shipped with boundaries", True)

@@ -1,0 +1,604 @@
+"""Reading a policy folder into a PolicySet, collecting every problem as a Diagnostic."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from . import schema_defs as S
+from .diagnostics import Diagnostic, sort_diagnostics, suggest
+from .hours import HoursError, day_key_choices, merge_windows, parse_day_key, parse_window
+from .model import (
+    URGENCY_RANK,
+    Away,
+    Check,
+    Client,
+    ExtraEffort,
+    HolidayTable,
+    Me,
+    PolicySet,
+    Rule,
+    Template,
+    Tier,
+)
+from .templates import TemplateError, parse_template
+from .validate import FileCheck, show_path
+
+MAX_FILE_BYTES = 2_000_000
+_SYNTAX = re.compile(r"^(?P<msg>.*?) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
+_LOCALE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """A policy set (None if it could not be built at all) and every diagnostic."""
+
+    policies: PolicySet | None
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return self.policies is not None and not self.errors
+
+
+def policy_files(root: Path) -> list[Path]:
+    """The files of a policy folder that the loader reads, in a stable order."""
+    files = [root / "me.toml", root / "clients.toml", root / "checks.toml"]
+    for sub in ("tiers", "replies"):
+        d = root / sub
+        if d.is_dir():
+            files += sorted(p for p in d.glob("*.toml") if p.is_file())
+    return [f for f in files if f.is_file()]
+
+
+def fingerprint(root: Path) -> str:
+    """A hash of every policy file's name and contents."""
+    h = hashlib.sha256()
+    for f in policy_files(root):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0")
+        try:
+            h.update(f.read_bytes())
+        except OSError:
+            h.update(b"<unreadable>")
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+class _Loader:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.diags: list[Diagnostic] = []
+        self.checks: dict[str, FileCheck] = {}
+
+    # -- reading ---------------------------------------------------------------
+    def read(self, rel: str) -> dict | None:
+        path = self.root / rel
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            self.diags.append(Diagnostic(rel, 1, 1, "error",
+                                         f"cannot read file: {exc.strerror or exc}"))
+            return None
+        if len(raw) > MAX_FILE_BYTES:
+            self.diags.append(Diagnostic(rel, 1, 1, "error",
+                                         f"file is {len(raw):,} bytes; policy files are small "
+                                         f"(limit {MAX_FILE_BYTES:,})",
+                                         "is this really a policy file?"))
+            return None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+            self.diags.append(Diagnostic(rel, line, col, "error",
+                                         "file is not UTF-8 text",
+                                         "save it as UTF-8; TOML files must be UTF-8"))
+            return None
+        if "\0" in text:
+            self.diags.append(Diagnostic(rel, 1, 1, "error", "file is binary, not TOML text"))
+            return None
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            self.diags.append(_syntax_diagnostic(rel, str(exc), text))
+            return None
+        self.checks[rel] = FileCheck(rel, text, self.diags)
+        return data
+
+    # -- me.toml ---------------------------------------------------------------------
+    def load_me(self) -> Me:
+        rel = "me.toml"
+        if not (self.root / rel).is_file():
+            self.diags.append(Diagnostic(rel, 1, 1, "error", "me.toml is missing",
+                                         "every policy folder needs me.toml with `name` and "
+                                         "`timezone`; `boundaries init DIR` writes a starter"))
+            return Me(name="", timezone="UTC")
+        data = self.read(rel)
+        if data is None:
+            return Me(name="", timezone="UTC")
+        fc = self.checks[rel]
+        v = fc.table(data, S.ME, (), "me.toml")
+        tzname = v.get("timezone", "UTC")
+        if "timezone" in v and not _valid_tz(tzname):
+            fc.report(("timezone",), f"unknown timezone `{tzname}`",
+                      _tz_hint(tzname), at_value=True)
+            tzname = "UTC"
+        locale = v.get("locale", "en")
+        if "locale" in v and not _LOCALE.match(locale):
+            fc.report(("locale",), f"`{locale}` is not a locale code", "e.g. `de` or `en`",
+                      at_value=True)
+        region = v.get("holidays")
+        if region is not None:
+            message, choices = _check_holiday_region(region)
+            if message:
+                fc.report(("holidays",), message, suggest(region, choices), at_value=True)
+                region = None
+        phone_region = v.get("region") or (region.split("-")[0] if region else None)
+        if "region" in v and not _valid_phone_region(v["region"]):
+            fc.report(("region",), f"unknown country code `{v['region']}` for phone numbers",
+                      "a two-letter country code, e.g. `AT`", at_value=True)
+            phone_region = None
+        away = []
+        for i, entry in enumerate(v.get("away", [])):
+            e = fc.table(entry, S.AWAY, ("away", i), "[[away]]")
+            if "from" in e and "to" in e:
+                if e["to"] < e["from"]:
+                    fc.report(("away", i, "to"), "`to` is before `from`",
+                              "both dates are inclusive; swap them", at_value=True)
+                    continue
+                away.append(Away(e["from"], e["to"], e.get("reason", ""),
+                                 fc.source(("away", i))))
+        sources = {k: fc.source((k,)) for k in data if fc.loc.has((k,))}
+        return Me(
+            name=v.get("name", ""), timezone=tzname, locale=locale, holidays=region,
+            region=phone_region.upper() if phone_region else None,
+            unknown_tier=v.get("unknown_tier", "unknown"),
+            callback_landlines=v.get("callback_landlines", True),
+            away=tuple(away), sources=dict(sources),
+        )
+
+    # -- tiers -----------------------------------------------------------------------
+    def load_tier(self, rel: str, name: str) -> Tier | None:
+        data = self.read(rel)
+        if data is None:
+            return None
+        fc = self.checks[rel]
+        v = fc.table(data, S.TIER, (), f"tier file {rel}")
+        week, day_sources, has_hours = self.hours(fc, v.get("hours"))
+        if "hours" not in data:
+            fc.report((), f"tier `{name}` has no [hours]: it is never reachable",
+                      "add e.g. `[hours]` with `mon-fri = \"09:00-17:00\"`",
+                      severity="warning")
+        ee_data = v.get("extra_effort", {})
+        ee = fc.table(ee_data, S.EXTRA_EFFORT, ("extra_effort",), "[extra_effort]")
+        ee_sources = {k: fc.source(("extra_effort", k)) for k in ee_data
+                      if fc.loc.has(("extra_effort", k))}
+        if "extra_effort" in data:
+            ee_sources["table"] = fc.source(("extra_effort",))
+        extra = ExtraEffort(allowed=ee.get("allowed", False), per_month=ee.get("per_month"),
+                            min_urgency=ee.get("min_urgency", "urgent"),
+                            sources=dict(ee_sources))
+        channels = tuple(dict.fromkeys(v.get("channels", S.CHANNELS)))
+        rules = tuple(self.rule(fc, i, r, extra) for i, r in enumerate(v.get("rules", [])))
+        self.shadowed_rules(fc, rules)
+        sources = {k: fc.source((k,)) for k in data if fc.loc.has((k,))}
+        return Tier(
+            name=name, description=v.get("description", ""), channels=channels,
+            week=week, day_sources=day_sources, has_hours=has_hours,
+            on_holidays=v.get("on_holidays", False), callback=v.get("callback", "always"),
+            discreet=v.get("discreet", False),
+            in_writing=frozenset(v.get("in_writing", ("change", "billing", "complaint"))),
+            extra_effort=extra, rules=tuple(r for r in rules if r is not None), path=rel,
+            sources=dict(sources),
+        )
+
+    def hours(self, fc: FileCheck, table: dict | None):
+        week: list[list[tuple[int, int]]] = [[] for _ in range(7)]
+        sources = [fc.source(("hours",)) if table is not None else "builtin"] * 7
+        if not table:
+            return tuple(() for _ in range(7)), tuple(sources), False
+        owner: dict[tuple[int, int], str] = {}  # (day, specificity) -> key
+        best = [-1] * 7
+        parsed: list[tuple[str, tuple[int, ...], int, list]] = []
+        for key, value in table.items():
+            path = ("hours", key)
+            try:
+                days, spec = parse_day_key(key)
+            except HoursError as exc:
+                fc.report(path, str(exc), exc.hint or suggest(key, day_key_choices())
+                          or "use `mon`…`sun`, a range like `mon-fri`, or `daily`")
+                continue
+            clash = [owner[(d, spec)] for d in days if (d, spec) in owner]
+            if clash:
+                fc.report(path, f"day key `{key}` covers the same day as `{clash[0]}`",
+                          "a single day overrides a range and a range overrides `daily`; "
+                          "two keys of the same kind must not overlap")
+                continue
+            for d in days:
+                owner[(d, spec)] = key
+            windows = self.windows(fc, path, key, value)
+            if windows is None:
+                continue
+            parsed.append((key, days, spec, windows))
+        for key, days, spec, windows in parsed:
+            for d in days:
+                if spec > best[d]:
+                    best[d] = spec
+                    week[d] = windows
+                    sources[d] = fc.source(("hours", key))
+        final = tuple(merge_windows(w) for w in week)
+        return final, tuple(sources), True
+
+    def windows(self, fc: FileCheck, path, key: str, value) -> list | None:
+        if value == "off":
+            return []
+        items = value if isinstance(value, list) else [value]
+        out = []
+        for i, item in enumerate(items):
+            ipath = (*path, i) if isinstance(value, list) else path
+            if not isinstance(item, str):
+                fc.report(ipath, f"a window must be a string `HH:MM-HH:MM`, not "
+                          f"{_toml_a(item)}", "e.g. `\"08:00-12:00\"`", at_value=True)
+                return None
+            if item == "off":
+                fc.report(ipath, "`off` cannot stand in a list of windows",
+                          f"write `{key} = \"off\"` or `{key} = []`", at_value=True)
+                return None
+            try:
+                out.append(parse_window(item))
+            except HoursError as exc:
+                fc.report(ipath, str(exc), exc.hint, at_value=True)
+                return None
+        return out
+
+    def rule(self, fc: FileCheck, i: int, data: dict, extra: ExtraEffort) -> Rule | None:
+        path = ("rules", i)
+        v = fc.table(data, S.RULE, path, f"rule {i + 1}")
+        when_data = v.get("when", {})
+        when = fc.table(when_data, S.CONDITIONS, (*path, "when"), f"rule {i + 1}'s `when`")
+        good = True
+        if "client_time" in when:
+            try:
+                parse_window(when["client_time"])
+            except HoursError as exc:
+                fc.report((*path, "when", "client_time"), str(exc), exc.hint, at_value=True)
+                good = False
+        if "decide" not in v or len(when) != len(when_data) or not good:
+            return None
+        rule = Rule(index=i, when=tuple(when.items()), decide=v["decide"],
+                    reply=v.get("reply"), note=v.get("note"), source=fc.source(path))
+        self.never_applies(fc, rule, extra)
+        return rule
+
+    def never_applies(self, fc: FileCheck, rule: Rule, extra: ExtraEffort) -> None:
+        when = dict(rule.when)
+        path = ("rules", rule.index)
+        if when.get("hours") == "in" and when.get("away") is True:
+            fc.report(path, f"rule {rule.index + 1} can never apply: I am never within hours "
+                      "while away", "drop `hours` or `away` from `when`", severity="warning")
+        if rule.decide != "answer" or when.get("hours") != "out":
+            return
+        why = None
+        if not extra.allowed:
+            why = "extra effort is not allowed for this tier"
+        elif when.get("trust") == "revoked":
+            why = "extra effort is never granted to a client whose trust is revoked"
+        else:
+            urg = when.get("urgency")
+            urgs = urg if isinstance(urg, list) else [urg] if urg else list(URGENCY_RANK)
+            if all(URGENCY_RANK[u] < URGENCY_RANK[extra.min_urgency] for u in urgs):
+                why = f"extra effort needs urgency `{extra.min_urgency}` or more"
+        if why:
+            fc.report(path, f"rule {rule.index + 1} can never answer: {why}, so outside hours "
+                      "it always becomes `later`",
+                      "set `[extra_effort] allowed = true` (and `min_urgency`) or "
+                      "`decide = \"later\"`", severity="warning")
+
+    def shadowed_rules(self, fc: FileCheck, rules: tuple[Rule | None, ...]) -> None:
+        for r in rules:
+            if r is not None and not r.when:
+                for later in rules[r.index + 1:]:
+                    if later is not None:
+                        fc.report(("rules", later.index),
+                                  f"rule {later.index + 1} can never apply: rule {r.index + 1} "
+                                  "above has no `when` and matches every request",
+                                  "move it above, or add conditions to the earlier rule",
+                                  severity="warning")
+                return
+
+    # -- clients -----------------------------------------------------------------------
+    def load_clients(self, tiers: dict[str, Tier], me: Me):
+        rel = "clients.toml"
+        clients: dict[str, Client] = {}
+        phones: dict[str, str] = {}
+        emails: dict[str, str] = {}
+        if not (self.root / rel).is_file():
+            return clients, phones, emails
+        data = self.read(rel)
+        if data is None:
+            return clients, phones, emails
+        fc = self.checks[rel]
+        top = fc.table(data, S.CLIENTS, (), "clients.toml")
+        for cid, entry in top.get("clients", {}).items():
+            path = ("clients", cid)
+            if not isinstance(entry, dict):
+                fc.report(path, f"client `{cid}` must be a table `[clients.{cid}]`",
+                          at_value=True)
+                continue
+            v = fc.table(entry, S.CLIENT, path, f"client `{cid}`")
+            tier = v.get("tier")
+            if tier is not None and tier not in tiers:
+                fc.report((*path, "tier"), f"client `{cid}` names tier `{tier}`, but there is "
+                          f"no tiers/{tier}.toml",
+                          suggest(tier, tiers) or f"known tiers: {', '.join(sorted(tiers))}",
+                          at_value=True)
+            tz = v.get("timezone")
+            if tz is not None and not _valid_tz(tz):
+                fc.report((*path, "timezone"), f"unknown timezone `{tz}`", _tz_hint(tz),
+                          at_value=True)
+                tz = None
+            if "locale" in v and not _LOCALE.match(v["locale"]):
+                fc.report((*path, "locale"), f"`{v['locale']}` is not a locale code",
+                          "e.g. `de` or `en`", at_value=True)
+            nums = []
+            for i, raw in enumerate(v.get("phones", [])):
+                e164 = _normalise(raw, me.region)
+                if e164 is None:
+                    fc.report((*path, "phones", i), f"`{raw}` is not a phone number",
+                              "write it with +country code, e.g. `+43 732 123456`"
+                              + ("" if me.region else ", or set `region` in me.toml"),
+                              at_value=True)
+                    continue
+                if e164 in phones and phones[e164] != cid:
+                    fc.report((*path, "phones", i), f"phone number `{raw}` ({e164}) is also "
+                              f"client `{phones[e164]}`'s", "a number may belong to one client",
+                              at_value=True)
+                    continue
+                phones[e164] = cid
+                nums.append(e164)
+            mails = []
+            for i, raw in enumerate(v.get("emails", [])):
+                addr = raw.strip().casefold()
+                if "@" not in addr or addr.startswith("@") or addr.endswith("@"):
+                    fc.report((*path, "emails", i), f"`{raw}` is not a mail address",
+                              "e.g. `office@example.com`", at_value=True)
+                    continue
+                if addr in emails and emails[addr] != cid:
+                    fc.report((*path, "emails", i), f"mail address `{raw}` is also client "
+                              f"`{emails[addr]}`'s", "an address may belong to one client",
+                              at_value=True)
+                    continue
+                emails[addr] = cid
+                mails.append(addr)
+            sources = {k: fc.source((*path, k)) for k in entry if fc.loc.has((*path, k))}
+            clients[cid] = Client(
+                id=cid, name=v.get("name", cid), tier=tier or "", phones=tuple(nums),
+                emails=tuple(mails), timezone=tz, locale=v.get("locale"),
+                trust=v.get("trust", "ok"), callback=v.get("callback"),
+                discreet=v.get("discreet"), in_writing=v.get("in_writing"),
+                notes=v.get("notes", ""), source=fc.source(path),
+                sources=dict(sources),
+            )
+        return clients, phones, emails
+
+    # -- replies ---------------------------------------------------------------------------
+    def load_replies(self) -> dict[str, dict[str, Template]]:
+        out: dict[str, dict[str, Template]] = {}
+        d = self.root / "replies"
+        for f in sorted(d.glob("*.toml")) if d.is_dir() else []:
+            rel = f"replies/{f.name}"
+            locale = f.stem
+            data = self.read(rel)
+            if data is None:
+                continue
+            fc = self.checks[rel]
+            if not _LOCALE.match(locale):
+                fc.report((), f"`{f.name}`: the file name must be a locale code",
+                          "e.g. replies/de.toml or replies/en.toml")
+                continue
+            table: dict[str, Template] = {}
+            for key, text in data.items():
+                if not isinstance(text, str):
+                    fc.report((key,), f"reply `{key}` must be a string, not "
+                              f"{_toml_a(text)}", "write `key = \"text\"` or a \"\"\"multi-line"
+                              " string\"\"\"", at_value=True)
+                    continue
+                try:
+                    parse_template(text)
+                except TemplateError as exc:
+                    line, col = fc.loc.value((key,))
+                    line, col = _offset_in_value(fc, key, text, exc.offset, line, col)
+                    self.diags.append(Diagnostic(rel, line, col, "error",
+                                                 f"reply `{key}`: {exc}", exc.hint))
+                    continue
+                table[key] = Template(text, fc.source((key,)))
+            out[locale] = table
+        return out
+
+    # -- checks ----------------------------------------------------------------------------
+    def load_checks(self, clients, phones, emails) -> tuple[Check, ...]:
+        rel = "checks.toml"
+        if not (self.root / rel).is_file():
+            return ()
+        data = self.read(rel)
+        if data is None:
+            return ()
+        fc = self.checks[rel]
+        top = fc.table(data, S.CHECKS, (), "checks.toml")
+        out = []
+        for i, entry in enumerate(top.get("check", [])):
+            path = ("check", i)
+            v = fc.table(entry, S.CHECK, path, f"check {i + 1}")
+            for key in ("at", "next"):
+                if isinstance(v.get(key), str):
+                    from .timeparse import TimeError, parse_at
+
+                    try:
+                        parse_at(v[key], ZoneInfo("UTC"), datetime(2000, 1, 1))
+                    except TimeError as exc:
+                        fc.report((*path, key), str(exc), exc.hint, at_value=True)
+                        del v[key]
+            if isinstance(v.get("from"), str) and not v["from"].strip():
+                fc.report((*path, "from"), "`from` is empty",
+                          "a client id, phone number or mail address", at_value=True)
+                continue
+            if all(k in v for k in ("name", "from", "at", "expect")):
+                out.append(Check(name=v["name"], fields=dict(v),
+                                 source=fc.source(path)))
+        return tuple(out)
+
+    # -- cross-file -------------------------------------------------------------------------
+    def reply_keys(self, tiers: dict[str, Tier], replies, checks: tuple[Check, ...]) -> None:
+        known = {k for table in replies.values() for k in table}
+        for tier in tiers.values():
+            fc = self.checks.get(tier.path)
+            for rule in tier.rules:
+                if rule.reply and rule.reply not in known and fc:
+                    fc.report(("rules", rule.index, "reply"),
+                              f"no replies file has a template `{rule.reply}`: this rule's "
+                              "decision will carry no reply",
+                              suggest(rule.reply, known) or "add it to replies/<locale>.toml",
+                              at_value=True, severity="warning")
+        if replies:
+            for key in S.ENGINE_REPLY_KEYS:
+                if key not in known:
+                    first = sorted(replies)[0]
+                    fc = self.checks.get(f"replies/{first}.toml")
+                    if fc:
+                        fc.report((), f"no replies file has a template `{key}`: such decisions "
+                                  "carry no reply", f"add `{key} = \"…\"`", severity="warning")
+        fc = self.checks.get("checks.toml")
+        for i, check in enumerate(checks):
+            key = check.fields.get("reply_key")
+            if key and key not in known and fc:
+                fc.report(("check", i, "reply_key"), f"no replies file has a template `{key}`",
+                          suggest(key, known), at_value=True, severity="warning")
+
+    def unknown_tier(self, me: Me, tiers: dict[str, Tier]) -> None:
+        if me.unknown_tier not in tiers and "unknown_tier" in me.sources:
+            fc = self.checks.get("me.toml")
+            if fc:
+                fc.report(("unknown_tier",), f"there is no tiers/{me.unknown_tier}.toml: unknown "
+                          "senders get `later`, callback on request",
+                          suggest(me.unknown_tier, tiers), at_value=True, severity="warning")
+
+
+def _syntax_diagnostic(rel: str, message: str, text: str) -> Diagnostic:
+    m = _SYNTAX.match(message)
+    if m:
+        line, col, msg = int(m.group("line")), int(m.group("col")), m.group("msg")
+    else:
+        msg = message.replace(" (at end of document)", "")
+        line = text.count("\n") + 1
+        col = len(text.rsplit("\n", 1)[-1]) + 1
+    hint = None
+    if msg.startswith("Invalid value"):
+        hint = 'strings need quotes, e.g. `"08:00-12:00"`; booleans are `true`/`false`'
+    elif "Cannot overwrite" in msg or "Cannot declare" in msg:
+        hint = "a key or table is written twice"
+    elif "Expected '=' after a key" in msg:
+        hint = "keys with spaces or other characters need quotes, e.g. `\"mon fri\" = …`"
+    return Diagnostic(rel, line, col, "error", f"TOML syntax: {msg[0].lower() + msg[1:]}", hint)
+
+
+def _offset_in_value(fc: FileCheck, key: str, text: str, offset: int, line: int, col: int):
+    """Line/column of character `offset` of a string value starting at (line, col)."""
+    if "\n" not in text[:offset]:
+        return line, col + 1 + offset  # +1 for the opening quote
+    # multi-line strings: count lines inside the value (approximate for the first line)
+    before = text[:offset]
+    return line + before.count("\n") + (1 if not text.startswith("\n") else 0) - 1, \
+        len(before.rsplit("\n", 1)[-1]) + 1
+
+
+def _toml_a(value: object) -> str:
+    from .validate import toml_type
+
+    t = toml_type(value)
+    return ("an " if t[0] in "aeiou" else "a ") + t
+
+
+_TZ_CACHE: set[str] | None = None
+
+
+def _valid_tz(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+        return True
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+
+
+def _tz_hint(name: str) -> str:
+    global _TZ_CACHE
+    if _TZ_CACHE is None:
+        _TZ_CACHE = available_timezones()
+    return suggest(name, _TZ_CACHE) or "an IANA name such as `Europe/Vienna`"
+
+
+def _check_holiday_region(region: str) -> tuple[str | None, list[str]]:
+    from .holiday_source import check_region
+
+    return check_region(region)
+
+
+def _valid_phone_region(code: str) -> bool:
+    from .phones import valid_region
+
+    return valid_region(code)
+
+
+def _normalise(raw: str, region: str | None) -> str | None:
+    from .phones import normalise
+
+    return normalise(raw, region)
+
+
+def load(root: Path, origin: str = "") -> LoadResult:
+    """Read and check every file of the folder `root`; all problems come back together."""
+    from .holiday_source import compute
+    from .locale_names import names_for
+
+    ld = _Loader(root)
+    me = ld.load_me()
+    tiers: dict[str, Tier] = {}
+    tdir = root / "tiers"
+    for f in sorted(tdir.glob("*.toml")) if tdir.is_dir() else []:
+        tier = ld.load_tier(f"tiers/{f.name}", f.stem)
+        if tier is not None:
+            tiers[f.stem] = tier
+    clients, phones, emails = ld.load_clients(tiers, me)
+    replies = ld.load_replies()
+    checks = ld.load_checks(clients, phones, emails)
+    ld.reply_keys(tiers, replies, checks)
+    ld.unknown_tier(me, tiers)
+
+    region, lang = me.holidays, me.locale.split("_")[0]
+    table = HolidayTable(region, (lambda y: compute(region, y, lang)) if region else None)
+    if region:
+        this_year = date.today().year
+        for y in range(this_year - 1, this_year + 3):
+            table.name(date(y, 1, 1))
+    locales = {me.locale, "en", *replies, *(c.locale for c in clients.values() if c.locale)}
+    names = {loc.split("_")[0]: names_for(loc) for loc in sorted(locales)}
+    ps = PolicySet(
+        root=str(root), me=me, tiers=dict(tiers),
+        clients=dict(clients), phone_index=dict(phones),
+        email_index=dict(emails),
+        replies=replies,
+        checks=checks, holidays=table, locale_names=dict(names),
+        fingerprint=fingerprint(root), origin=origin,
+    )
+    return LoadResult(ps, tuple(sort_diagnostics(ld.diags)))
+
+
+__all__ = ["LoadResult", "fingerprint", "load", "policy_files", "show_path"]

@@ -1,0 +1,46 @@
+"""Resolving who a request came from: client id, phone number or mail address."""
+
+from __future__ import annotations
+
+from .model import PolicySet
+from .phones import line_type, looks_like_phone, normalise
+from .request import Sender
+
+
+class SenderError(ValueError):
+    """A sender that cannot be a client id, a number or an address."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.hint = hint
+
+
+def resolve_sender(ps: PolicySet, raw: str) -> Sender:
+    """Match `raw` to a client by id, then by mail, then by phone number (E.164)."""
+    text = raw.strip()
+    if not text:
+        raise SenderError("empty sender", "give a client id, a phone number or a mail address")
+    if text in ps.clients:
+        return Sender(raw=text, client_id=text, via="id")
+    folded = text.casefold()
+    for client in ps.clients.values():
+        if client.name.casefold() == folded:
+            return Sender(raw=text, client_id=client.id, via="id")
+    if "@" in text:
+        return Sender(raw=text, client_id=ps.email_index.get(text.casefold()), via="email")
+    if looks_like_phone(text):
+        e164 = normalise(text, ps.me.region)
+        if e164 is None:
+            raise SenderError(f"`{text}` is not a phone number I can read",
+                              "write it with +country code, e.g. `+43 664 1234567`")
+        return Sender(raw=text, client_id=ps.phone_index.get(e164), via="phone", number=e164,
+                      line_type=line_type(e164))
+    from .diagnostics import suggest
+
+    hint = suggest(text, ps.clients)
+    if hint is None:
+        names = {c.name: c.id for c in ps.clients.values()}
+        by_name = suggest(text, names)
+        hint = by_name and f"{by_name} (client ids: {', '.join(sorted(ps.clients))})"
+    raise SenderError(f"`{text}` is no client id, phone number or mail address",
+                      hint or f"client ids: {', '.join(sorted(ps.clients)) or 'none'}")

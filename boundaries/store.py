@@ -1,0 +1,99 @@
+"""Opening a policy set: discovery, loading, and a compiled cache so `check` starts fast.
+
+The cache holds the loaded set and its diagnostics, keyed by a hash of every policy
+file's bytes (and this program's version), so an edit is never missed. It lives in the
+user cache folder (`$BOUNDARIES_CACHE` overrides it; `off` disables it), is written
+atomically and readable only by the user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+
+from . import __version__
+from .discovery import Found, discover
+from .loader import LoadResult, fingerprint, load
+
+ENV_CACHE = "BOUNDARIES_CACHE"
+_FORMAT = 1
+
+
+def cache_dir() -> Path | None:
+    """Where compiled sets are kept, or None when caching is off."""
+    env = os.environ.get(ENV_CACHE)
+    if env:
+        return None if env.lower() in ("off", "0", "none") else Path(env)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("boundaries", appauthor=False)) / "compiled"
+
+
+def _key(root: Path) -> str:
+    h = hashlib.sha256()
+    for part in (str(_FORMAT), __version__, sys.version, sys.prefix, str(root.resolve()),
+                 str(date.today().year), fingerprint(root)):
+        h.update(part.encode() + b"\0")
+    return h.hexdigest()[:32]
+
+
+def _attach(result: LoadResult) -> LoadResult:
+    ps = result.policies
+    if ps is not None and ps.me.holidays:
+        from .holiday_source import compute
+
+        region, lang = ps.me.holidays, ps.me.locale.split("_")[0]
+        ps.holidays.attach(lambda y: compute(region, y, lang))
+    return result
+
+
+def load_cached(root: Path, origin: str = "") -> LoadResult:
+    """`load(root)`, from the compiled cache when the files are unchanged."""
+    folder = cache_dir()
+    if folder is None or not root.is_dir():
+        return load(root, origin)
+    target = folder / f"{_key(root)}.pickle"
+    try:
+        with open(target, "rb") as fh:
+            result = pickle.load(fh)
+        if isinstance(result, LoadResult) and result.policies is not None:
+            if result.policies.origin != origin:
+                from dataclasses import replace
+
+                result = LoadResult(replace(result.policies, origin=origin), result.diagnostics)
+            return _attach(result)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError,
+            ValueError):
+        pass
+    result = load(root, origin)
+    _write_atomic(folder, target, result)
+    return result
+
+
+def _write_atomic(folder: Path, target: Path, result: LoadResult) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError:
+        pass  # a cache that cannot be written only costs speed
+
+
+def open_policies(explicit: str | None = None) -> tuple[Found, LoadResult]:
+    """Discover the set and load it (cached)."""
+    found = discover(explicit)
+    return found, load_cached(found.path, found.origin)
