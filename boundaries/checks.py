@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from .engine import decide, zone
 from .model import Check, PolicySet
@@ -12,8 +12,7 @@ from .senders import SenderError, resolve_sender
 from .timeparse import TimeError, parse_at
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(NamedTuple):
     check: Check
     passed: bool
     problems: tuple[str, ...]

@@ -118,8 +118,9 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    except SystemExit:
-        raise
+    except SystemExit as exc:  # argparse (--help, --version, usage) and _require_good
+        return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None
+                                                            else EXIT_BAD)
     except Exception as exc:  # never a traceback for a user
         if os.environ.get("BOUNDARIES_DEBUG"):
             raise

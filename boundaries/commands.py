@@ -9,7 +9,7 @@ from datetime import date, datetime
 from .cli import EXIT_BAD, EXIT_FAIL, EXIT_OK, UsageError, emit_json, policy_folder_error
 from .diagnostics import Diagnostic, one_of, suggest
 from .discovery import Found
-from .loader import LoadResult
+from .loadresult import LoadResult
 from .model import PolicySet
 from .request import Decision
 from .schema_defs import CHANNELS, KINDS, URGENCIES

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """One problem at PATH:LINE:COL (PATH relative to the policy folder)."""
 
     path: str
@@ -30,7 +28,7 @@ class Diagnostic:
         return text
 
     def as_json(self) -> dict:
-        return asdict(self)
+        return self._asdict()
 
 
 def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
@@ -42,6 +40,8 @@ def suggest(word: object, choices: Iterable[str]) -> str | None:
     """A 'did you mean' hint for a likely typo, or None."""
     if not isinstance(word, str):
         return None
+    import difflib
+
     options = list(choices)
     match = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
     if not match:

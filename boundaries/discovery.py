@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 ENV_POLICIES = "BOUNDARIES_POLICIES"
 
 
-@dataclass(frozen=True)
-class Found:
+class Found(NamedTuple):
     path: Path
     origin: str  # the rule that chose it, in words
     is_example: bool = False

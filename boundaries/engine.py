@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from .hours import parse_window, summarize_week
@@ -33,8 +33,7 @@ def _client_window(text: str) -> tuple[int, int]:
     return parse_window(text)
 
 
-@dataclass(frozen=True, slots=True)
-class Situation:
+class Situation(NamedTuple):
     """Calendar facts about one request, computed before any rule is looked at."""
 
     local: datetime

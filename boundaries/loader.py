@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 import tomllib
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from . import schema_defs as S
 from .diagnostics import Diagnostic, sort_diagnostics, suggest
+from .files import fingerprint, policy_files
 from .hours import HoursError, day_key_choices, merge_windows, parse_day_key, parse_window
+from .loadresult import LoadResult
 from .model import (
     URGENCY_RANK,
     Away,
@@ -26,51 +26,12 @@ from .model import (
     Template,
     Tier,
 )
-from .templates import TemplateError, parse_template
+from .templates import template_problems
 from .validate import FileCheck, show_path
 
 MAX_FILE_BYTES = 2_000_000
 _SYNTAX = re.compile(r"^(?P<msg>.*?) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
 _LOCALE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
-
-
-@dataclass(frozen=True)
-class LoadResult:
-    """A policy set (None if it could not be built at all) and every diagnostic."""
-
-    policies: PolicySet | None
-    diagnostics: tuple[Diagnostic, ...]
-
-    @property
-    def errors(self) -> list[Diagnostic]:
-        return [d for d in self.diagnostics if d.is_error]
-
-    @property
-    def ok(self) -> bool:
-        return self.policies is not None and not self.errors
-
-
-def policy_files(root: Path) -> list[Path]:
-    """The files of a policy folder that the loader reads, in a stable order."""
-    files = [root / "me.toml", root / "clients.toml", root / "checks.toml"]
-    for sub in ("tiers", "replies"):
-        d = root / sub
-        if d.is_dir():
-            files += sorted(p for p in d.glob("*.toml") if p.is_file())
-    return [f for f in files if f.is_file()]
-
-
-def fingerprint(root: Path) -> str:
-    """A hash of every policy file's name and contents."""
-    h = hashlib.sha256()
-    for f in policy_files(root):
-        h.update(f.relative_to(root).as_posix().encode() + b"\0")
-        try:
-            h.update(f.read_bytes())
-        except OSError:
-            h.update(b"<unreadable>")
-        h.update(b"\0")
-    return h.hexdigest()
 
 
 class _Loader:
@@ -412,13 +373,12 @@ class _Loader:
                               f"{_toml_a(text)}", "write `key = \"text\"` or a \"\"\"multi-line"
                               " string\"\"\"", at_value=True)
                     continue
-                try:
-                    parse_template(text)
-                except TemplateError as exc:
-                    line, col = fc.loc.value((key,))
-                    line, col = _offset_in_value(fc, key, text, exc.offset, line, col)
+                problems = template_problems(text)
+                for exc in problems:
+                    line, col = _offset_in_value(fc, key, text, exc.offset)
                     self.diags.append(Diagnostic(rel, line, col, "error",
                                                  f"reply `{key}`: {exc}", exc.hint))
+                if problems:
                     continue
                 table[key] = Template(text, fc.source((key,)))
             out[locale] = table
@@ -510,14 +470,29 @@ def _syntax_diagnostic(rel: str, message: str, text: str) -> Diagnostic:
     return Diagnostic(rel, line, col, "error", f"TOML syntax: {msg[0].lower() + msg[1:]}", hint)
 
 
-def _offset_in_value(fc: FileCheck, key: str, text: str, offset: int, line: int, col: int):
-    """Line/column of character `offset` of a string value starting at (line, col)."""
-    if "\n" not in text[:offset]:
-        return line, col + 1 + offset  # +1 for the opening quote
-    # multi-line strings: count lines inside the value (approximate for the first line)
-    before = text[:offset]
-    return line + before.count("\n") + (1 if not text.startswith("\n") else 0) - 1, \
-        len(before.rsplit("\n", 1)[-1]) + 1
+def _offset_in_value(fc: FileCheck, key: str, text: str, offset: int) -> tuple[int, int]:
+    """Line/column of character `offset` of the string value of `key`, in the file."""
+    line, col = fc.loc.value((key,))
+    raw = fc.text
+    # find where the string's content starts in the raw text
+    start = _line_offset(raw, line) + col - 1
+    quote = raw[start:start + 3]
+    skip = 3 if quote in ('"""', "'''") else 1
+    content = start + skip
+    if skip == 3 and raw[content:content + 1] == "\n":
+        content += 1  # a newline right after the opening quotes is not part of the value
+    if "\\" in raw[content:content + offset + 1] and skip == 1:
+        return line, col  # escapes shift columns; the value's start is close enough
+    target = content + offset
+    before = raw[:target]
+    return before.count("\n") + 1, target - (before.rfind("\n") + 1) + 1
+
+
+def _line_offset(text: str, line: int) -> int:
+    pos = 0
+    for _ in range(line - 1):
+        pos = text.index("\n", pos) + 1
+    return pos
 
 
 def _toml_a(value: object) -> str:
@@ -557,6 +532,12 @@ def _valid_phone_region(code: str) -> bool:
     return valid_region(code)
 
 
+def _line_type(e164: str) -> str:
+    from .phones import line_type
+
+    return line_type(e164)
+
+
 def _normalise(raw: str, region: str | None) -> str | None:
     from .phones import normalise
 
@@ -593,7 +574,7 @@ def load(root: Path, origin: str = "") -> LoadResult:
     ps = PolicySet(
         root=str(root), me=me, tiers=dict(tiers),
         clients=dict(clients), phone_index=dict(phones),
-        email_index=dict(emails),
+        email_index=dict(emails), phone_types={n: _line_type(n) for n in phones},
         replies=replies,
         checks=checks, holidays=table, locale_names=dict(names),
         fingerprint=fingerprint(root), origin=origin,

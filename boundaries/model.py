@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 # A window in minutes after the start of the day it belongs to:
 # 0 <= start < 1440 and start < end <= start + 1440 (an end past 1440 crosses midnight).
@@ -15,16 +15,14 @@ URGENCY_RANK = {"normal": 0, "urgent": 1, "emergency": 2}
 CALLBACK_RANK = {"always": 0, "on-request": 1, "never": 2}
 
 
-@dataclass(frozen=True, slots=True)
-class Away:
+class Away(NamedTuple):
     start: date
     end: date
     reason: str
     source: str
 
 
-@dataclass(frozen=True, slots=True)
-class Me:
+class Me(NamedTuple):
     name: str
     timezone: str
     locale: str = "en"
@@ -33,19 +31,17 @@ class Me:
     unknown_tier: str = "unknown"
     callback_landlines: bool = True
     away: tuple[Away, ...] = ()
-    sources: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class ExtraEffort:
+class ExtraEffort(NamedTuple):
     allowed: bool = False
     per_month: int | None = None
     min_urgency: str = "urgent"
-    sources: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class Rule:
+class Rule(NamedTuple):
     index: int
     when: tuple[tuple[str, object], ...]
     decide: str
@@ -54,8 +50,7 @@ class Rule:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
-class Tier:
+class Tier(NamedTuple):
     name: str
     description: str = ""
     channels: tuple[str, ...] = ("call", "sms", "email", "chat")
@@ -69,11 +64,10 @@ class Tier:
     extra_effort: ExtraEffort = ExtraEffort()
     rules: tuple[Rule, ...] = ()
     path: str = ""
-    sources: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class Client:
+class Client(NamedTuple):
     id: str
     name: str
     tier: str
@@ -87,17 +81,15 @@ class Client:
     in_writing: bool | None = None
     notes: str = ""
     source: str = ""
-    sources: Mapping[str, str] = field(default_factory=dict)
+    sources: Mapping[str, str] = {}
 
 
-@dataclass(frozen=True, slots=True)
-class Template:
+class Template(NamedTuple):
     text: str
     source: str
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+class Check(NamedTuple):
     name: str
     fields: Mapping[str, object]
     source: str
@@ -147,8 +139,7 @@ class HolidayTable:
         self._compute = None
 
 
-@dataclass(frozen=True)
-class PolicySet:
+class PolicySet(NamedTuple):
     """A whole loaded policy folder."""
 
     root: str
@@ -157,6 +148,7 @@ class PolicySet:
     clients: Mapping[str, Client]
     phone_index: Mapping[str, str]  # E.164 -> client id
     email_index: Mapping[str, str]  # case-folded address -> client id
+    phone_types: Mapping[str, str]  # E.164 of every client number -> fixed | mobile | …
     replies: Mapping[str, Mapping[str, Template]]  # locale -> key -> template
     checks: tuple[Check, ...]
     holidays: HolidayTable

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class Sender:
+class Sender(NamedTuple):
     """Who a request came from, resolved against clients.toml."""
 
     raw: str
@@ -18,8 +17,7 @@ class Sender:
     region_timezone: str | None = None  # reserved: a timezone guessed from the number
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(NamedTuple):
     sender: Sender
     at: datetime  # aware
     channel: str = "call"
@@ -27,8 +25,7 @@ class Request:
     urgency: str = "normal"
 
 
-@dataclass(frozen=True, slots=True)
-class Facts:
+class Facts(NamedTuple):
     """What history adds. Without a journal: nothing used, this request alone."""
 
     extra_effort_used: int = 0  # extra-effort answers of this client in the request's month
@@ -38,8 +35,7 @@ class Facts:
 NO_FACTS = Facts()
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
+class Reason(NamedTuple):
     text: str
     source: str  # "PATH:LINE" or "builtin"
 
@@ -47,8 +43,7 @@ class Reason:
         return {"text": self.text, "source": self.source}
 
 
-@dataclass(frozen=True, slots=True)
-class ReplyText:
+class ReplyText(NamedTuple):
     locale: str
     key: str
     text: str
@@ -57,8 +52,7 @@ class ReplyText:
         return {"locale": self.locale, "key": self.key, "text": self.text}
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """Everything §5's JSON carries, plus context for humans (TUI, text output)."""
 
     decision: str
@@ -81,7 +75,6 @@ class Decision:
     sender_timezone: str = "UTC"
     sender_locale: str = "en"
     landline: bool = False
-    extra: dict = field(default_factory=dict)
 
     def as_json(self) -> dict:
         """The object `check --json` prints."""

@@ -6,7 +6,8 @@ derived from it rather than written twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from typing import NamedTuple
 
 CHANNELS = ("call", "sms", "email", "chat")
 KINDS = ("question", "task", "change", "billing", "complaint")
@@ -20,8 +21,7 @@ PLACEHOLDERS = ("next", "next_date", "next_time", "my_name", "client_name", "cha
 ENGINE_REPLY_KEYS = ("after-hours", "holiday", "away", "wrong-channel", "declined", "confirm")
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """One key of a policy file.
 
     type: string | bool | int | date | strings (list of strings) | table |
@@ -34,7 +34,7 @@ class Field:
     required: bool = False
     enum: tuple[str, ...] | None = None
     default: object = None
-    fields: dict[str, Field] = field(default_factory=dict)
+    fields: Mapping[str, Field] = {}
     values: Field | None = None
     minimum: int | None = None
 

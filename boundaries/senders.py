@@ -15,6 +15,16 @@ class SenderError(ValueError):
         self.hint = hint
 
 
+def _literal_e164(text: str) -> str | None:
+    """`+43 732 123456` or `0043 732 123456` -> `+43732123456`; None for national forms."""
+    digits = "".join(c for c in text if c.isdigit())
+    if text.lstrip().startswith("+"):
+        return "+" + digits
+    if digits.startswith("00"):
+        return "+" + digits[2:]
+    return None
+
+
 def resolve_sender(ps: PolicySet, raw: str) -> Sender:
     """Match `raw` to a client by id, then by mail, then by phone number (E.164)."""
     text = raw.strip()
@@ -29,6 +39,10 @@ def resolve_sender(ps: PolicySet, raw: str) -> Sender:
     if "@" in text:
         return Sender(raw=text, client_id=ps.email_index.get(text.casefold()), via="email")
     if looks_like_phone(text):
+        literal = _literal_e164(text)
+        if literal in ps.phone_types:  # a client's number written in full: no parsing needed
+            return Sender(raw=text, client_id=ps.phone_index[literal], via="phone",
+                          number=literal, line_type=ps.phone_types[literal])
         e164 = normalise(text, ps.me.region)
         if e164 is None:
             raise SenderError(f"`{text}` is not a phone number I can read",

@@ -12,13 +12,13 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from datetime import date
 from pathlib import Path
 
 from . import __version__
 from .discovery import Found, discover
-from .loader import LoadResult, fingerprint, load
+from .files import fingerprint
+from .loadresult import LoadResult
 
 ENV_CACHE = "BOUNDARIES_CACHE"
 _FORMAT = 1
@@ -34,10 +34,16 @@ def cache_dir() -> Path | None:
     return Path(user_cache_dir("boundaries", appauthor=False)) / "compiled"
 
 
+def _code_stamp() -> str:
+    """Changes whenever this program's own source changes (upgrades, development)."""
+    here = Path(__file__).parent
+    return str(max((p.stat().st_mtime_ns for p in here.glob("*.py")), default=0))
+
+
 def _key(root: Path) -> str:
     h = hashlib.sha256()
-    for part in (str(_FORMAT), __version__, sys.version, sys.prefix, str(root.resolve()),
-                 str(date.today().year), fingerprint(root)):
+    for part in (str(_FORMAT), __version__, _code_stamp(), sys.version, sys.prefix,
+                 str(root.resolve()), str(date.today().year), fingerprint(root)):
         h.update(part.encode() + b"\0")
     return h.hexdigest()[:32]
 
@@ -56,6 +62,8 @@ def load_cached(root: Path, origin: str = "") -> LoadResult:
     """`load(root)`, from the compiled cache when the files are unchanged."""
     folder = cache_dir()
     if folder is None or not root.is_dir():
+        from .loader import load
+
         return load(root, origin)
     target = folder / f"{_key(root)}.pickle"
     try:
@@ -63,19 +71,21 @@ def load_cached(root: Path, origin: str = "") -> LoadResult:
             result = pickle.load(fh)
         if isinstance(result, LoadResult) and result.policies is not None:
             if result.policies.origin != origin:
-                from dataclasses import replace
-
-                result = LoadResult(replace(result.policies, origin=origin), result.diagnostics)
+                result = LoadResult(result.policies._replace(origin=origin), result.diagnostics)
             return _attach(result)
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError,
             ValueError):
         pass
+    from .loader import load
+
     result = load(root, origin)
     _write_atomic(folder, target, result)
     return result
 
 
 def _write_atomic(folder: Path, target: Path, result: LoadResult) -> None:
+    import tempfile
+
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")

@@ -20,39 +20,52 @@ class TemplateError(ValueError):
         self.offset = offset  # character offset of the problem in the template
 
 
+def template_problems(text: str) -> list[TemplateError]:
+    """Every problem of a template: unknown names, attribute access, indexing, specs, braces."""
+    problems: list[TemplateError] = []
+    pieces = _FORMATTER.parse(text)
+    while True:
+        try:
+            _literal, name, spec, conv = next(pieces)
+        except StopIteration:
+            break
+        except ValueError as exc:
+            pos = max(text.rfind("{"), 0) if "Single '{'" in str(exc) else max(text.find("}"), 0)
+            problems.append(TemplateError(f"template has an unmatched brace ({exc})",
+                                          "write `{{` and `}}` for literal braces", pos))
+            break
+        if name is None:
+            continue
+        where = max(text.find("{" + name), 0)
+        if name == "":
+            problems.append(TemplateError(
+                "empty placeholder `{}`",
+                f"use one of {', '.join('{' + p + '}' for p in PLACEHOLDERS)}", where))
+        elif "." in name or "[" in name:
+            base = name.split(".")[0].split("[")[0]
+            close = [p for p in PLACEHOLDERS if p.startswith(base)]
+            example = close[0] if close else "next"
+            problems.append(TemplateError(
+                f"placeholder `{{{name}}}` uses attribute access or indexing",
+                f"templates take plain names only, e.g. `{{{example}}}`", where))
+        elif spec or conv:
+            problems.append(TemplateError(
+                f"placeholder `{{{name}}}` has a format spec or conversion",
+                f"write just `{{{name}}}`", where))
+        elif name not in PLACEHOLDERS:
+            problems.append(TemplateError(
+                f"unknown placeholder `{{{name}}}`",
+                suggest(name, PLACEHOLDERS)
+                or f"known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}", where))
+    return problems
+
+
 def parse_template(text: str) -> list[tuple[str, str | None]]:
     """Split into (literal, placeholder-or-None) pieces; raise TemplateError when unsafe."""
-    try:
-        pieces = list(_FORMATTER.parse(text))
-    except ValueError as exc:
-        pos = text.find("{") if "{" in text else text.find("}")
-        raise TemplateError(f"template has an unmatched brace ({exc})",
-                            "write `{{` and `}}` for literal braces", max(pos, 0)) from None
-    out: list[tuple[str, str | None]] = []
-    for literal, name, spec, conv in pieces:
-        if name is None:
-            out.append((literal, None))
-            continue
-        where = text.find("{" + name)
-        if name == "":
-            raise TemplateError("empty placeholder `{}`",
-                                f"use one of {', '.join('{' + p + '}' for p in PLACEHOLDERS)}",
-                                max(where, 0))
-        if "." in name or "[" in name:
-            raise TemplateError(
-                f"placeholder `{{{name}}}` uses attribute access or indexing",
-                f"templates take plain names only, e.g. `{{{name.split('.')[0].split('[')[0]}}}`",
-                max(where, 0))
-        if spec or conv:
-            raise TemplateError(f"placeholder `{{{name}}}` has a format spec or conversion",
-                                f"write just `{{{name}}}`", max(where, 0))
-        if name not in PLACEHOLDERS:
-            raise TemplateError(f"unknown placeholder `{{{name}}}`",
-                                suggest(name, PLACEHOLDERS)
-                                or f"known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}",
-                                max(where, 0))
-        out.append((literal, name))
-    return out
+    problems = template_problems(text)
+    if problems:
+        raise problems[0]
+    return [(lit, name) for lit, name, _spec, _conv in _FORMATTER.parse(text)]
 
 
 def render(text: str, values: Mapping[str, str]) -> str:

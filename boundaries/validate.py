@@ -65,6 +65,7 @@ class FileCheck:
 
     def __init__(self, rel: str, text: str, diags: list[Diagnostic]) -> None:
         self.rel = rel
+        self.text = text
         self.loc = Locator(text)
         self.diags = diags
 
@@ -149,7 +150,7 @@ class FileCheck:
                                 f"{_a(toml_type(item))}", at_value=True)
                     good = False
                 elif spec.enum and item not in spec.enum:
-                    self.bad_enum(ipath, key, item, spec.enum)
+                    self.bad_enum(ipath, key, item, spec.enum, entry=isinstance(value, list))
                     good = False
             return good
         if t == "string" and spec.enum and value not in spec.enum:
@@ -157,9 +158,11 @@ class FileCheck:
             return False
         return True
 
-    def bad_enum(self, path: Path, key: str, value: object, choices: tuple[str, ...]) -> None:
+    def bad_enum(self, path: Path, key: str, value: object, choices: tuple[str, ...],
+                 entry: bool = False) -> None:
         hint = suggest(value, choices) or f"use {one_of(choices)}"
-        self.report(path, f"`{value}` is not a valid `{key}`; it must be {one_of(choices)}",
+        what = f"an entry of `{key}`" if entry else f"`{key}`"
+        self.report(path, f"`{value}` is not allowed as {what}; it must be {one_of(choices)}",
                     hint, at_value=True)
 
 

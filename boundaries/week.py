@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from .engine import _away_on, _day_open, zone
@@ -14,8 +14,7 @@ from .timecalc import resolve, window_instances
 SLOTS = 48  # half hours
 
 
-@dataclass(frozen=True)
-class DayRow:
+class DayRow(NamedTuple):
     day: date
     cells: str  # one char per half hour: █ reachable, ▒ partly, · not
     windows: str
