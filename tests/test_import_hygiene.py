@@ -1,0 +1,59 @@
+"""The decision core stays pure and `check` never pays for Textual."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+PKG = Path(__file__).resolve().parent.parent / "boundaries"
+CORE = ("engine", "timecalc", "hours", "model", "request", "templates", "wording",
+        "diagnostics", "schema_defs")
+IO_MODULES = {"boundaries.cli", "boundaries.commands", "boundaries.loader", "boundaries.store",
+              "boundaries.discovery", "boundaries.senders", "boundaries.phones",
+              "boundaries.holiday_source", "boundaries.locale_names"}
+
+
+def _modules_after(code: str, tmp_path: Path) -> set[str]:
+    out = tmp_path / "modules.json"
+    script = f"{code}\nimport json, sys\nopen({str(out)!r}, 'w').write(json.dumps(sorted(sys.modules)))"
+    env = {**os.environ, "BOUNDARIES_CACHE": "off"}
+    subprocess.run([sys.executable, "-c", script], check=True, env=env, capture_output=True,
+                   timeout=120)
+    return set(json.loads(out.read_text()))
+
+
+def test_check_does_not_import_textual(tmp_path):
+    code = ("from boundaries.cli import main\n"
+            "main(['check', '--from', 'acme', '--at', '2026-01-08T18:20', '--json'])")
+    mods = _modules_after(code, tmp_path)
+    assert "boundaries.commands" in mods  # the check really ran
+    assert not any(m == "textual" or m.startswith("textual.") for m in mods)
+
+
+def test_other_subcommands_do_not_import_textual(tmp_path):
+    for args in (["lint"], ["test"], ["week", "--tier", "maintenance"]):
+        mods = _modules_after(f"from boundaries.cli import main\nmain({args!r})", tmp_path)
+        assert "textual" not in mods, args
+
+
+def test_engine_imports_no_io_module_of_ours(tmp_path):
+    mods = _modules_after("import boundaries.engine", tmp_path)
+    assert not (mods & IO_MODULES)
+    for heavy in ("textual", "pendulum", "holidays", "phonenumbers", "platformdirs"):
+        assert heavy not in mods
+
+
+def test_core_source_imports_stay_in_the_core():
+    for name in CORE:
+        tree = ast.parse((PKG / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                assert node.module in CORE, f"{name}.py imports .{node.module}"
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                mod = node.module if isinstance(node, ast.ImportFrom) else node.names[0].name
+                assert mod.split(".")[0] not in ("textual", "os", "pathlib", "io", "subprocess",
+                                                 "socket", "boundaries"), f"{name}: {mod}"
