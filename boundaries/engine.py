@@ -294,7 +294,13 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
     nw = next_window(tier.week, tz, sit.local, _day_open(ps, tier)) if tier.has_hours else None
     nw_local = (nw[0].astimezone(tz), nw[1].astimezone(tz)) if nw else None
 
-    values = _values(ps, tier, client, req, nw_local, sender_tz, sender_locale, discreet)
+    # a reply that defers must not promise "right now": when a rule sends me away within
+    # hours, the reply speaks of the window after the current one
+    reply_window = nw_local
+    if decision != "answer" and nw is not None and nw[0] <= req.at:
+        after = next_window(tier.week, tz, nw[1], _day_open(ps, tier))
+        reply_window = (after[0].astimezone(tz), after[1].astimezone(tz)) if after else None
+    values = _values(ps, tier, client, req, reply_window, sender_tz, sender_locale, discreet)
     # built-in answers carry no reply; a rule's own `reply` is sent even with its answer
     reply = pick_reply(ps, reply_key, sender_locale, discreet, values) if reply_key else None
     confirm = pick_reply(ps, "confirm", sender_locale, discreet, values) if in_writing else None

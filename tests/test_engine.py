@@ -471,3 +471,18 @@ def test_json_carries_every_contract_field(ps):
     assert list(obj) == ["decision", "client", "tier", "at", "within_hours", "next_window",
                          "extra_effort", "callback", "in_writing", "reasons", "reply", "confirm"]
     assert obj["at"] == "2026-01-08T18:20:00+01:00"
+
+
+def test_later_within_hours_reply_names_the_following_window(write_set):
+    root = write_set({"tiers/t.toml": """
+        [hours]
+        mon-fri = "09:00-17:00"
+        [[rules]]
+        when = { kind = "task" }
+        decide = "later"
+        """, "clients.toml": '[clients.a]\nname = "A"\ntier = "t"\n',
+        "replies/de.toml": DE})
+    d = ask(load(root).policies, "a", "2026-01-08T10:00", kind="task")
+    assert d.decision == "later" and d.within_hours
+    assert d.next_window[0].isoformat() == "2026-01-08T09:00:00+01:00"  # the contract's field
+    assert "morgen ab 09:00 Uhr" in d.reply.text                         # not "gleich jetzt"
