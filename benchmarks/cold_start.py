@@ -39,21 +39,28 @@ def main() -> None:
     check = [str(BIN / "boundaries"), "check", "--from", "acme", "--at", "2026-01-08T18:20",
              "--json"]
     by_number = [*check[:3], "+43 732 123456", *check[4:]]
+    unknown = [*check[:3], "+43 699 12345678", *check[4:]]
     bare = [sys.executable, "-c", "pass"]
-    for cmd in (check, by_number, bare):  # warm bytecode and the compiled policy cache
+    no_cache = {**env, "BOUNDARIES_CACHE": "off"}
+    for cmd in (check, by_number, unknown, bare):  # warm bytecode and the compiled policy cache
         subprocess.run(cmd, env=env, capture_output=True, check=False)
     rows = []
     # interleave so that machine noise hits all commands alike
-    samples: dict[str, list[float]] = {"bare": [], "check --from acme": [],
-                                       "check --from +43…": []}
+    cases = {
+        "bare": (bare, env),
+        "check --from acme": (check, env),
+        "check client's number": (by_number, env),
+        "check unknown number": (unknown, env),
+        "check, no cache": (check, no_cache),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(args.runs):
-        samples["bare"] += timed(bare, env, 1)
-        samples["check --from acme"] += timed(check, env, 1)
-        samples["check --from +43…"] += timed(by_number, env, 1)
+        for name, (cmd, cmd_env) in cases.items():
+            samples[name] += timed(cmd, cmd_env, 1)
     floor = statistics.median(samples["bare"])
     for name, vals in samples.items():
         med = statistics.median(vals)
-        rows.append(f"{name:<22} median {med * 1000:7.1f} ms   ratio {med / floor:4.1f}×   "
+        rows.append(f"{name:<24} median {med * 1000:7.1f} ms   ratio {med / floor:4.1f}×   "
                     f"(min {min(vals) * 1000:.1f}, max {max(vals) * 1000:.1f}, n={len(vals)})")
     print("\n".join(rows))
     r = subprocess.run([sys.executable, "-X", "importtime", "-m", "boundaries", *check[1:]],
