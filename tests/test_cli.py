@@ -94,7 +94,7 @@ def test_check_at_accepts_clock_time_today(capsys, pset, monkeypatch):
     monkeypatch.setattr("boundaries.cli._now", lambda: datetime(2026, 1, 8, 9, 0, tzinfo=UTC))
     code, out, _ = run(capsys, "check", "--policies", str(pset), "--from", "acme",
                        "--at", "18:20", "--json")
-    assert json.loads(out)["at"] == "2026-01-08T18:20:00+01:00"
+    assert code == 0 and json.loads(out)["at"] == "2026-01-08T18:20:00+01:00"
 
 
 def test_check_decision_exit_code_is_zero_for_decline(capsys, pset):

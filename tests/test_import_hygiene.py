@@ -19,7 +19,8 @@ IO_MODULES = {"boundaries.cli", "boundaries.commands", "boundaries.loader", "bou
 
 def _modules_after(code: str, tmp_path: Path) -> set[str]:
     out = tmp_path / "modules.json"
-    script = f"{code}\nimport json, sys\nopen({str(out)!r}, 'w').write(json.dumps(sorted(sys.modules)))"
+    dump = f"open({str(out)!r}, 'w').write(json.dumps(sorted(sys.modules)))"
+    script = f"{code}\nimport json, sys\n{dump}"
     env = {**os.environ, "BOUNDARIES_CACHE": "off"}
     subprocess.run([sys.executable, "-c", script], check=True, env=env, capture_output=True,
                    timeout=120)
