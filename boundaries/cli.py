@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
                 description="Should I answer this call, SMS or mail now? Decides from your "
                             "policy files (TOML) and says why, when, and what to reply.",
                 epilog="Run `boundaries COMMAND --help` for examples. Without a command, "
-                       "shows an overview of the policy set in use.",
+                       "starts the terminal UI (or, when not on a terminal, prints an "
+                       "overview of the policy set in use).",
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"boundaries {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -142,6 +143,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_test(args)
     if cmd == "week":
         return run_week(args, _now())
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from .tui import make_app
+
+        make_app(args.policies).run()
+        return EXIT_OK
     return run_overview(args)
 
 

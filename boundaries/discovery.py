@@ -24,6 +24,13 @@ def example_dir() -> Path:
     return here.parent / "policies"
 
 
+def _is_example(path: Path) -> bool:
+    try:
+        return path.resolve() == example_dir().resolve()
+    except OSError:
+        return False
+
+
 def user_config_policies() -> Path:
     from platformdirs import user_config_dir
 
@@ -33,15 +40,15 @@ def user_config_policies() -> Path:
 def discover(explicit: str | os.PathLike | None = None, cwd: Path | None = None) -> Found:
     """--policies DIR, $BOUNDARIES_POLICIES, ./policies with me.toml, user config, example."""
     if explicit:
-        return Found(Path(explicit).expanduser(), "--policies")
+        path = Path(explicit).expanduser()
+        return Found(path, "--policies", _is_example(path))
     env = os.environ.get(ENV_POLICIES)
     if env:
-        return Found(Path(env).expanduser(), f"${ENV_POLICIES}")
+        path = Path(env).expanduser()
+        return Found(path, f"${ENV_POLICIES}", _is_example(path))
     local = (cwd or Path.cwd()) / "policies"
     if (local / "me.toml").is_file():
-        ex = example_dir()
-        is_example = local.resolve() == ex.resolve()
-        return Found(local, "./policies (it holds a me.toml)", is_example)
+        return Found(local, "./policies (it holds a me.toml)", _is_example(local))
     user = user_config_policies()
     if (user / "me.toml").is_file():
         return Found(user, "the user config folder")

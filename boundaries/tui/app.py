@@ -1,0 +1,300 @@
+"""The Textual app: "Should I answer?" in one glance."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from textual import work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, TabbedContent, TabPane, TextArea
+
+from ..diagnostics import Diagnostic
+from ..discovery import Found, discover
+from ..files import policy_files
+from ..loadresult import LoadResult
+from ..model import PolicySet
+from .ask import AskPane
+from .masking import Masker
+from .panes import ClientsPane, ProblemsPane, WeekPane
+
+Clock = Callable[[], datetime]
+Editor = Callable[[Path, int], None]
+
+CLIPBOARD_NOTE = ("sent to your terminal's clipboard (OSC 52); if nothing arrives, your "
+                  "terminal may not support it — select the text with the mouse instead")
+
+
+def _stamp(root: Path) -> tuple:
+    """Names, sizes and modification times of the policy files: cheap change detection."""
+    out = []
+    for f in policy_files(root):
+        try:
+            st = f.stat()
+        except OSError:
+            continue
+        out.append((str(f), st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+class BoundariesApp(App[None]):
+    """The boundaries TUI. Build it with `make_app`."""
+
+    TITLE = "boundaries"
+    AUTO_FOCUS = "#who"
+    CSS = """
+    TabbedContent#main { height: 1fr; }
+    #main > ContentSwitcher { height: 1fr; }
+    TabPane { padding: 0 1; }
+    """
+    BINDINGS = [
+        Binding("f1", "tab('ask')", "Ask", show=False),
+        Binding("f2", "tab('week')", "Week", show=False),
+        Binding("f3", "tab('clients')", "Clients", show=False),
+        Binding("f4", "tab('problems')", "Problems", show=False),
+        Binding("f6", "toggle_discreet", "Hide names"),
+        Binding("f7", "copy('reply')", "Copy reply"),
+        Binding("f8", "copy('confirm')", "Copy confirm", show=False),
+        Binding("f5", "reload", "Reload", show=False),
+        Binding("question_mark", "help", "Keys", priority=True),
+        Binding("ctrl+q", "quit", "Quit"),
+    ]
+
+    discreet_screen: reactive[bool] = reactive(False, init=False)
+
+    def __init__(self, found: Found, clock: Clock, editor: Editor | None,
+                 watch_interval: float | None) -> None:
+        super().__init__()
+        self.found = found
+        self.clock = clock
+        self.editor = editor
+        self.watch_interval = watch_interval
+        self.policies: PolicySet | None = None
+        self.diagnostics: tuple[Diagnostic, ...] = ()
+        self.stale = False
+        self.loaded = False
+        self._stamp: tuple = ()
+        self._masker = Masker(None)
+
+    # -- layout ----------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False)
+        with TabbedContent(id="main", initial="ask"):
+            with TabPane("Ask F1", id="ask"):
+                yield AskPane()
+            with TabPane("Week F2", id="week"):
+                yield WeekPane()
+            with TabPane("Clients F3", id="clients"):
+                yield ClientsPane()
+            with TabPane("Problems F4", id="problems"):
+                yield ProblemsPane()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._update_header()
+        self.load_policies()
+        if self.watch_interval:
+            self.set_interval(self.watch_interval, self.poll_files)
+        self.set_interval(30, self._follow_clock)
+
+    # -- time and masking --------------------------------------------------------------------
+    def now(self) -> datetime:
+        """The app's clock (injectable for tests)."""
+        return self.clock()
+
+    def mask(self, text: str) -> str:
+        """`text` with names and numbers hidden while the discreet screen is on."""
+        return self._masker(text) if self.discreet_screen else text
+
+    def _follow_clock(self) -> None:
+        ask = self.query_one(AskPane)
+        if ask.now_follows_clock():
+            ask.update_verdict()
+
+    # -- loading and live reload ---------------------------------------------------------------
+    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
+    def load_policies(self) -> None:
+        """Load (or reload) the set off the UI thread and hand the result back."""
+        from ..store import load_cached
+
+        stamp = _stamp(self.found.path)
+        if not self.found.path.is_dir():
+            result = LoadResult(None, (Diagnostic(str(self.found.path), 1, 1, "error",
+                                                  "policy folder does not exist"),))
+        else:
+            result = load_cached(self.found.path, self.found.origin)
+        self.call_from_thread(self.apply_result, result, stamp)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
+    def poll_files(self) -> None:
+        """Reload when a policy file was added, removed or changed."""
+        if self.loaded and _stamp(self.found.path) != self._stamp:
+            self.call_from_thread(self.load_policies)
+
+    def apply_result(self, result: LoadResult, stamp: tuple) -> None:
+        """Take a loaded set: keep deciding with the last good one if it has errors."""
+        first = not self.loaded
+        self.loaded = True
+        self._stamp = stamp
+        self.diagnostics = result.diagnostics
+        if result.ok:
+            self.policies = result.policies
+            self._masker = Masker(self.policies)
+            if self.stale or not first:
+                self.notify("Policies reloaded.", title="boundaries")
+            self.stale = False
+        else:
+            errors = len(result.errors)
+            if self.policies is not None:
+                self.stale = True
+                self.notify(f"{errors} error(s) in the policy files: still deciding with the "
+                            "last good policies. See Problems (F4).", severity="error",
+                            title="Policy errors", timeout=8)
+            else:
+                self.notify(f"{errors} error(s) in the policy files. See Problems (F4).",
+                            severity="error", title="Policy errors", timeout=8)
+        self.refresh_all()
+
+    def refresh_all(self) -> None:
+        self._update_header()
+        ask = self.query_one(AskPane)
+        ask.refresh_suggestions()
+        ask.update_verdict()
+        week = self.query_one(WeekPane)
+        week.refresh_choices()
+        week.render_week()
+        self.query_one(ClientsPane).refresh_table()
+        self.query_one(ProblemsPane).refresh_problems()
+
+    def _update_header(self) -> None:
+        where = "example set (shipped)" if self.found.is_example else _short(self.found.path)
+        parts = [f"policies: {where}"]
+        if not self.loaded:
+            parts.append("loading…")
+        elif self.stale:
+            parts.append("⚠ errors — using last good set")
+        elif self.policies is None:
+            parts.append("⚠ errors — nothing to decide with")
+        if self.discreet_screen:
+            parts.append("◌ names hidden")
+        self.sub_title = " · ".join(parts)
+
+    # -- actions -------------------------------------------------------------------------------
+    def action_tab(self, tab: str) -> None:
+        self.query_one("#main", TabbedContent).active = tab
+
+    def action_reload(self) -> None:
+        self.load_policies()
+
+    def action_toggle_discreet(self) -> None:
+        self.discreet_screen = not self.discreet_screen
+
+    def watch_discreet_screen(self, hidden: bool) -> None:
+        self.query_one("#who", Input).password = hidden
+        self.refresh_all()
+
+    def action_copy(self, which: str) -> None:
+        text = self.query_one(AskPane).draft(which)
+        label = "Reply" if which == "reply" else "Confirmation"
+        if not text.strip():
+            self.notify(f"No {label.lower()} to copy for this request.", severity="warning")
+            return
+        self.copy_to_clipboard(text)
+        self.notify(f"{label} {CLIPBOARD_NOTE}.", title="Copied")
+
+    def action_help(self) -> None:
+        focused = self.focused
+        if isinstance(focused, Input):
+            focused.insert_text_at_cursor("?")
+        elif isinstance(focused, TextArea) and not focused.read_only:
+            focused.insert("?")
+        elif self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+
+    def ask_about(self, client_id: str) -> None:
+        """Put a client into the Ask form and show it."""
+        self.action_tab("ask")
+        self.query_one(AskPane).set_who(client_id)
+
+    def week_of(self, key: str) -> None:
+        self.action_tab("week")
+        self.query_one(WeekPane).show_for(key)
+
+    def open_source(self, source: str) -> None:
+        """Open `PATH:LINE` (relative to the policy folder) in $VISUAL / $EDITOR."""
+        rel, _, line_s = source.rpartition(":")
+        path = (self.found.path / rel) if rel else self.found.path
+        line = int(line_s) if line_s.isdigit() else 1
+        if self.editor is not None:
+            self.editor(path, line)
+            return
+        if self.found.is_example:
+            self.notify("This is the shipped example set: copy it and pass --policies to edit "
+                        "your own.", severity="warning")
+        command = editor_command(path, line)
+        try:
+            with self.suspend():
+                subprocess.call(command)
+        except (OSError, Exception) as exc:  # no terminal to hand over, or no such editor
+            self.notify(f"Could not open an editor ({exc}). Set $EDITOR.", severity="error")
+            return
+        self.poll_files()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Ask", "The request form (F1)", lambda: self.action_tab("ask"))
+        yield SystemCommand("Week", "The coming week (F2)", lambda: self.action_tab("week"))
+        yield SystemCommand("Clients", "All clients (F3)", lambda: self.action_tab("clients"))
+        yield SystemCommand("Problems", "Policy diagnostics (F4)",
+                            lambda: self.action_tab("problems"))
+        yield SystemCommand("Hide or show names", "Discreet screen (F6)",
+                            self.action_toggle_discreet)
+        yield SystemCommand("Copy reply", "To the clipboard (F7)",
+                            lambda: self.action_copy("reply"))
+        yield SystemCommand("Reload policies", "Read the policy files again (F5)",
+                            self.action_reload)
+        ps = self.policies
+        if ps is None:
+            return
+        for c in sorted(ps.clients.values(), key=lambda c: c.name):
+            name = self.mask(c.name)
+            yield SystemCommand(f"Ask about {name}", f"client {self.mask(c.id)}, tier {c.tier}",
+                                lambda cid=c.id: self.ask_about(cid))
+        for t in sorted(ps.tiers):
+            yield SystemCommand(f"Week of tier {t}", ps.tiers[t].description or "",
+                                lambda key=f"tier:{t}": self.week_of(key))
+
+
+def editor_command(path: Path, line: int) -> list[str]:
+    """The command that opens `path` at `line` in the user's editor."""
+    raw = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    parts = shlex.split(raw)
+    name = Path(parts[0]).name
+    if name in ("code", "codium"):
+        return [*parts, "-g", f"{path}:{line}"]
+    if name in ("subl", "zed", "hx", "helix"):
+        return [*parts, f"{path}:{line}"]
+    return [*parts, f"+{line}", str(path)]
+
+
+def _short(path: Path) -> str:
+    try:
+        return "~/" + str(path.resolve().relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
+def make_app(policies: str | os.PathLike | None = None, clock: Clock | None = None,
+             editor: Editor | None = None, watch_interval: float | None = 1.0) -> BoundariesApp:
+    """The one factory for the CLI and every test: discovery, clock and editor injectable."""
+    return BoundariesApp(discover(policies), clock or (lambda: datetime.now(UTC)), editor,
+                         watch_interval)

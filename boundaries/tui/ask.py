@@ -1,0 +1,251 @@
+"""The Ask pane: who is calling, on which channel, when — and the verdict, live."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.suggester import SuggestFromList
+from textual.widgets import (
+    Input,
+    Label,
+    OptionList,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+    TextArea,
+)
+from textual.widgets.option_list import Option
+
+from ..checks import build_request
+from ..engine import decide, zone
+from ..request import Decision
+from ..schema_defs import KINDS
+from ..senders import SenderError
+from ..timeparse import TimeError
+from ..wording import human_next
+from .widgets import ChoiceBar
+
+if TYPE_CHECKING:
+    from .app import BoundariesApp
+
+CHANNEL_OPTIONS = [("call", "call", "c"), ("sms", "SMS", "s"), ("email", "email", "e"),
+                   ("chat", "chat", "h")]
+URGENCY_OPTIONS = [("normal", "normal", "n"), ("urgent", "urgent", "u"),
+                   ("emergency", "emergency", "m")]
+VERDICT_MARK = {"answer": "✔ ANSWER", "later": "◷ LATER", "decline": "✖ DECLINE"}
+CALLBACK_WORDS = {"always": "call back: yes", "on-request": "call back: on request",
+                  "never": "call back: never"}
+
+
+class ReasonList(OptionList):
+    """The reasons, deciding one first; Enter or `e` opens the file at that line."""
+
+    BINDINGS = [Binding("e", "edit", "Edit file", show=True)]
+
+    def action_edit(self) -> None:
+        if self.highlighted is not None:
+            option = self.get_option_at_index(self.highlighted)
+            if option.id:
+                self.app.open_source(option.id)  # type: ignore[attr-defined]
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.app.open_source(event.option.id)  # type: ignore[attr-defined]
+
+
+class AskPane(Vertical):
+    """A request form and its verdict; the verdict follows every change."""
+
+    DEFAULT_CSS = """
+    AskPane #form { width: 36; padding: 0 1 0 0; height: auto; }
+    AskPane #form Label { color: $text-muted; margin-top: 1; }
+    AskPane #form Label.first { margin-top: 0; }
+    AskPane #form Input, AskPane #form Select { width: 100%; }
+    AskPane #top { height: auto; }
+    AskPane #verdict-box { width: 1fr; height: auto; }
+    AskPane #verdict { text-style: bold; padding: 0 1; width: 100%; height: 1; }
+    AskPane #verdict.answer { background: $success 40%; }
+    AskPane #verdict.later { background: $warning 40%; }
+    AskPane #verdict.decline { background: $error 40%; }
+    AskPane #verdict.none { background: $panel; }
+    AskPane #who-line, AskPane #next, AskPane #badges { height: auto; padding: 0 1; }
+    AskPane #badges { color: $text-accent; }
+    AskPane #reasons { height: 5; min-height: 3; border: none; }
+    AskPane #drafts { height: 1fr; min-height: 6; }
+    AskPane TextArea { height: 1fr; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="top"):
+            with Vertical(id="form"):
+                yield Label("Who? id, name, number or mail", classes="first", markup=False)
+                yield Input(placeholder="e.g. +43 732 123456", id="who", compact=True)
+                yield Label("Channel: keys c s e h", markup=False)
+                yield ChoiceBar(CHANNEL_OPTIONS, "call", id="channel")
+                yield Label("When? empty = now; ISO or HH:MM", markup=False)
+                yield Input(placeholder="now", id="when", compact=True)
+                yield Label("Kind")
+                yield Select([(k, k) for k in KINDS], value="question", allow_blank=False,
+                             id="kind", compact=True)
+                yield Label("Urgency: keys n u m", markup=False)
+                yield ChoiceBar(URGENCY_OPTIONS, "normal", id="urgency")
+            with Vertical(id="verdict-box"):
+                yield Static("", id="verdict", classes="none")
+                yield Static("", id="who-line", markup=False)
+                yield Static("", id="next", markup=False)
+                yield Static("", id="badges", markup=False)
+                yield ReasonList(id="reasons")
+        with TabbedContent(id="drafts"):
+            with TabPane("Reply", id="reply-tab"):
+                yield TextArea("", id="reply", soft_wrap=True)
+            with TabPane("Confirm in writing", id="confirm-tab"):
+                yield TextArea("", id="confirm", soft_wrap=True)
+
+    @property
+    def bapp(self) -> BoundariesApp:
+        return self.app  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        self.refresh_suggestions()
+        self.update_verdict()
+
+    def refresh_suggestions(self) -> None:
+        ps = self.bapp.policies
+        words: list[str] = []
+        if ps is not None:
+            for c in ps.clients.values():
+                words += [c.id, c.name, *c.phones, *c.emails]
+        self.query_one("#who", Input).suggester = SuggestFromList(words, case_sensitive=False)
+
+    # -- events that change the request -------------------------------------------------------
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.update_verdict()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.update_verdict()
+
+    def on_choice_bar_changed(self, event: ChoiceBar.Changed) -> None:
+        self.update_verdict()
+
+    def set_who(self, who: str) -> None:
+        self.query_one("#who", Input).value = who
+        self.query_one("#who", Input).focus()
+
+    def fields(self) -> dict:
+        when = self.query_one("#when", Input).value.strip()
+        return {
+            "from": self.query_one("#who", Input).value,
+            "channel": self.query_one("#channel", ChoiceBar).value,
+            "kind": self.query_one("#kind", Select).value,
+            "urgency": self.query_one("#urgency", ChoiceBar).value,
+            "at": when or None,
+        }
+
+    # -- the verdict ---------------------------------------------------------------------
+    def update_verdict(self) -> None:
+        """Decide the form's request with the current (last good) policies and show it."""
+        app = self.bapp
+        ps = app.policies
+        verdict = self.query_one("#verdict", Static)
+        fields = self.fields()
+        self.decision = None
+        if ps is None:
+            self._show_message("no policies", "The policy set has errors and no earlier good "
+                               "version: see Problems (F4).")
+            return
+        if not fields["from"].strip():
+            self._show_message("none", "Type who is calling: a client id, name, phone number "
+                               "or mail address.")
+            return
+        try:
+            req = build_request(ps, fields, app.now())
+        except (SenderError, TimeError) as exc:
+            hint = f" — {exc.hint}" if exc.hint else ""
+            self._show_message("none", f"{exc}{hint}")
+            return
+        d = decide(ps, req)
+        self.decision = d
+        verdict.update(VERDICT_MARK[d.decision])
+        verdict.set_classes(d.decision)
+        self._show_decision(d, req.channel)
+
+    def _show_message(self, kind: str, text: str) -> None:
+        verdict = self.query_one("#verdict", Static)
+        verdict.update("…" if kind == "none" else "⚠ NO POLICIES")
+        verdict.set_classes("none")
+        self.query_one("#who-line", Static).update(self.bapp.mask(text))
+        for wid in ("#next", "#badges"):
+            self.query_one(wid, Static).update("")
+        self.query_one("#reasons", ReasonList).clear_options()
+        self.query_one("#reply", TextArea).text = ""
+        self.query_one("#confirm", TextArea).text = ""
+
+    def _show_decision(self, d: Decision, channel: str) -> None:
+        app = self.bapp
+        ps = app.policies
+        assert ps is not None
+        mask = app.mask
+        who = d.client or "unknown sender"
+        if d.client_name:
+            who = f"{d.client_name} ({d.client})"
+        self.query_one("#who-line", Static).update(
+            mask(f"{who} · tier {d.tier} · {channel} · {d.at.strftime('%a %d.%m. %H:%M')}"))
+        self.query_one("#next", Static).update(self._next_text(d))
+        badges = [CALLBACK_WORDS[d.callback] + (" (landline)" if d.landline else "")]
+        if d.in_writing:
+            badges.append("✎ in writing")
+        if d.extra_effort:
+            badges.append("★ extra effort")
+        if d.discreet:
+            badges.append("◌ discreet")
+        if d.holiday:
+            badges.append(f"⚑ holiday: {d.holiday}")
+        if d.away:
+            badges.append(f"✈ away: {d.away}")
+        self.query_one("#badges", Static).update(" · ".join(badges))
+        reasons = self.query_one("#reasons", ReasonList)
+        reasons.clear_options()
+        for i, r in enumerate(d.reasons):
+            text = Content(("▸ " if i == 0 else "  ") + mask(r.text) + "  ").append(
+                Content.styled(r.source, "dim"))
+            reasons.add_option(Option(text, id=r.source if r.source != "builtin" else None))
+        for wid, rep in (("#reply", d.reply), ("#confirm", d.confirm)):
+            area = self.query_one(wid, TextArea)
+            area.text = mask(rep.text) if rep else ""
+            area.read_only = app.discreet_screen  # a masked draft is not for editing
+
+    def _next_text(self, d: Decision) -> str:
+        ps = self.bapp.policies
+        assert ps is not None
+        if d.next_window is None:
+            return "next window: none within a year"
+        start, end = d.next_window
+        tz = zone(ps.me.timezone)
+        if d.within_hours:
+            line = f"reachable now, until {end.strftime('%H:%M')}"
+        else:
+            words = human_next(start, d.at, tz, ps.me.locale, ps.locale_names)
+            line = f"next: {words} ({start.strftime('%a %d.%m. %H:%M')}–{end.strftime('%H:%M')})"
+        if d.sender_timezone != ps.me.timezone:
+            stz = zone(d.sender_timezone)
+            s = start.astimezone(stz)
+            theirs = human_next(start, d.at, stz, d.sender_locale, ps.locale_names)
+            line += f"\ntheir time ({d.sender_timezone}): {theirs} ({s.strftime('%a %H:%M')})"
+        return line
+
+    def now_follows_clock(self) -> bool:
+        return not self.query_one("#when", Input).value.strip()
+
+    def draft(self, which: str) -> str:
+        """The reply (or confirm) text as it stands — the real one while names are hidden."""
+        d = self.decision
+        if self.bapp.discreet_screen:
+            rep = (d.reply if which == "reply" else d.confirm) if d else None
+            return rep.text if rep else ""
+        return self.query_one(f"#{which}", TextArea).text
