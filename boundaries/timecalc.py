@@ -48,6 +48,7 @@ def window_instances(week: Week, tz: ZoneInfo, day: date) -> list[tuple[datetime
         start, end = resolve(tz, day, s), resolve(tz, day, e)
         if start < end:  # a window squeezed to nothing by a DST gap is skipped
             out.append((start, end))
+    out.sort()  # a DST gap can move a later wall-clock window ahead of another
     return out
 
 
