@@ -39,6 +39,9 @@ class _Loader:
         self.root = root
         self.diags: list[Diagnostic] = []
         self.checks: dict[str, FileCheck] = {}
+        self.me_unreadable = False  # then national phone numbers cannot be judged
+        tdir = root / "tiers"
+        self.tier_files = {f.stem for f in tdir.glob("*.toml")} if tdir.is_dir() else set()
 
     # -- reading ---------------------------------------------------------------
     def read(self, rel: str) -> dict | None:
@@ -85,6 +88,7 @@ class _Loader:
             return Me(name="", timezone="UTC")
         data = self.read(rel)
         if data is None:
+            self.me_unreadable = True
             return Me(name="", timezone="UTC")
         fc = self.checks[rel]
         v = fc.table(data, S.ME, (), "me.toml")
@@ -98,12 +102,15 @@ class _Loader:
             fc.report(("locale",), f"`{locale}` is not a locale code", "e.g. `de` or `en`",
                       at_value=True)
         region = v.get("holidays")
+        phone_region = v.get("region")
         if region is not None:
             message, choices = _check_holiday_region(region)
+            country = region.split("-")[0].upper()
+            if phone_region is None and (not message or "subdivision" in message):
+                phone_region = country  # a typo in the subdivision keeps the country
             if message:
                 fc.report(("holidays",), message, suggest(region, choices), at_value=True)
                 region = None
-        phone_region = v.get("region") or (region.split("-")[0] if region else None)
         if "region" in v and not _valid_phone_region(v["region"]):
             fc.report(("region",), f"unknown country code `{v['region']}` for phone numbers",
                       "a two-letter country code, e.g. `AT`", at_value=True)
@@ -297,10 +304,13 @@ class _Loader:
                 continue
             v = fc.table(entry, S.CLIENT, path, f"client `{cid}`")
             tier = v.get("tier")
-            if tier is not None and tier not in tiers:
+            if tier is not None and tier not in self.tier_files:
+                known = sorted(self.tier_files)
                 fc.report((*path, "tier"), f"client `{cid}` names tier `{tier}`, but there is "
                           f"no tiers/{tier}.toml",
-                          suggest(tier, tiers) or f"known tiers: {', '.join(sorted(tiers))}",
+                          suggest(tier, known) or (f"known tiers: {', '.join(known)}" if known
+                                                   else "there are no files in tiers/ yet: "
+                                                   f"add tiers/{tier}.toml"),
                           at_value=True)
             tz = v.get("timezone")
             if tz is not None and not _valid_tz(tz):
@@ -313,6 +323,8 @@ class _Loader:
             nums = []
             for i, raw in enumerate(v.get("phones", [])):
                 e164 = _normalise(raw, me.region)
+                if e164 is None and self.me_unreadable:
+                    continue  # the region is in me.toml, which has its own error
                 if e164 is None:
                     fc.report((*path, "phones", i), f"`{raw}` is not a phone number",
                               "write it with +country code, e.g. `+43 732 123456`"
@@ -444,7 +456,7 @@ class _Loader:
                           suggest(key, known), at_value=True, severity="warning")
 
     def unknown_tier(self, me: Me, tiers: dict[str, Tier]) -> None:
-        if me.unknown_tier not in tiers and "unknown_tier" in me.sources:
+        if me.unknown_tier not in self.tier_files and "unknown_tier" in me.sources:
             fc = self.checks.get("me.toml")
             if fc:
                 fc.report(("unknown_tier",), f"there is no tiers/{me.unknown_tier}.toml: unknown "

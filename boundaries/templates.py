@@ -20,23 +20,45 @@ class TemplateError(ValueError):
         self.offset = offset  # character offset of the problem in the template
 
 
+def _field_end(text: str, start: int) -> int:
+    """Index just past the `}` that closes the field opening at `start` (or len(text))."""
+    depth = 0
+    for i in range(start, len(text)):
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return len(text)
+
+
+def _raw_len(literal: str) -> int:
+    """Length in the template of a parsed literal (`{{`/`}}` were folded to one brace)."""
+    return len(literal) + literal.count("{") + literal.count("}")
+
+
 def template_problems(text: str) -> list[TemplateError]:
-    """Every problem of a template: unknown names, attribute access, indexing, specs, braces."""
+    """Every problem of a template: unknown names, attribute access, indexing, specs, braces.
+
+    Each problem carries the character offset of the brace that opens its placeholder.
+    """
     problems: list[TemplateError] = []
     pieces = _FORMATTER.parse(text)
+    pos = 0  # where the next piece starts in `text`
     while True:
         try:
-            _literal, name, spec, conv = next(pieces)
+            literal, name, spec, conv = next(pieces)
         except StopIteration:
             break
-        except ValueError as exc:
-            pos = max(text.rfind("{"), 0) if "Single '{'" in str(exc) else max(text.find("}"), 0)
-            problems.append(TemplateError(f"template has an unmatched brace ({exc})",
-                                          "write `{{` and `}}` for literal braces", pos))
+        except ValueError:
+            problems.append(_brace_problem(text, pos))
             break
+        pos += _raw_len(literal)
         if name is None:
             continue
-        where = max(text.find("{" + name), 0)
+        where = pos
+        pos = _field_end(text, pos)
         if name == "":
             problems.append(TemplateError(
                 "empty placeholder `{}`",
@@ -58,6 +80,23 @@ def template_problems(text: str) -> list[TemplateError]:
                 suggest(name, PLACEHOLDERS)
                 or f"known: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}", where))
     return problems
+
+
+def _brace_problem(text: str, pos: int) -> TemplateError:
+    """The first lone brace at or after `pos` (doubled braces are literal)."""
+    i = pos
+    while i < len(text):
+        c = text[i]
+        if c in "{}" and text[i + 1 : i + 2] == c:
+            i += 2
+            continue
+        if c == "{":
+            return TemplateError("`{` is never closed", "write `{{` for a literal brace, or "
+                                 "close the placeholder, e.g. `{next}`", i)
+        if c == "}":
+            return TemplateError("`}` has no opening `{`", "write `}}` for a literal brace", i)
+        i += 1
+    return TemplateError("unmatched brace", "write `{{` and `}}` for literal braces", pos)
 
 
 def parse_template(text: str) -> list[tuple[str, str | None]]:
