@@ -187,8 +187,25 @@ class BoundariesApp(App[None]):
         self.sub_title = " · ".join(parts)
 
     # -- actions -------------------------------------------------------------------------------
+    FOCUS_IN_TAB = {"ask": "#who", "week": "#week-of", "clients": "#client-filter",
+                    "problems": "#problem-table"}
+
     def action_tab(self, tab: str) -> None:
+        """Show a tab and focus its first control (focus left behind would pull it back)."""
         self.query_one("#main", TabbedContent).active = tab
+        self.set_focus(self.query_one(self.FOCUS_IN_TAB[tab]))
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """Focus follows the tab (also for mouse clicks); Week follows the Ask form."""
+        if event.tabbed_content.id == "main" and event.pane.id == "week":
+            d = self.query_one(AskPane).decision
+            if d is not None:
+                self.query_one(WeekPane).show_for(f"client:{d.client}" if d.client
+                                                   else f"tier:{d.tier}")
+        if event.tabbed_content.id == "main" and event.pane.id in self.FOCUS_IN_TAB:
+            target = self.query_one(self.FOCUS_IN_TAB[event.pane.id])
+            if self.focused is None or event.pane not in self.focused.ancestors:
+                self.set_focus(target)
 
     def action_reload(self) -> None:
         self.load_policies()
@@ -287,10 +304,14 @@ def editor_command(path: Path, line: int) -> list[str]:
 
 
 def _short(path: Path) -> str:
-    try:
-        return "~/" + str(path.resolve().relative_to(Path.home()))
-    except ValueError:
-        return str(path)
+    """The folder as a user recognises it: relative to here, else to ~, else absolute."""
+    full = path.resolve()
+    for base, prefix in ((Path.cwd(), ""), (Path.home(), "~/")):
+        try:
+            return prefix + str(full.relative_to(base.resolve()))
+        except ValueError:
+            continue
+    return str(full)
 
 
 def make_app(policies: str | os.PathLike | None = None, clock: Clock | None = None,

@@ -76,7 +76,7 @@ class AskPane(Vertical):
     AskPane #verdict.none { background: $panel; }
     AskPane #who-line, AskPane #next, AskPane #badges { height: auto; padding: 0 1; }
     AskPane #badges { color: $text-accent; }
-    AskPane #reasons { height: 5; min-height: 3; border: none; }
+    AskPane #reasons { height: auto; max-height: 8; min-height: 3; border: none; }
     AskPane #drafts { height: 1fr; min-height: 6; }
     AskPane TextArea { height: 1fr; }
     """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -141,14 +142,14 @@ class ClientsPane(Vertical):
     def compose(self) -> ComposeResult:
         yield Input(placeholder="filter: name, tier, number, mail, note…", id="client-filter",
                     compact=True)
-        yield DataTable(id="clients", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="client-table", cursor_type="row", zebra_stripes=True)
 
     @property
     def bapp(self) -> BoundariesApp:
         return self.app  # type: ignore[return-value]
 
     def on_mount(self) -> None:
-        table = self.query_one("#clients", DataTable)
+        table = self.query_one("#client-table", DataTable)
         for col in CLIENT_COLUMNS:
             table.add_column(col, key=col)
 
@@ -169,7 +170,7 @@ class ClientsPane(Vertical):
         return out
 
     def refresh_table(self) -> None:
-        table = self.query_one("#clients", DataTable)
+        table = self.query_one("#client-table", DataTable)
         needle = self.query_one("#client-filter", Input).value.strip().casefold()
         mask = self.bapp.mask
         rows = [r for r in self.rows() if not needle or needle in " ".join(r[1]).casefold()]
@@ -177,7 +178,7 @@ class ClientsPane(Vertical):
         rows.sort(key=lambda r: r[1][idx].casefold(), reverse=self.reverse)
         table.clear()
         for key, values in rows:
-            table.add_row(*(Content(mask(v)) for v in values), key=key)
+            table.add_row(*(Text(mask(v)) for v in values), key=key)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -194,7 +195,7 @@ class ClientsPane(Vertical):
             self.bapp.ask_about(str(event.row_key.value))
 
     def action_ask(self) -> None:
-        table = self.query_one("#clients", DataTable)
+        table = self.query_one("#client-table", DataTable)
         if table.row_count:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             if key:
@@ -212,21 +213,21 @@ class ProblemsPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="problems-state", markup=False)
-        yield DataTable(id="problems", cursor_type="row")
+        yield DataTable(id="problem-table", cursor_type="row")
 
     @property
     def bapp(self) -> BoundariesApp:
         return self.app  # type: ignore[return-value]
 
     def on_mount(self) -> None:
-        table = self.query_one("#problems", DataTable)
+        table = self.query_one("#problem-table", DataTable)
         for col in ("where", "severity", "message"):
             table.add_column(col, key=col)
 
     def refresh_problems(self) -> None:
         app = self.bapp
         diags = app.diagnostics
-        table = self.query_one("#problems", DataTable)
+        table = self.query_one("#problem-table", DataTable)
         table.clear()
         errors = sum(d.is_error for d in diags)
         state = f"{errors} error(s), {len(diags) - errors} warning(s)"
@@ -235,16 +236,15 @@ class ProblemsPane(Vertical):
         self.query_one("#problems-state", Static).update(state if diags else "No problems.")
         for i, d in enumerate(diags):
             message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
-            style = "bold $error" if d.is_error else "$warning"
-            table.add_row(f"{d.path}:{d.line}:{d.col}", Content.styled(d.severity, style),
-                          Content(app.mask(message)), key=str(i),
-                          height=2 if d.hint else 1)
+            style = "bold red" if d.is_error else "yellow"
+            table.add_row(Text(f"{d.path}:{d.line}:{d.col}"), Text(d.severity, style=style),
+                          Text(app.mask(message)), key=str(i), height=2 if d.hint else 1)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self._open(event.row_key.value)
 
     def action_edit(self) -> None:
-        table = self.query_one("#problems", DataTable)
+        table = self.query_one("#problem-table", DataTable)
         if table.row_count:
             self._open(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 

@@ -1,0 +1,60 @@
+"""Snapshots of every screen at 80×24 and 120×40 (fixed clock, fixed set, Textual pinned).
+
+Update after a deliberate change with `pytest tests/test_tui_snapshots.py --snapshot-update`,
+and look at every changed SVG before committing it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from textual.widgets import Input, TextArea
+
+from boundaries.tui import make_app
+
+DATA = Path(__file__).parent / "data" / "tui"
+VIENNA = ZoneInfo("Europe/Vienna")
+SIZES = [(80, 24), (120, 40)]
+
+# (name, clock, who, channel key, tab key)
+STATES = {
+    "ask-answer": (datetime(2026, 1, 8, 10, 0, tzinfo=VIENNA), "acme", None, None),
+    "ask-later": (datetime(2026, 1, 8, 18, 20, tzinfo=VIENNA), "+43 732 123456", None, None),
+    "ask-decline": (datetime(2026, 1, 8, 10, 0, tzinfo=VIENNA), "+43 699 1112223", None, None),
+    "week": (datetime(2026, 1, 5, 10, 0, tzinfo=VIENNA), "tanaka", None, "f2"),
+    "clients": (datetime(2026, 1, 8, 10, 0, tzinfo=VIENNA), "", None, "f3"),
+    "problems": (datetime(2026, 1, 8, 10, 0, tzinfo=VIENNA), "", None, "f4"),
+}
+
+
+def _run_before(who: str, tab: str | None):
+    async def run_before(pilot) -> None:
+        app = pilot.app
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        for widget in app.query(Input):
+            widget.cursor_blink = False
+        for widget in app.query(TextArea):
+            widget.cursor_blink = False
+        for ch in who:
+            await pilot.press(ch)
+        if tab == "f2":
+            app.week_of("client:tanaka")
+        elif tab:
+            await pilot.press(tab)
+        await pilot.pause()
+        app.clear_notifications()
+        await pilot.pause()
+
+    return run_before
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("state", list(STATES))
+def test_screen(snap_compare, state, size):
+    clock, who, _channel, tab = STATES[state]
+    app = make_app(DATA, clock=lambda: clock, watch_interval=None)
+    assert snap_compare(app, terminal_size=size, run_before=_run_before(who, tab))
