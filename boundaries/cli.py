@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "overview of the policy set in use).",
                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--version", action="version", version=f"boundaries {__version__}")
+    p.add_argument("--from", dest="sender", metavar="WHO",
+                   help="open the terminal UI with this caller already filled in")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     c = sub.add_parser("check", parents=[common], help="decide one incoming request",
@@ -146,7 +148,7 @@ def _dispatch(args: argparse.Namespace) -> int:
     if sys.stdin.isatty() and sys.stdout.isatty():
         from .tui import make_app
 
-        make_app(args.policies).run()
+        make_app(args.policies, who=args.sender or "").run()
         return EXIT_OK
     return run_overview(args)
 

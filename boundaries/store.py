@@ -58,6 +58,24 @@ def _attach(result: LoadResult) -> LoadResult:
     return result
 
 
+def peek_cached(root: Path, origin: str = "") -> LoadResult | None:
+    """The compiled set if the cache holds the files as they are now, else None (fast)."""
+    folder = cache_dir()
+    if folder is None or not root.is_dir():
+        return None
+    try:
+        with open(folder / f"{_key(root)}.pickle", "rb") as fh:
+            result = pickle.load(fh)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError,
+            ValueError):
+        return None
+    if not isinstance(result, LoadResult) or result.policies is None:
+        return None
+    if result.policies.origin != origin:
+        result = LoadResult(result.policies._replace(origin=origin), result.diagnostics)
+    return _attach(result)
+
+
 def load_cached(root: Path, origin: str = "") -> LoadResult:
     """`load(root)`, from the compiled cache when the files are unchanged."""
     folder = cache_dir()
@@ -65,17 +83,10 @@ def load_cached(root: Path, origin: str = "") -> LoadResult:
         from .loader import load
 
         return load(root, origin)
+    found = peek_cached(root, origin)
+    if found is not None:
+        return found
     target = folder / f"{_key(root)}.pickle"
-    try:
-        with open(target, "rb") as fh:
-            result = pickle.load(fh)
-        if isinstance(result, LoadResult) and result.policies is not None:
-            if result.policies.origin != origin:
-                result = LoadResult(result.policies._replace(origin=origin), result.diagnostics)
-            return _attach(result)
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError,
-            ValueError):
-        pass
     from .loader import load
 
     result = load(root, origin)

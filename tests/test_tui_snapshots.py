@@ -58,3 +58,14 @@ def test_screen(snap_compare, state, size):
     clock, who, _channel, tab = STATES[state]
     app = make_app(DATA, clock=lambda: clock, watch_interval=None)
     assert snap_compare(app, terminal_size=size, run_before=_run_before(who, tab))
+
+
+def test_light_theme_is_readable(snap_compare):
+    clock, who, _channel, _tab = STATES["ask-later"]
+    app = make_app(DATA, clock=lambda: clock, watch_interval=None)
+
+    async def run_before(pilot) -> None:
+        pilot.app.theme = "textual-light"
+        await _run_before(who, None)(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

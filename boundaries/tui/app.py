@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +21,6 @@ from ..loadresult import LoadResult
 from ..model import PolicySet
 from .ask import AskPane
 from .masking import Masker
-from .panes import ClientsPane, ProblemsPane, WeekPane
 
 Clock = Callable[[], datetime]
 Editor = Callable[[Path, int], None]
@@ -70,8 +67,11 @@ class BoundariesApp(App[None]):
     discreet_screen: reactive[bool] = reactive(False, init=False)
 
     def __init__(self, found: Found, clock: Clock, editor: Editor | None,
-                 watch_interval: float | None) -> None:
+                 watch_interval: float | None, preloaded: LoadResult | None = None,
+                 initial_who: str = "") -> None:
         super().__init__()
+        self._preloaded = preloaded
+        self.initial_who = initial_who
         self.found = found
         self.clock = clock
         self.editor = editor
@@ -89,20 +89,30 @@ class BoundariesApp(App[None]):
         with TabbedContent(id="main", initial="ask"):
             with TabPane("Ask F1", id="ask"):
                 yield AskPane()
-            with TabPane("Week F2", id="week"):
-                yield WeekPane()
-            with TabPane("Clients F3", id="clients"):
-                yield ClientsPane()
-            with TabPane("Problems F4", id="problems"):
-                yield ProblemsPane()
+            # the other panes (and their module) are mounted after the first paint
+            yield TabPane("Week F2", id="week")
+            yield TabPane("Clients F3", id="clients")
+            yield TabPane("Problems F4", id="problems")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.call_after_refresh(self._mount_other_panes)
         self._update_header()
-        self.load_policies()
+        if self._preloaded is not None:  # a warm compiled cache, read before the UI started
+            self.apply_result(self._preloaded, _stamp(self.found.path))
+            self._preloaded = None
+        else:
+            self.load_policies()
         if self.watch_interval:
             self.set_interval(self.watch_interval, self.poll_files)
         self.set_interval(30, self._follow_clock)
+
+    def _mount_other_panes(self) -> None:
+        from .panes import ClientsPane, ProblemsPane, WeekPane
+
+        self.query_one("#week", TabPane).mount(WeekPane())
+        self.query_one("#clients", TabPane).mount(ClientsPane())
+        self.query_one("#problems", TabPane).mount(ProblemsPane())
 
     # -- time and masking --------------------------------------------------------------------
     def now(self) -> datetime:
@@ -167,11 +177,14 @@ class BoundariesApp(App[None]):
         ask = self.query_one(AskPane)
         ask.refresh_suggestions()
         ask.update_verdict()
-        week = self.query_one(WeekPane)
-        week.refresh_choices()
-        week.render_week()
-        self.query_one(ClientsPane).refresh_table()
-        self.query_one(ProblemsPane).refresh_problems()
+        # the other panes mount lazily after the first paint; each fills itself on mount
+        for week in self.query("WeekPane"):
+            week.refresh_choices()  # type: ignore[attr-defined]
+            week.render_week()  # type: ignore[attr-defined]
+        for clients in self.query("ClientsPane"):
+            clients.refresh_table()  # type: ignore[attr-defined]
+        for problems in self.query("ProblemsPane"):
+            problems.refresh_problems()  # type: ignore[attr-defined]
 
     def _update_header(self) -> None:
         where = "example set (shipped)" if self.found.is_example else _short(self.found.path)
@@ -193,18 +206,21 @@ class BoundariesApp(App[None]):
     def action_tab(self, tab: str) -> None:
         """Show a tab and focus its first control (focus left behind would pull it back)."""
         self.query_one("#main", TabbedContent).active = tab
-        self.set_focus(self.query_one(self.FOCUS_IN_TAB[tab]))
+        for target in self.query(self.FOCUS_IN_TAB[tab]):
+            self.set_focus(target)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """Focus follows the tab (also for mouse clicks); Week follows the Ask form."""
         if event.tabbed_content.id == "main" and event.pane.id == "week":
             d = self.query_one(AskPane).decision
             if d is not None:
-                self.query_one(WeekPane).show_for(f"client:{d.client}" if d.client
-                                                   else f"tier:{d.tier}")
-        if event.tabbed_content.id == "main" and event.pane.id in self.FOCUS_IN_TAB:
-            target = self.query_one(self.FOCUS_IN_TAB[event.pane.id])
-            if self.focused is None or event.pane not in self.focused.ancestors:
+                for week in self.query("WeekPane"):
+                    week.show_for(f"client:{d.client}" if d.client  # type: ignore[attr-defined]
+                                  else f"tier:{d.tier}")
+        focus_moves = self.focused is None or event.pane not in self.focused.ancestors
+        if event.tabbed_content.id == "main" and event.pane.id in self.FOCUS_IN_TAB \
+                and focus_moves:
+            for target in self.query(self.FOCUS_IN_TAB[event.pane.id]):
                 self.set_focus(target)
 
     def action_reload(self) -> None:
@@ -244,7 +260,8 @@ class BoundariesApp(App[None]):
 
     def week_of(self, key: str) -> None:
         self.action_tab("week")
-        self.query_one(WeekPane).show_for(key)
+        for week in self.query("WeekPane"):
+            week.show_for(key)  # type: ignore[attr-defined]
 
     def open_source(self, source: str) -> None:
         """Open `PATH:LINE` (relative to the policy folder) in $VISUAL / $EDITOR."""
@@ -257,6 +274,8 @@ class BoundariesApp(App[None]):
         if self.found.is_example:
             self.notify("This is the shipped example set: copy it and pass --policies to edit "
                         "your own.", severity="warning")
+        import subprocess
+
         command = editor_command(path, line)
         try:
             with self.suspend():
@@ -293,6 +312,8 @@ class BoundariesApp(App[None]):
 
 def editor_command(path: Path, line: int) -> list[str]:
     """The command that opens `path` at `line` in the user's editor."""
+    import shlex
+
     raw = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
     parts = shlex.split(raw)
     name = Path(parts[0]).name
@@ -315,7 +336,14 @@ def _short(path: Path) -> str:
 
 
 def make_app(policies: str | os.PathLike | None = None, clock: Clock | None = None,
-             editor: Editor | None = None, watch_interval: float | None = 1.0) -> BoundariesApp:
-    """The one factory for the CLI and every test: discovery, clock and editor injectable."""
-    return BoundariesApp(discover(policies), clock or (lambda: datetime.now(UTC)), editor,
-                         watch_interval)
+             editor: Editor | None = None, watch_interval: float | None = 1.0,
+             who: str = "") -> BoundariesApp:
+    """The one factory for the CLI and every test: discovery, clock and editor injectable.
+
+    `who` prefills the Ask form (e.g. the caller's number from a phone integration).
+    """
+    from ..store import peek_cached
+
+    found = discover(policies)
+    return BoundariesApp(found, clock or (lambda: datetime.now(UTC)), editor, watch_interval,
+                         peek_cached(found.path, found.origin), initial_who=who)

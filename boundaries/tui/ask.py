@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.lazy import Lazy
 from textual.suggester import SuggestFromList
 from textual.widgets import (
     Input,
@@ -59,6 +60,21 @@ class ReasonList(OptionList):
             self.app.open_source(event.option.id)  # type: ignore[attr-defined]
 
 
+class Drafts(Vertical):
+    """The reply and the written confirmation, editable; mounted after the first paint."""
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent():
+            with TabPane("Reply", id="reply-tab"):
+                yield TextArea("", id="reply", soft_wrap=True)
+            with TabPane("Confirm in writing", id="confirm-tab"):
+                yield TextArea("", id="confirm", soft_wrap=True)
+
+    def on_mount(self) -> None:
+        ask = self.app.query_one(AskPane)
+        ask.fill_drafts()
+
+
 class AskPane(Vertical):
     """A request form and its verdict; the verdict follows every change."""
 
@@ -76,8 +92,10 @@ class AskPane(Vertical):
     AskPane #verdict.none { background: $panel; }
     AskPane #who-line, AskPane #next, AskPane #badges { height: auto; padding: 0 1; }
     AskPane #badges { color: $text-accent; }
-    AskPane #reasons { height: auto; max-height: 8; min-height: 3; border: none; }
+    AskPane #reasons { height: auto; max-height: 6; min-height: 3; border: none; }
     AskPane #drafts { height: 1fr; min-height: 6; }
+    AskPane #drafts TabbedContent { height: 1fr; }
+    AskPane #drafts ContentSwitcher { height: 1fr; }
     AskPane TextArea { height: 1fr; }
     """
 
@@ -85,7 +103,8 @@ class AskPane(Vertical):
         with Horizontal(id="top"):
             with Vertical(id="form"):
                 yield Label("Who? id, name, number or mail", classes="first", markup=False)
-                yield Input(placeholder="e.g. +43 732 123456", id="who", compact=True)
+                yield Input(self.bapp.initial_who, placeholder="e.g. +43 732 123456", id="who",
+                            compact=True)
                 yield Label("Channel: keys c s e h", markup=False)
                 yield ChoiceBar(CHANNEL_OPTIONS, "call", id="channel")
                 yield Label("When? empty = now; ISO or HH:MM", markup=False)
@@ -101,11 +120,7 @@ class AskPane(Vertical):
                 yield Static("", id="next", markup=False)
                 yield Static("", id="badges", markup=False)
                 yield ReasonList(id="reasons")
-        with TabbedContent(id="drafts"):
-            with TabPane("Reply", id="reply-tab"):
-                yield TextArea("", id="reply", soft_wrap=True)
-            with TabPane("Confirm in writing", id="confirm-tab"):
-                yield TextArea("", id="confirm", soft_wrap=True)
+        yield Lazy(Drafts(id="drafts"))
 
     @property
     def bapp(self) -> BoundariesApp:
@@ -183,8 +198,7 @@ class AskPane(Vertical):
         for wid in ("#next", "#badges"):
             self.query_one(wid, Static).update("")
         self.query_one("#reasons", ReasonList).clear_options()
-        self.query_one("#reply", TextArea).text = ""
-        self.query_one("#confirm", TextArea).text = ""
+        self.fill_drafts()
 
     def _show_decision(self, d: Decision, channel: str) -> None:
         app = self.bapp
@@ -215,10 +229,16 @@ class AskPane(Vertical):
             text = Content(("▸ " if i == 0 else "  ") + mask(r.text) + "  ").append(
                 Content.styled(r.source, "dim"))
             reasons.add_option(Option(text, id=r.source if r.source != "builtin" else None))
-        for wid, rep in (("#reply", d.reply), ("#confirm", d.confirm)):
-            area = self.query_one(wid, TextArea)
-            area.text = mask(rep.text) if rep else ""
-            area.read_only = app.discreet_screen  # a masked draft is not for editing
+        self.fill_drafts()
+
+    def fill_drafts(self) -> None:
+        """Put the decision's reply and confirmation into the editable drafts (if mounted)."""
+        d = self.decision
+        reply, confirm = (d.reply, d.confirm) if d else (None, None)
+        for wid, rep in (("#reply", reply), ("#confirm", confirm)):
+            for area in self.query(wid).results(TextArea):
+                area.text = self.bapp.mask(rep.text) if rep else ""
+                area.read_only = self.bapp.discreet_screen  # a masked draft is not for editing
 
     def _next_text(self, d: Decision) -> str:
         ps = self.bapp.policies
@@ -248,4 +268,5 @@ class AskPane(Vertical):
         if self.bapp.discreet_screen:
             rep = (d.reply if which == "reply" else d.confirm) if d else None
             return rep.text if rep else ""
-        return self.query_one(f"#{which}", TextArea).text
+        areas = list(self.query(f"#{which}").results(TextArea))
+        return areas[0].text if areas else ""

@@ -53,6 +53,10 @@ class WeekPane(VerticalScroll):
         yield Static("", id="week-grid")
         yield Static("█ reachable  ▒ partly  · not  ▶ today  │ now", id="legend")
 
+    def on_mount(self) -> None:
+        self.refresh_choices()
+        self.render_week()
+
     @property
     def bapp(self) -> BoundariesApp:
         return self.app  # type: ignore[return-value]
@@ -152,6 +156,7 @@ class ClientsPane(Vertical):
         table = self.query_one("#client-table", DataTable)
         for col in CLIENT_COLUMNS:
             table.add_column(col, key=col)
+        self.refresh_table()
 
     def rows(self) -> list[tuple[str, tuple[str, ...]]]:
         ps = self.bapp.policies
@@ -223,6 +228,7 @@ class ProblemsPane(Vertical):
         table = self.query_one("#problem-table", DataTable)
         for col in ("where", "severity", "message"):
             table.add_column(col, key=col)
+        self.refresh_problems()
 
     def refresh_problems(self) -> None:
         app = self.bapp
