@@ -75,14 +75,19 @@ def day_key_choices() -> list[str]:
 
 
 def merge_windows(windows: list[Window]) -> tuple[Window, ...]:
-    """Sorted, with overlapping or touching windows of one day joined."""
+    """Sorted, with overlapping or touching windows of one day joined.
+
+    A joined window may last longer than a day (`07:00-09:00` with `08:00-08:00` runs to
+    08:00 the next day); it still ends before the day after next, which is all that the
+    window arithmetic assumes.
+    """
     out: list[list[int]] = []
     for s, e in sorted(windows):
         if out and s <= out[-1][1]:
             out[-1][1] = max(out[-1][1], e)
         else:
             out.append([s, e])
-    return tuple((s, min(e, s + 1440)) for s, e in out)
+    return tuple((s, e) for s, e in out)
 
 
 def fmt_minute(m: int) -> str:

@@ -7,7 +7,8 @@ from datetime import date
 from typing import NamedTuple
 
 # A window in minutes after the start of the day it belongs to:
-# 0 <= start < 1440 and start < end <= start + 1440 (an end past 1440 crosses midnight).
+# 0 <= start < 1440 and start < end < 2880 (an end past 1440 crosses midnight; windows
+# joined by merge_windows may last longer than a day, but always end before day + 2).
 Window = tuple[int, int]
 Week = tuple[tuple[Window, ...], ...]  # 7 days, Monday first
 

@@ -486,3 +486,15 @@ def test_later_within_hours_reply_names_the_following_window(write_set):
     assert d.decision == "later" and d.within_hours
     assert d.next_window[0].isoformat() == "2026-01-08T09:00:00+01:00"  # the contract's field
     assert "morgen ab 09:00 Uhr" in d.reply.text                         # not "gleich jetzt"
+
+
+def test_overlapping_windows_join_without_losing_time(write_set):
+    root = write_set({"tiers/t.toml": """
+        [hours]
+        mon = ["07:00-09:00", "08:00-08:00"]
+        """, "clients.toml": '[clients.a]\nname = "A"\ntier = "t"\n'})
+    ps = load(root).policies
+    # Monday 07:00 to Tuesday 08:00 is one window: Tuesday 07:30 is still reachable
+    d = ask(ps, "a", "2026-01-06T07:30")
+    assert d.decision == "answer"
+    assert d.next_window[1].isoformat() == "2026-01-06T08:00:00+01:00"
