@@ -1,6 +1,9 @@
 """First paint of the TUI (start to an Ask screen showing a verdict) against a minimal
 hello-world Textual app, same run, whole processes, headless.
 
+Each child prints a marker right after the frame that shows its content has been drawn and
+leaves at once (no teardown); the parent times process start to the marker's arrival.
+
 Run by hand: `.venv/bin/python benchmarks/first_paint.py [--runs 10]`.
 Bytecode caching is on for the children; the compiled policy cache is warmed first.
 """
@@ -25,7 +28,12 @@ class Hello(App):
     def compose(self):
         yield Static("hello")
     def on_mount(self):
-        self.call_after_refresh(self.exit)
+        self.call_after_refresh(painted)
+
+def painted():
+    import os
+    print("PAINTED", flush=True)
+    os._exit(0)
 
 Hello().run(headless=True)
 """
@@ -38,9 +46,14 @@ from boundaries.tui import make_app
 app = make_app({str(REPO / "policies")!r}, watch_interval=None, who="acme",
                clock=lambda: datetime(2026, 1, 8, 18, 20, tzinfo=ZoneInfo("Europe/Vienna")))
 
+def painted():
+    import os
+    print("PAINTED", flush=True)
+    os._exit(0)
+
 def painted_with_verdict():
     if app.query("AskPane") and app.query_one("AskPane").decision is not None:
-        app.call_after_refresh(app.exit)  # exit once the frame with the verdict is drawn
+        app.call_after_refresh(painted)  # right after the frame with the verdict is drawn
     else:
         app.set_timer(0.002, painted_with_verdict)
 
@@ -51,9 +64,15 @@ app.run(headless=True)
 
 def run(code: str, env: dict[str, str]) -> float:
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], env=env, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t
+    with subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, text=True) as child:
+        assert child.stdout is not None
+        line = child.stdout.readline()
+        elapsed = time.perf_counter() - t
+        child.wait()
+    if line.strip() != "PAINTED":
+        raise SystemExit(f"child did not paint (exit {child.returncode})")
+    return elapsed
 
 
 def main() -> None:

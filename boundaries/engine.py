@@ -18,7 +18,7 @@ from .wording import human_channels, human_next
 BUILTIN = "builtin"
 _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
               "September", "October", "November", "December")
-_CHANNEL_NOUN = {"call": "calls", "sms": "SMS", "email": "mail", "chat": "chat"}
+_CHANNEL_NOUN = {"call": "a call is", "sms": "SMS is", "email": "mail is", "chat": "chat is"}
 _UNKNOWN_TIER = Tier(name="unknown", channels=("call", "sms", "email", "chat"),
                      callback="on-request", in_writing=frozenset())
 
@@ -244,7 +244,7 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
             decision, reply_key = "decline", "wrong-channel"
             allowed = human_channels(tier.channels, "en") or "none"
             deciding.append(Reason(
-                f"{_CHANNEL_NOUN[req.channel]} are not a channel of tier {tier.name} "
+                f"{_CHANNEL_NOUN[req.channel]} not among the channels of tier {tier.name} "
                 f"(allowed: {allowed})", tier.sources.get("channels", BUILTIN)))
         elif sit.away is not None:
             decision, reply_key = "later", "away"

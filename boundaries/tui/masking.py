@@ -6,13 +6,14 @@ import re
 
 from ..model import PolicySet
 
-_DIGITS = re.compile(r"\+?\d[\d ()./-]{4,}\d")
+# a phone number starts with +, 00 or a trunk 0 (dates and clock times do not)
+_DIGITS = re.compile(r"(?<![\w.:])(?:\+|\(?0)[\d ()./-]{5,}\d")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _number(m: re.Match[str]) -> str:
     text = m.group(0)
-    if _DATE.fullmatch(text.strip()) or sum(c.isdigit() for c in text) < 6:
+    if _DATE.fullmatch(text.strip()) or sum(c.isdigit() for c in text) < 7:
         return text
     return HIDDEN
 _MAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
