@@ -27,7 +27,7 @@ from .model import (
     Tier,
 )
 from .templates import template_problems
-from .validate import FileCheck, show_path
+from .validate import FileCheck
 
 MAX_FILE_BYTES = 2_000_000
 _SYNTAX = re.compile(r"^(?P<msg>.*?) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
@@ -331,13 +331,9 @@ class _Loader:
                               + ("" if me.region else ", or set `region` in me.toml"),
                               at_value=True)
                     continue
-                if e164 in phones and phones[e164] != cid:
-                    fc.report((*path, "phones", i), f"phone number `{raw}` ({e164}) is also "
-                              f"client `{phones[e164]}`'s", "a number may belong to one client",
-                              at_value=True)
-                    continue
-                phones[e164] = cid
-                nums.append(e164)
+                if _claim(phones, e164, cid, fc, (*path, "phones", i),
+                          f"phone number `{raw}` ({e164})", "a number may belong to one client"):
+                    nums.append(e164)
             mails = []
             for i, raw in enumerate(v.get("emails", [])):
                 addr = raw.strip().casefold()
@@ -345,13 +341,9 @@ class _Loader:
                     fc.report((*path, "emails", i), f"`{raw}` is not a mail address",
                               "e.g. `office@example.com`", at_value=True)
                     continue
-                if addr in emails and emails[addr] != cid:
-                    fc.report((*path, "emails", i), f"mail address `{raw}` is also client "
-                              f"`{emails[addr]}`'s", "an address may belong to one client",
-                              at_value=True)
-                    continue
-                emails[addr] = cid
-                mails.append(addr)
+                if _claim(emails, addr, cid, fc, (*path, "emails", i), f"mail address `{raw}`",
+                          "an address may belong to one client"):
+                    mails.append(addr)
             sources = {k: fc.source((*path, k)) for k in entry if fc.loc.has((*path, k))}
             clients[cid] = Client(
                 id=cid, name=v.get("name", cid), tier=tier or "", phones=tuple(nums),
@@ -462,6 +454,17 @@ class _Loader:
                 fc.report(("unknown_tier",), f"there is no tiers/{me.unknown_tier}.toml: unknown "
                           "senders get `later`, callback on request",
                           suggest(me.unknown_tier, tiers), at_value=True, severity="warning")
+
+
+def _claim(index: dict[str, str], key: str, cid: str, fc: FileCheck, path: tuple,
+           what: str, hint: str) -> bool:
+    """Give `key` to client `cid` unless another client has it (then report it)."""
+    owner = index.get(key)
+    if owner is not None and owner != cid:
+        fc.report(path, f"{what} is also client `{owner}`'s", hint, at_value=True)
+        return False
+    index[key] = cid
+    return True
 
 
 def _syntax_diagnostic(rel: str, message: str, text: str) -> Diagnostic:
@@ -594,4 +597,4 @@ def load(root: Path, origin: str = "") -> LoadResult:
     return LoadResult(ps, tuple(sort_diagnostics(ld.diags)))
 
 
-__all__ = ["LoadResult", "fingerprint", "load", "policy_files", "show_path"]
+__all__ = ["LoadResult", "fingerprint", "load", "policy_files"]

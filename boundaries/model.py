@@ -129,9 +129,6 @@ class HolidayTable:
         """Supply the computation for years not yet known (after unpickling)."""
         self._compute = compute
 
-    def years(self) -> dict[int, Mapping[date, str]]:
-        return dict(self._years)
-
     def __getstate__(self) -> tuple:
         return (self.region, self._years)
 

@@ -14,7 +14,6 @@ class Sender(NamedTuple):
     via: str  # "id" | "phone" | "email" | "unknown"
     number: str | None = None  # E.164, when the request came from a phone number
     line_type: str | None = None  # "fixed" | "mobile" | "fixed-or-mobile" | "other"
-    region_timezone: str | None = None  # reserved: a timezone guessed from the number
 
 
 class Request(NamedTuple):

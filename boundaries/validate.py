@@ -49,17 +49,6 @@ _WANTED = {
 }
 
 
-def show_path(path: Path) -> str:
-    """`("rules", 0, "when", "hours")` -> `rules[1].when.hours` (1-based entries)."""
-    out = ""
-    for p in path:
-        if isinstance(p, int):
-            out += f"[{p + 1}]"
-        else:
-            out += ("." if out else "") + p
-    return out
-
-
 class FileCheck:
     """Diagnostics collected for one file, with positions from its raw text."""
 
