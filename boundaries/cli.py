@@ -97,6 +97,66 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--tier", metavar="T", help="a tier name")
     g.add_argument("--from", dest="sender", metavar="WHO", help="a client or sender")
     w.add_argument("--at", metavar="T", help="first day (default: today)")
+
+    i = sub.add_parser("init", help="write a starter policy set",
+                       description="Write a small, commented starter set (me, clients, three "
+                                   "tiers, de + en replies, checks) for your timezone and "
+                                   "language. Never overwrites anything.",
+                       epilog="examples:\n"
+                              "  boundaries init ~/policies --timezone Europe/Vienna --locale de "
+                              "--holidays AT-4 --name \"Martin Huber\"\n"
+                              "  boundaries init ~/policies     # asks, with defaults from this "
+                              "machine",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    i.add_argument("dir", metavar="DIR", help="folder to create (must not hold these files)")
+    i.add_argument("--name", help="your name, used in replies")
+    i.add_argument("--timezone", metavar="TZ", help="IANA timezone (default: this machine's)")
+    i.add_argument("--locale", choices=["de", "en"], help="language of replies")
+    i.add_argument("--holidays", metavar="REGION",
+                   help="public holidays region, e.g. AT-4, DE-BY (empty: none)")
+    i.add_argument("-y", "--yes", action="store_true", help="take the defaults, ask nothing")
+
+    sc = sub.add_parser("schema", help="print the JSON Schema of the policy files",
+                        description="JSON Schema (draft 2020-12) of the policy files, made "
+                                    "from the definitions the loader checks against.",
+                        epilog="examples:\n"
+                               "  boundaries schema > boundaries.schema.json\n"
+                               "  boundaries schema --kind tier\n"
+                               "  boundaries schema --write ~/policies   # .schema/*.json for "
+                               "the #:schema lines",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sc.add_argument("--kind", choices=["me", "clients", "tier", "replies", "checks"],
+                    help="one file kind (default: all, under $defs)")
+    sc.add_argument("--write", metavar="DIR",
+                    help="write DIR/.schema/<kind>.schema.json instead of printing")
+
+    cl = sub.add_parser("client", help="manage clients.toml",
+                        description="Change clients.toml without touching what is in it.")
+    clsub = cl.add_subparsers(dest="client_command", metavar="ACTION", required=True,
+                              parser_class=_Parser)
+    ca = clsub.add_parser("add", parents=[common], help="append a client",
+                          description="Append a [clients.ID] table at the end of clients.toml, "
+                                      "atomically, leaving every existing byte as it was. "
+                                      "Refuses a duplicate id, an unknown tier, a number or "
+                                      "address another client has, or anything lint rejects.",
+                          epilog="example:\n"
+                                 "  boundaries client add kunde-x --tier maintenance "
+                                 "--phone \"0664 1112223\" --mail a@b.example",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    ca.add_argument("id", metavar="ID", help="the client id (letters, digits, - and _)")
+    ca.add_argument("--tier", required=True, help="a tier in tiers/")
+    ca.add_argument("--name", help="the client's name (default: the id)")
+    ca.add_argument("--phone", action="append", default=[], help="a phone number (repeatable)")
+    ca.add_argument("--mail", action="append", default=[], help="a mail address (repeatable)")
+    ca.add_argument("--timezone", help="the client's timezone, for times in replies")
+    ca.add_argument("--locale", help="the client's language of replies")
+    ca.add_argument("--notes", help="free text")
+
+    sub.add_parser("where", parents=[common], help="which policy set and journal are in use",
+                   description="Say which policy folder is used and which rule chose it, "
+                               "and where the journal and the cache live.",
+                   epilog="example:\n  boundaries where",
+                   formatter_class=argparse.RawDescriptionHelpFormatter)
     return p
 
 
@@ -145,6 +205,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_test(args)
     if cmd == "week":
         return run_week(args, _now())
+    if cmd in ("init", "schema", "client", "where"):
+        from . import setup_commands as sc
+
+        run = {"init": sc.run_init, "schema": sc.run_schema, "client": sc.run_client_add,
+               "where": sc.run_where}[cmd]
+        return run(args)
     if sys.stdin.isatty() and sys.stdout.isatty():
         from .tui import make_app
 

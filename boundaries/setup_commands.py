@@ -1,0 +1,217 @@
+"""Getting started and editing help: `init`, `schema`, `client add`, `where`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .cli import EXIT_BAD, EXIT_OK, UsageError, emit_json
+
+
+def _ask(prompt: str, default: str) -> str:
+    answer = input(f"{prompt} [{default}]: ").strip()
+    return answer or default
+
+
+# -- init ------------------------------------------------------------------------------------
+def run_init(args: argparse.Namespace) -> int:
+    from .holiday_source import check_region, compute
+    from .starter import Settings, detect, files, schema_files, write_all
+
+    root = Path(args.dir).expanduser()
+    found = detect()
+    interactive = sys.stdin.isatty() and sys.stdout.isatty() and not args.yes
+    name = args.name or (_ask("Your name", found.name) if interactive else found.name)
+    tz = args.timezone or (_ask("Timezone", found.timezone) if interactive else found.timezone)
+    locale = args.locale or (_ask("Language of replies (de/en)", found.locale)
+                             if interactive else found.locale)
+    region = args.holidays if args.holidays is not None else (
+        _ask("Public holidays region (e.g. AT-9, DE-BY; empty for none)", found.holidays or "")
+        if interactive else found.holidays)
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise UsageError(f"unknown timezone `{tz}`",
+                         "an IANA name such as `Europe/Vienna`; see `timedatectl "
+                         "list-timezones`") from None
+    if locale not in ("de", "en"):
+        raise UsageError(f"no starter replies in `{locale}`", "use `de` or `en`; add "
+                         "replies/<locale>.toml yourself afterwards")
+    if region:
+        message, _ = check_region(region)
+        if message:
+            raise UsageError(message, "e.g. `AT-9`, `DE-BY`, `CH-ZH`, or leave it out")
+    settings = Settings(name=name, timezone=tz, locale=locale, holidays=region or None)
+    today = date.today()
+    holidays: dict = {}
+    if settings.holidays:
+        for year in (today.year + 1, today.year + 2):
+            holidays.update(compute(settings.holidays, year, "en"))
+    texts = {**files(settings, holidays, today), **schema_files()}
+    existing = sorted(rel for rel in texts if (root / rel).exists())
+    if existing:
+        raise UsageError(f"{root} already holds {', '.join(existing)}; nothing was written",
+                         "init never overwrites: choose an empty or new folder")
+    write_all(root, texts)
+    print(f"Wrote a starter policy set to {root}:")
+    for rel in sorted(texts):
+        if not rel.startswith("."):
+            print(f"  {rel}")
+    print(f"""
+Next:
+  1. edit {root / 'me.toml'} and {root / 'clients.toml'} (or: boundaries client add …)
+  2. boundaries lint --policies {root}     # every problem, with file:line
+  3. boundaries test --policies {root}     # the examples in checks.toml
+  4. git init {root} && git -C {root} add . && git -C {root} commit -m "My boundaries"
+  5. use it everywhere: export BOUNDARIES_POLICIES={root}
+Editors: the files start with `#:schema`, which Even Better TOML / taplo use to complete
+keys and flag mistakes (see docs/editors.md).""")
+    return EXIT_OK
+
+
+# -- schema ----------------------------------------------------------------------------------
+def run_schema(args: argparse.Namespace) -> int:
+    from .schema_export import bundle, schema_for
+
+    if args.write:
+        from .fsutil import atomic_write
+        from .starter import schema_files
+
+        target = Path(args.write).expanduser()
+        for rel, text in schema_files().items():
+            atomic_write(target / rel, text.encode("utf-8"))
+        print(f"wrote {len(schema_files())} schema files to {target / '.schema'}")
+        return EXIT_OK
+    emit_json(schema_for(args.kind) if args.kind else bundle())
+    return EXIT_OK
+
+
+# -- where -----------------------------------------------------------------------------------
+def journal_dir() -> Path:
+    """Where the journal lives: $BOUNDARIES_JOURNAL, else the user data folder."""
+    env = os.environ.get("BOUNDARIES_JOURNAL")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("boundaries", appauthor=False)) / "journal"
+
+
+def run_where(args: argparse.Namespace) -> int:
+    from .discovery import discover
+    from .store import cache_dir
+
+    found = discover(args.policies)
+    state = "" if (found.path / "me.toml").is_file() else "   (no me.toml there!)"
+    print(f"policy set: {found.path}{state}")
+    print(f"  chosen by: {found.origin}" + ("  — the shipped example set" if found.is_example
+                                             else ""))
+    print("  order: --policies, $BOUNDARIES_POLICIES, ./policies with a me.toml, the user "
+          "config folder, the shipped example set")
+    jd = journal_dir()
+    print(f"journal:    {jd}" + ("  ($BOUNDARIES_JOURNAL)" if os.environ.get(
+        "BOUNDARIES_JOURNAL") else "  (user data folder; set BOUNDARIES_JOURNAL to move it)"))
+    cd = cache_dir()
+    print(f"cache:      {cd if cd else 'off ($BOUNDARIES_CACHE)'}")
+    return EXIT_OK
+
+
+# -- client add ------------------------------------------------------------------------------
+def run_client_add(args: argparse.Namespace) -> int:
+    import tomllib
+
+    import tomli_w
+
+    from .discovery import discover
+    from .fsutil import atomic_write
+    from .loader import load
+
+    found = discover(args.policies)
+    root = found.path
+    if found.is_example:
+        raise UsageError("refusing to change the shipped example set",
+                         "copy it first or run `boundaries init DIR`, then pass --policies DIR")
+    if not (root / "me.toml").is_file():
+        raise UsageError(f"{root} is not a policy folder (no me.toml)",
+                         "pass --policies DIR, or run `boundaries init DIR` first")
+    before = load(root)
+    ps = before.policies
+    assert ps is not None
+    cid = args.id
+    if not cid.replace("-", "").replace("_", "").isalnum():
+        raise UsageError(f"`{cid}` cannot be a client id",
+                         "use letters, digits, `-` and `_`, e.g. `kunde-x`")
+    if cid in ps.clients:
+        raise UsageError(f"client `{cid}` exists already ({ps.clients[cid].source})",
+                         "choose another id, or edit clients.toml by hand")
+    if not (root / "tiers" / f"{args.tier}.toml").is_file():
+        from .diagnostics import suggest
+
+        known = sorted(p.stem for p in (root / "tiers").glob("*.toml"))
+        raise UsageError(f"no tier `{args.tier}` (no tiers/{args.tier}.toml)",
+                         suggest(args.tier, known) or f"tiers: {', '.join(known) or 'none'}")
+    from .phones import normalise
+
+    for phone in args.phone:
+        e164 = normalise(phone, ps.me.region)
+        if e164 is None:
+            raise UsageError(f"`{phone}` is not a phone number",
+                             "write it with +country code, e.g. `+43 664 1234567`")
+        if e164 in ps.phone_index:
+            raise UsageError(f"`{phone}` is already client `{ps.phone_index[e164]}`'s number")
+    for mail in args.mail:
+        owner = ps.email_index.get(mail.strip().casefold())
+        if owner:
+            raise UsageError(f"`{mail}` is already client `{owner}`'s address")
+    entry: dict = {"name": args.name or cid, "tier": args.tier}
+    if args.phone:
+        entry["phones"] = list(args.phone)
+    if args.mail:
+        entry["emails"] = list(args.mail)
+    for key in ("timezone", "locale", "notes"):
+        if getattr(args, key):
+            entry[key] = getattr(args, key)
+    target = root / "clients.toml"
+    old = target.read_bytes() if target.is_file() else b""
+    if old:
+        try:
+            tomllib.loads(old.decode("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            raise UsageError("clients.toml has errors; fix them first",
+                             f"boundaries lint --policies {root}") from None
+    table = tomli_w.dumps({"clients": {cid: entry}}).encode("utf-8")
+    sep = b"" if not old else (b"\n" if old.endswith(b"\n") else b"\n\n")
+    new = old + sep + table
+    problems = _errors_with(root, new, before)
+    if problems:
+        for d in problems:
+            print(d.format(), file=sys.stderr)
+        print("boundaries: not added: the set would have these new errors; clients.toml is "
+              "unchanged", file=sys.stderr)
+        return EXIT_BAD
+    try:
+        atomic_write(target, new, mode=(target.stat().st_mode & 0o777) if old else 0o600)
+    except OSError as exc:
+        raise UsageError(f"could not write {target}: {exc.strerror or exc}; it is unchanged",
+                         "check the disk and the folder's permissions") from None
+    print(f"added client `{cid}` (tier {args.tier}) at the end of {target}")
+    return EXIT_OK
+
+
+def _errors_with(root: Path, clients: bytes, before) -> list:
+    """The errors a set would have with `clients` as its clients.toml, that it has not now."""
+    from .loader import load
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "set"
+        shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".git"))
+        (copy / "clients.toml").write_bytes(clients)
+        after = load(copy)
+    old = {(d.path, d.message) for d in before.errors}
+    return [d for d in after.errors if (d.path, d.message) not in old]
