@@ -71,6 +71,43 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--urgency", default="normal", metavar="U",
                    help="normal, urgent or emergency (default: normal)")
     c.add_argument("--json", action="store_true", help="print the decision as one JSON object")
+    c.add_argument("--journal", metavar="DIR",
+                   help="journal folder for budgets and repeats (default: $BOUNDARIES_JOURNAL, "
+                        "then the user data folder); `check` only reads it")
+
+    lg = sub.add_parser("log", parents=[common], help="record a request and what I did",
+                        description="Decide a request as `check` does and append it, with what "
+                                    "I did, to the journal (budgets, repeats, reports).",
+                        epilog="examples:\n"
+                               "  boundaries log --from acme --at 2026-01-08T18:20 --outcome "
+                               "missed\n"
+                               "  boundaries log --from stahlwerk --urgency urgent --outcome "
+                               "answered --minutes 25 --note \"Server down\"",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    lg.add_argument("--from", dest="sender", required=True, metavar="WHO")
+    lg.add_argument("--channel", default="call", metavar="C")
+    lg.add_argument("--at", metavar="T", help="when it came in (default: now)")
+    lg.add_argument("--kind", default="question", metavar="K")
+    lg.add_argument("--urgency", default="normal", metavar="U")
+    lg.add_argument("--outcome", required=True, metavar="O",
+                    help="answered, called-back, missed or declined")
+    lg.add_argument("--minutes", type=int, default=0, help="time spent")
+    lg.add_argument("--note", default="", help="what was agreed, in a few words")
+    lg.add_argument("--journal", metavar="DIR", help="journal folder")
+
+    rp = sub.add_parser("report", parents=[common], help="per-client figures from the journal",
+                        description="Per client for a month or a range: requests, answered, "
+                                    "after-hours share, extra effort used vs budget, minutes, "
+                                    "declined, missed.",
+                        epilog="examples:\n"
+                               "  boundaries report --month 2026-01\n"
+                               "  boundaries report --month 2026-01..2026-03\n"
+                               "  boundaries report --month 2026-01 --client acme --format csv",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    rp.add_argument("--month", metavar="YYYY-MM[..YYYY-MM]", help="default: this month")
+    rp.add_argument("--client", metavar="ID", help="one client only")
+    rp.add_argument("--format", choices=["text", "csv", "json"], default="text")
+    rp.add_argument("--journal", metavar="DIR", help="journal folder")
 
     ln = sub.add_parser("lint", parents=[common], help="check the policy files",
                         description="Report every problem of every policy file as "
@@ -205,6 +242,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_test(args)
     if cmd == "week":
         return run_week(args, _now())
+    if cmd in ("log", "report"):
+        from .journal_commands import run_log, run_report
+
+        return (run_log if cmd == "log" else run_report)(args, _now())
     if cmd in ("init", "schema", "client", "where"):
         from . import setup_commands as sc
 

@@ -71,12 +71,35 @@ def run_check(args: argparse.Namespace, now: datetime) -> int:
         req = build_request(ps, fields, now)
     except (SenderError, TimeError) as exc:
         raise UsageError(str(exc), exc.hint) from None
-    d = decide(ps, req)
+    facts, warnings = _journal_facts(ps, req, args.journal)
+    for w in warnings:
+        print(w, file=sys.stderr)
+    d = decide(ps, req, facts)
     if args.json:
         emit_json(d.as_json())
     else:
         print(format_decision(ps, d, req.channel))
     return EXIT_OK
+
+
+def _journal_facts(ps: PolicySet, req, explicit: str | None):
+    """The journal's facts when there is a journal folder; none (and no import) otherwise."""
+    from pathlib import Path
+
+    from .request import NO_FACTS
+
+    folder = Path(explicit).expanduser() if explicit else _default_journal()
+    if folder is None or not folder.is_dir():
+        return NO_FACTS, []
+    from .journal_commands import journal_facts
+
+    return journal_facts(ps, req, folder)
+
+
+def _default_journal():
+    from .journal import journal_dir
+
+    return journal_dir()
 
 
 def format_decision(ps: PolicySet, d: Decision, channel: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -140,7 +140,7 @@ def _grant_extra_effort(
     if ee.per_month is None:
         budget = "no monthly limit"
     else:
-        budget = f"{facts.extra_effort_used + 1} of {ee.per_month} in {month}"
+        budget = f"{facts.extra_effort_used + 1} of {ee.per_month} used in {month}"
     return True, Reason(f"extra effort granted: {req.urgency} request ({budget})",
                         src.get("table", src.get("allowed", BUILTIN)))
 
@@ -303,6 +303,11 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
     values = _values(ps, tier, client, req, reply_window, sender_tz, sender_locale, discreet)
     # built-in answers carry no reply; a rule's own `reply` is sent even with its answer
     reply = pick_reply(ps, reply_key, sender_locale, discreet, values) if reply_key else None
+    if reply is not None and reply_key is not None:
+        withheld = _withhold_reply(ps, req, facts, reply_key)
+        if withheld is not None:
+            reply = None
+            reasons.append(withheld)
     confirm = pick_reply(ps, "confirm", sender_locale, discreet, values) if in_writing else None
 
     return Decision(
@@ -341,6 +346,31 @@ def _values(ps: PolicySet, tier: Tier, client: Client | None, req: Request,
         "client_name": "" if discreet or client is None else client.name,
         "channels": human_channels(tier.channels, locale),
     }
+
+
+_AUTOMATED = re.compile(
+    r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?|notifications?|"
+    r"automated|daemon|listserv|majordomo)([+._-][^@]*)?@|"
+    r"^[^@]*(-bounces|-request|-owner)(\+[^@]*)?@|^owner-[^@]*@", re.IGNORECASE)
+
+
+def is_automated(sender: str) -> bool:
+    """A sender that looks like a robot or a mailing list (noreply@, mailer-daemon@, …)."""
+    return bool(_AUTOMATED.match(sender.strip()))
+
+
+def _withhold_reply(ps: PolicySet, req: Request, facts: Facts, key: str) -> Reason | None:
+    """Why the reply must not go out (a robot, or sent recently), or None."""
+    if "@" in req.sender.raw and is_automated(req.sender.raw):
+        return Reason(f"no automatic reply to {req.sender.raw}: it looks like a robot or a "
+                      "mailing list", BUILTIN)
+    days = ps.me.reply_once_days
+    last = facts.replies_sent.get(key)
+    if days and last is not None and req.at - last < timedelta(days=days):
+        return Reason(f"reply `{key}` already sent to this sender on "
+                      f"{last.astimezone(zone(ps.me.timezone)).strftime('%Y-%m-%d %H:%M')}; "
+                      f"once in {days} days", ps.me.sources.get("reply_once_days", BUILTIN))
+    return None
 
 
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?])")

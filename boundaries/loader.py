@@ -131,6 +131,7 @@ class _Loader:
             region=phone_region.upper() if phone_region else None,
             unknown_tier=v.get("unknown_tier", "unknown"),
             callback_landlines=v.get("callback_landlines", True),
+            reply_once_days=v.get("reply_once_days", 0),
             away=tuple(away), sources=dict(sources),
         )
 

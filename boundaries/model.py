@@ -31,6 +31,7 @@ class Me(NamedTuple):
     region: str | None = None
     unknown_tier: str = "unknown"
     callback_landlines: bool = True
+    reply_once_days: int = 0
     away: tuple[Away, ...] = ()
     sources: Mapping[str, str] = {}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import NamedTuple
 
@@ -29,6 +30,7 @@ class Facts(NamedTuple):
 
     extra_effort_used: int = 0  # extra-effort answers of this client in the request's month
     recent_requests: int = 1  # requests of this sender in the last 15 minutes, this one included
+    replies_sent: Mapping[str, datetime] = {}  # reply key -> when it last went to this sender
 
 
 NO_FACTS = Facts()

@@ -57,6 +57,8 @@ ME = {
     "region": _f("string", "country for phone numbers without +country"),
     "unknown_tier": _f("string", "tier for senders that match no client", default="unknown"),
     "callback_landlines": _f("bool", "false: never call back a fixed-line number", default=True),
+    "reply_once_days": _f("int", "send the same reply to the same sender at most once in this "
+                          "many days (0: always; needs the journal)", minimum=0, default=0),
     "away": _f("tables", "time off: not reachable at all", fields=AWAY),
 }
 

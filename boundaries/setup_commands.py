@@ -93,18 +93,9 @@ def run_schema(args: argparse.Namespace) -> int:
 
 
 # -- where -----------------------------------------------------------------------------------
-def journal_dir() -> Path:
-    """Where the journal lives: $BOUNDARIES_JOURNAL, else the user data folder."""
-    env = os.environ.get("BOUNDARIES_JOURNAL")
-    if env:
-        return Path(env).expanduser()
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("boundaries", appauthor=False)) / "journal"
-
-
 def run_where(args: argparse.Namespace) -> int:
     from .discovery import discover
+    from .journal import journal_dir
     from .store import cache_dir
 
     found = discover(args.policies)

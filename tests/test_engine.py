@@ -205,7 +205,7 @@ def test_holiday_reply_only_when_tier_is_off_on_holidays(ps):
 def test_extra_effort_granted_outside_hours(ps):
     d = ask(ps, "stahl", "2026-01-08T20:00", channel="sms", urgency="urgent")
     assert d.decision == "answer" and d.extra_effort
-    assert "1 of 3 in January" in d.reasons[0].text
+    assert "1 of 3 used in January" in d.reasons[0].text
 
 
 def test_extra_effort_needs_min_urgency(ps):

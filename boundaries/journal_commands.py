@@ -1,0 +1,161 @@
+"""`log` and `report`, and the journal's facts for `check`."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .cli import EXIT_OK, UsageError
+from .journal import Entry, append, journal_dir, month_of, new_id, read, sender_key
+from .model import PolicySet
+from .request import Decision, Facts, Request
+
+
+def journal_facts(ps: PolicySet, req: Request, folder: Path) -> tuple[Facts, list[str]]:
+    """What the journal in `folder` says about this request, and warnings about bad lines."""
+    from .engine import zone
+    from .history import facts_for, months_needed
+
+    tz = zone(ps.me.timezone)
+    client = req.sender.client_id
+    # only lines that mention this sender or client can matter: skip the rest unparsed
+    needle = client if client else (req.sender.number or req.sender.raw.strip().casefold())
+    entries, warnings = read(folder, months_needed(req.at, tz, ps.me.reply_once_days),
+                             must_contain=needle)
+    return facts_for(entries, req, client, tz, ps.me.reply_once_days), [
+        w.format() for w in warnings]
+
+
+def make_entry(ps: PolicySet, req: Request, d: Decision, outcome: str, minutes: int,
+               note: str, now: datetime) -> dict:
+    """A journal entry: the request, the decision and what I did."""
+    return {
+        "id": new_id(),
+        "recorded_at": now.astimezone(UTC).isoformat(timespec="seconds"),
+        "at": d.at.isoformat(),
+        "from": req.sender.raw,
+        "sender": sender_key(d.client, req.sender.number, req.sender.raw),
+        "client": d.client,
+        "channel": req.channel,
+        "kind": req.kind,
+        "urgency": req.urgency,
+        "decision": d.decision,
+        "tier": d.tier,
+        "within_hours": d.within_hours,
+        "reason": d.reasons[0].source if d.reasons else "builtin",
+        "policy_hash": ps.fingerprint,
+        "extra_effort": d.extra_effort,
+        "reply_key": d.reply.key.removesuffix("-discreet") if d.reply else None,
+        "outcome": outcome,
+        "minutes": minutes,
+        "note": note,
+    }
+
+
+def record(ps: PolicySet, req: Request, d: Decision, outcome: str, minutes: int, note: str,
+           folder: Path, now: datetime) -> Path:
+    """Append the entry for a decided request; returns the file it went to."""
+    entry = make_entry(ps, req, d, outcome, minutes, note, now)
+    return append(folder, entry, month_of(d.at))
+
+
+def run_log(args: argparse.Namespace, now: datetime) -> int:
+    from .checks import build_request
+    from .commands import _enum, _load, _require_good, format_decision
+    from .engine import decide
+    from .journal import OUTCOMES
+    from .schema_defs import CHANNELS, KINDS, URGENCIES
+    from .senders import SenderError
+    from .timeparse import TimeError
+
+    outcome = _enum(args.outcome, "outcome", OUTCOMES)
+    if args.minutes < 0:
+        raise UsageError("--minutes cannot be negative")
+    fields = {"from": args.sender, "channel": _enum(args.channel, "channel", CHANNELS),
+              "kind": _enum(args.kind, "kind", KINDS),
+              "urgency": _enum(args.urgency, "urgency", URGENCIES), "at": args.at}
+    _, result = _load(args)
+    ps = _require_good(result)
+    try:
+        req = build_request(ps, fields, now)
+    except (SenderError, TimeError) as exc:
+        raise UsageError(str(exc), exc.hint) from None
+    folder = journal_dir(args.journal)
+    facts, warnings = journal_facts(ps, req, folder)
+    for w in warnings:
+        print(w, file=sys.stderr)
+    d = decide(ps, req, facts)
+    try:
+        path = record(ps, req, d, outcome, args.minutes, args.note or "", folder, now)
+    except OSError as exc:
+        raise UsageError(f"could not write the journal in {folder}: {exc.strerror or exc}",
+                         "check the folder, or choose another with --journal DIR") from None
+    print(format_decision(ps, d, req.channel).splitlines()[0])
+    print(f"recorded: {outcome}" + (f", {args.minutes} min" if args.minutes else "")
+          + f" → {path}")
+    return EXIT_OK
+
+
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+def _months(spec: str | None, now: datetime, tzname: str) -> list[str]:
+    from .engine import zone
+    from .journal import months_between
+
+    if not spec:
+        return [month_of(now.astimezone(zone(tzname)))]
+    first, _, last = spec.partition("..")
+    last = last or first
+    parsed = []
+    for part in (first, last):
+        m = _MONTH.match(part.strip())
+        if not m or not 1 <= int(m.group(2)) <= 12:
+            raise UsageError(f"`{part}` is not a month", "write YYYY-MM, or a range "
+                             "YYYY-MM..YYYY-MM, e.g. `2026-01..2026-03`")
+        parsed.append(datetime(int(m.group(1)), int(m.group(2)), 1))
+    if parsed[1] < parsed[0]:
+        raise UsageError(f"the range {spec} ends before it starts")
+    return months_between(parsed[0], parsed[1])
+
+
+def run_report(args: argparse.Namespace, now: datetime) -> int:
+    from .commands import _load
+    from .engine import zone
+    from .history import month_bounds
+    from .report import build, render_csv, render_json, render_text
+
+    _, result = _load(args)
+    ps = result.policies if result.ok else None
+    tzname = ps.me.timezone if ps else "UTC"
+    months = _months(args.month, now, tzname)
+    folder = journal_dir(args.journal)
+    entries, warnings = read(folder, months)
+    for w in warnings:
+        print(w.format(), file=sys.stderr)
+    if ps is not None:  # keep entries whose time (in my zone) lies in the months asked for
+        tz = zone(tzname)
+        first = month_bounds(datetime.fromisoformat(months[0] + "-15").replace(tzinfo=tz), tz)
+        last = month_bounds(datetime.fromisoformat(months[-1] + "-15").replace(tzinfo=tz), tz)
+        entries = [e for e in entries if first[0] <= e.at < last[1]]
+    if args.client and ps is not None and args.client not in ps.clients:
+        from .diagnostics import suggest
+
+        raise UsageError(f"no client `{args.client}`", suggest(args.client, ps.clients))
+    rows = build(entries, ps, len(months), args.client)
+    if args.format == "csv":
+        sys.stdout.write(render_csv(rows))
+    elif args.format == "json":
+        print(render_json(rows))
+    else:
+        span = months[0] if len(months) == 1 else f"{months[0]} – {months[-1]}"
+        print(render_text(rows, f"Journal {span} ({folder})"))
+    return EXIT_OK
+
+
+def entries_for_tui(folder: Path, months: list[str]) -> tuple[list[Entry], list[str]]:
+    entries, warnings = read(folder, months)
+    return entries, [w.format() for w in warnings]
