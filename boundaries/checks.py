@@ -25,7 +25,7 @@ def build_request(ps: PolicySet, fields: dict, now: datetime) -> Request:
     at = fields.get("at")
     if isinstance(at, datetime):
         at = at.isoformat()
-    when = parse_at(at, tz, now) if at else now.astimezone(tz)
+    when = parse_at(at, tz, now) if at is not None else now.astimezone(tz)
     return Request(
         sender=resolve_sender(ps, str(fields["from"])),
         at=when,

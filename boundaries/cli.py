@@ -39,7 +39,8 @@ _CHECK_EXAMPLES = """examples:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--policies", metavar="DIR",
+    # SUPPRESS: a subcommand's absent --policies must not undo one given before it
+    common.add_argument("--policies", metavar="DIR", default=argparse.SUPPRESS,
                         help="policy folder (default: $BOUNDARIES_POLICIES, ./policies, "
                              "the user config folder, then the shipped example set)")
     p = _Parser(prog="boundaries", parents=[common],
@@ -205,6 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `boundaries` console script."""
     try:
         args = build_parser().parse_args(argv)
+        if not hasattr(args, "policies"):  # given neither before nor after the subcommand
+            args.policies = None
         return _dispatch(args)
     except UsageError as exc:
         print(f"boundaries: error: {exc}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -20,7 +21,7 @@ _MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "A
               "September", "October", "November", "December")
 _CHANNEL_NOUN = {"call": "a call is", "sms": "SMS is", "email": "mail is", "chat": "chat is"}
 _UNKNOWN_TIER = Tier(name="unknown", channels=("call", "sms", "email", "chat"),
-                     callback="on-request", in_writing=frozenset())
+                     callback="on-request")
 
 
 @lru_cache(maxsize=256)
@@ -300,9 +301,13 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
     if decision != "answer" and nw is not None and nw[0] <= req.at:
         after = next_window(tier.week, tz, nw[1], _day_open(ps, tier))
         reply_window = (after[0].astimezone(tz), after[1].astimezone(tz)) if after else None
-    values = _values(ps, tier, client, req, reply_window, sender_tz, sender_locale, discreet)
-    # built-in answers carry no reply; a rule's own `reply` is sent even with its answer
-    reply = pick_reply(ps, reply_key, sender_locale, discreet, values) if reply_key else None
+    def values(locale: str) -> dict[str, str]:  # worded in the template's own language
+        return _values(ps, tier, client, req, reply_window, sender_tz, locale, discreet)
+
+    # an answer carries no reply (§5), whoever decided it
+    reply = None
+    if reply_key is not None and decision != "answer":
+        reply = pick_reply(ps, reply_key, sender_locale, discreet, values)
     if reply is not None and reply_key is not None:
         withheld = _withhold_reply(ps, req, facts, reply_key)
         if withheld is not None:
@@ -387,8 +392,9 @@ def locale_chain(ps: PolicySet, sender_locale: str) -> list[str]:
 
 
 def pick_reply(ps: PolicySet, key: str, sender_locale: str, discreet: bool,
-               values: dict[str, str]) -> ReplyText | None:
-    """The template for `key` (its `-discreet` variant first when discreet), rendered."""
+               values: Callable[[str], dict[str, str]]) -> ReplyText | None:
+    """The template for `key` (its `-discreet` variant first when discreet), rendered with
+    placeholders worded in the language of the template that was found."""
     for loc in locale_chain(ps, sender_locale):
         table = ps.replies.get(loc)
         if not table:
@@ -401,8 +407,9 @@ def pick_reply(ps: PolicySet, key: str, sender_locale: str, discreet: bool,
             tpl = table.get(key)
         if tpl is None:
             continue
-        text = render(tpl.text, values)
-        if discreet or not values.get("client_name"):
+        filled = values(loc)
+        text = render(tpl.text, filled)
+        if discreet or not filled.get("client_name"):
             text = _DOUBLE_SPACE.sub(" ", _SPACE_BEFORE_PUNCT.sub(r"\1", text))
         return ReplyText(loc, chosen, text.strip())
     return None

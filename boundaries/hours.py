@@ -46,7 +46,7 @@ def parse_window(text: str) -> Window:
 
 def parse_day_key(key: str) -> tuple[tuple[int, ...], int]:
     """A day key -> (weekdays it covers, specificity: 2 single day, 1 range, 0 daily)."""
-    k = key.strip().lower()
+    k = key
     if k == "daily":
         return tuple(range(7)), 0
     if k in DAYS:

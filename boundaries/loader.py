@@ -251,6 +251,11 @@ class _Loader:
     def never_applies(self, fc: FileCheck, rule: Rule, extra: ExtraEffort) -> None:
         when = dict(rule.when)
         path = ("rules", rule.index)
+        if rule.decide == "answer" and rule.reply:
+            fc.report((*path, "reply"), f"rule {rule.index + 1} answers, and an answer carries "
+                      "no reply: this `reply` is never sent",
+                      "drop `reply`, or use it on a rule that decides `later` or `decline`",
+                      severity="warning")
         if when.get("hours") == "in" and when.get("away") is True:
             fc.report(path, f"rule {rule.index + 1} can never apply: I am never within hours "
                       "while away", "drop `hours` or `away` from `when`", severity="warning")

@@ -32,11 +32,17 @@ def resolve_sender(ps: PolicySet, raw: str) -> Sender:
         raise SenderError("empty sender", "give a client id, a phone number or a mail address")
     if text in ps.clients:
         return Sender(raw=text, client_id=text, via="id")
+    by_id = {cid.casefold(): cid for cid in ps.clients}
+    if text.casefold() in by_id:
+        return Sender(raw=text, client_id=by_id[text.casefold()], via="id")
     folded = text.casefold()
     for client in ps.clients.values():
         if client.name.casefold() == folded:
             return Sender(raw=text, client_id=client.id, via="id")
     if "@" in text:
+        local, _, domain = text.rpartition("@")
+        if not local or not domain or " " in text:
+            raise SenderError(f"`{text}` is not a mail address", "e.g. `office@example.com`")
         return Sender(raw=text, client_id=ps.email_index.get(text.casefold()), via="email")
     if looks_like_phone(text):
         literal = _literal_e164(text)

@@ -25,6 +25,9 @@ def run_init(args: argparse.Namespace) -> int:
     from .starter import Settings, detect, files, schema_files, write_all
 
     root = Path(args.dir).expanduser()
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"{root} is a file, not a folder; nothing was written",
+                         "choose a new folder name")
     found = detect()
     interactive = sys.stdin.isatty() and sys.stdout.isatty() and not args.yes
     name = args.name or (_ask("Your name", found.name) if interactive else found.name)
@@ -101,8 +104,8 @@ def run_where(args: argparse.Namespace) -> int:
     found = discover(args.policies)
     state = "" if (found.path / "me.toml").is_file() else "   (no me.toml there!)"
     print(f"policy set: {found.path}{state}")
-    print(f"  chosen by: {found.origin}" + ("  — the shipped example set" if found.is_example
-                                             else ""))
+    shipped = found.is_example and "example set" not in found.origin
+    print(f"  chosen by: {found.origin}" + ("  — the shipped example set" if shipped else ""))
     print("  order: --policies, $BOUNDARIES_POLICIES, ./policies with a me.toml, the user "
           "config folder, the shipped example set")
     jd = journal_dir()
@@ -138,8 +141,9 @@ def run_client_add(args: argparse.Namespace) -> int:
     if not cid.replace("-", "").replace("_", "").isalnum():
         raise UsageError(f"`{cid}` cannot be a client id",
                          "use letters, digits, `-` and `_`, e.g. `kunde-x`")
-    if cid in ps.clients:
-        raise UsageError(f"client `{cid}` exists already ({ps.clients[cid].source})",
+    same = next((c for c in ps.clients if c.casefold() == cid.casefold()), None)
+    if same is not None:
+        raise UsageError(f"client `{same}` exists already ({ps.clients[same].source})",
                          "choose another id, or edit clients.toml by hand")
     if not (root / "tiers" / f"{args.tier}.toml").is_file():
         from .diagnostics import suggest

@@ -43,6 +43,13 @@ def detect() -> Settings:
                     locale=locale if locale in ("de", "en") else "en", holidays=country)
 
 
+def _q(text: str) -> str:
+    """A TOML basic string (JSON's escapes are valid TOML)."""
+    import json
+
+    return json.dumps(text, ensure_ascii=False)
+
+
 def _plain_wednesday(holidays: dict[date, str], start: date) -> date:
     """The first Wednesday from `start` such that it and the Thursday after are workdays."""
     day = start + timedelta(days=(2 - start.weekday()) % 7)
@@ -61,13 +68,13 @@ def files(s: Settings, holidays: dict[date, str], today: date) -> dict[str, str]
     """Relative path -> text of every starter file."""
     wed = _plain_wednesday(holidays, date(today.year + 1, 1, 8))
     thu = wed + timedelta(days=1)
-    hol = f'holidays = "{s.holidays}"' if s.holidays else '# holidays = "AT-9"'
+    hol = f"holidays = {_q(s.holidays)}" if s.holidays else '# holidays = "AT-9"'
     out = {
         "me.toml": _header("me", 0) + f'''\
 # Who I am. Every window in tiers/ is wall-clock time in `timezone`.
-name = "{s.name}"
-timezone = "{s.timezone}"
-locale = "{s.locale}"              # default language of replies (replies/<locale>.toml)
+name = {_q(s.name)}
+timezone = {_q(s.timezone)}
+locale = {_q(s.locale)}              # default language of replies (replies/<locale>.toml)
 {hol}                      # public holidays region, e.g. "AT-9", "DE-BY", "DE"
 callback_landlines = true          # false: never call back a fixed-line number
 
@@ -116,7 +123,6 @@ min_urgency = "urgent"
 [[rules]]
 when = { hours = "out", urgency = ["urgent", "emergency"], channel = "call" }
 decide = "answer"
-reply = "urgent-ok"
 note = "urgent calls after hours"
 ''',
         "tiers/unknown.toml": _header("tier", 1) + '''\
@@ -212,9 +218,6 @@ Bitte bestätigen Sie mir das kurz per E-Mail.
 
 Viele Grüße
 {my_name}"""
-urgent-ok = """
-Ich bin dran und rufe Sie gleich zurück.
-{my_name}"""
 ''',
     "en": '''# Reply templates. Placeholders: {next}, {next_date}, {next_time}, {my_name},
 # {client_name}, {channels}. Keys ending in -discreet name nobody.
@@ -260,9 +263,6 @@ as just discussed, a short summary of what we agreed: …
 Could you briefly confirm by mail? Thank you!
 
 Best regards,
-{my_name}"""
-urgent-ok = """
-I am on it and will call you right back.
 {my_name}"""
 ''',
 }

@@ -266,3 +266,28 @@ def test_env_var_chooses_the_set(tmp_path, pset):
              env={"BOUNDARIES_POLICIES": str(pset)})
     assert r.returncode == 0 and "example" not in r.stderr
     assert json.loads(r.stdout)["tier"] == "maint"
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_policies_option_before_or_after_the_subcommand(capsys, pset, where):
+    args = ["check", "--from", "acme", "--at", "2026-01-08T18:20", "--json"]
+    args = ["--policies", str(pset), *args] if where == "before" else [
+        *args, "--policies", str(pset)]
+    code, out, err = run(capsys, *args)
+    assert code == 0 and json.loads(out)["tier"] == "maint" and "example" not in err
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--from", "acme", "--at", ""], "empty time"),
+    (["--from", "a@"], "is not a mail address"),
+    (["--from", "@"], "is not a mail address"),
+])
+def test_more_bad_requests(capsys, pset, args, message):
+    code, out, err = run(capsys, "check", "--policies", str(pset), *args)
+    assert code == 2 and out == "" and message in err
+
+
+def test_client_id_matches_case_insensitively(capsys, pset):
+    code, out, _ = run(capsys, "check", "--policies", str(pset), "--from", "ACME", "--json",
+                       "--at", "2026-01-08T10:00")
+    assert code == 0 and json.loads(out)["client"] == "acme"

@@ -40,7 +40,6 @@ min_urgency = "urgent"
 [[rules]]
 when = { hours = "out", urgency = ["urgent", "emergency"], channel = "call" }
 decide = "answer"
-reply = "urgent-ok"
 note = "urgent calls after hours"
 """
 
@@ -246,7 +245,20 @@ def test_rule_answer_outside_hours_with_extra_effort(ps):
     assert d.decision == "answer" and d.extra_effort
     assert d.reasons[0].text == "urgent calls after hours"
     assert d.reasons[0].source == "tiers/premium.toml:10"
-    assert d.reply.key == "urgent-ok" and d.reply.text == "I am on it, Tanaka KK."
+    assert d.reply is None  # an answer carries no reply (§5), a rule's or the defaults'
+
+
+def test_rule_answer_with_reply_is_warned_about(load_set):
+    result = load_set({"tiers/t.toml": """
+        [extra_effort]
+        allowed = true
+        [[rules]]
+        when = { urgency = "urgent" }
+        decide = "answer"
+        reply = "urgent-ok"
+        """})
+    warning = next(d for d in result.diagnostics if "never sent" in d.message)
+    assert (warning.path, warning.line, warning.col) == ("tiers/t.toml", 7, 1)  # `reply`
 
 
 def test_rule_answer_not_granted_becomes_later_and_says_why(ps):

@@ -426,3 +426,10 @@ def test_tier_unused_by_any_client_yields_no_diagnostic(load_set) -> None:
                        "clients.toml": CLIENTS}, me=ME)
     assert result.diagnostics == ()
     assert result.policies is not None and "spare" in result.policies.tiers
+
+
+def test_day_keys_are_lower_case(load_set):
+    result = load_set({"tiers/t.toml": '[hours]\nMon = "09:00-16:00"\n'})
+    d = result.errors[0]
+    assert (d.path, d.line, d.col) == ("tiers/t.toml", 2, 1)
+    assert d.message == "unknown day key `Mon`" and d.hint == "did you mean `mon`?"

@@ -238,3 +238,18 @@ def test_where_says_which_set_and_why(starter, capsys, monkeypatch):
 def test_help_has_an_example(capsys, command):
     code, out, _ = run(capsys, *command, "--help")
     assert code == 0 and "example" in out
+
+
+def test_init_escapes_what_the_user_types(tmp_path, capsys):
+    name = 'Quote " \\ Test — Jörg'
+    assert run(capsys, "init", str(tmp_path / "q"), "--name", name, "--timezone", "UTC",
+               "--yes")[0] == 0
+    result = load(tmp_path / "q")
+    assert not result.errors and result.policies.me.name == name
+
+
+def test_init_onto_a_file_is_refused_plainly(tmp_path, capsys):
+    f = tmp_path / "file"
+    f.write_text("x")
+    code, _, err = run(capsys, "init", str(f), "--yes")
+    assert code == 2 and "is a file" in err and "internal error" not in err

@@ -317,3 +317,50 @@ def test_editor_command(monkeypatch, editor, expected):
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.setenv("EDITOR", editor)
     assert editor_command(Path("/p/x.toml"), 12) == expected
+
+
+async def test_recording_writes_one_entry_and_the_budget_badge_updates(tmp_path):
+    from boundaries.journal import read
+
+    journal = tmp_path / "journal"
+    app = make_app(DATA, clock=lambda: EVENING, watch_interval=None, journal=journal)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        await type_text(pilot, "stahl")
+        app.query_one("#urgency").focus()
+        await pilot.press("u")
+        await pilot.pause()
+        assert verdict(app) == "✔ ANSWER"
+        assert "budget 0 of 3 used in January" in shown(app, "#badges")
+        await pilot.press("f9")
+        await pilot.pause()
+        assert app.screen.query_one("#outcome").value == "answered"
+        app.screen.query_one("#minutes", Input).value = "25"
+        app.screen.query_one("#note", Input).value = "Server down"
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        entries, warnings = read(journal)
+        assert warnings == [] and len(entries) == 1
+        e = entries[0].data
+        assert (e["client"], e["outcome"], e["minutes"], e["note"], e["extra_effort"]) == (
+            "stahl", "answered", 25, "Server down", True)
+        assert e["policy_hash"] == app.policies.fingerprint
+        assert "budget 1 of 3 used in January" in shown(app, "#badges")
+        await pilot.press("f5")
+        await pilot.pause()
+        assert app.query_one("#journal-table", DataTable).row_count == 1
+        assert "stahl" in shown(app, "#report")
+
+
+async def test_cancelled_record_writes_nothing(tmp_path):
+    journal = tmp_path / "journal"
+    app = make_app(DATA, clock=lambda: EVENING, watch_interval=None, journal=journal)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        await type_text(pilot, "acme")
+        await pilot.press("f9")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not journal.exists()

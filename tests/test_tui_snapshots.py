@@ -33,7 +33,12 @@ STATES = {
 def _run_before(who: str, tab: str | None):
     async def run_before(pilot) -> None:
         app = pilot.app
+        app.animation_level = "none"  # no tab underline caught mid-slide
         await app.workers.wait_for_complete()
+        for _ in range(50):  # the other panes and the drafts mount after the first frame
+            if app.query("JournalPane") and app.query("#reply"):
+                break
+            await pilot.pause(0.02)
         await pilot.pause()
         for widget in app.query(Input):
             widget.cursor_blink = False
@@ -47,6 +52,7 @@ def _run_before(who: str, tab: str | None):
             await pilot.press(tab)
         await pilot.pause()
         app.clear_notifications()
+        await pilot.wait_for_scheduled_animations()
         await pilot.pause()
 
     return run_before
@@ -69,3 +75,10 @@ def test_light_theme_is_readable(snap_compare):
         await _run_before(who, None)(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+def test_journal_and_report(snap_compare):
+    clock = datetime(2026, 1, 10, 12, 0, tzinfo=VIENNA)
+    app = make_app(DATA, clock=lambda: clock, watch_interval=None,
+                   journal=Path(__file__).parent / "data" / "journal")
+    assert snap_compare(app, terminal_size=(120, 40), run_before=_run_before("", "f5"))

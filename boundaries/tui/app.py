@@ -59,7 +59,9 @@ class BoundariesApp(App[None]):
         Binding("f6", "toggle_discreet", "Hide names"),
         Binding("f7", "copy('reply')", "Copy reply"),
         Binding("f8", "copy('confirm')", "Copy confirm", show=False),
-        Binding("f5", "reload", "Reload", show=False),
+        Binding("f5", "tab('journal')", "Journal", show=False),
+        Binding("f9", "record", "Record"),
+        Binding("ctrl+r", "reload", "Reload", show=False),
         Binding("question_mark", "help", "Keys", priority=True),
         Binding("ctrl+q", "quit", "Quit"),
     ]
@@ -68,8 +70,10 @@ class BoundariesApp(App[None]):
 
     def __init__(self, found: Found, clock: Clock, editor: Editor | None,
                  watch_interval: float | None, preloaded: LoadResult | None = None,
-                 initial_who: str = "") -> None:
+                 initial_who: str = "", journal: Path | None = None) -> None:
         super().__init__()
+        self.journal_folder = journal
+        self._journal: dict[str, tuple[list, list]] = {}  # month -> (entries, warnings)
         self._preloaded = preloaded
         self.initial_who = initial_who
         self.found = found
@@ -93,6 +97,7 @@ class BoundariesApp(App[None]):
             yield TabPane("Week F2", id="week")
             yield TabPane("Clients F3", id="clients")
             yield TabPane("Problems F4", id="problems")
+            yield TabPane("Journal F5", id="journal")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -108,11 +113,93 @@ class BoundariesApp(App[None]):
         self.set_interval(30, self._follow_clock)
 
     def _mount_other_panes(self) -> None:
+        from .journal_view import JournalPane
         from .panes import ClientsPane, ProblemsPane, WeekPane
 
+        self.query_one("#journal", TabPane).mount(JournalPane())
         self.query_one("#week", TabPane).mount(WeekPane())
         self.query_one("#clients", TabPane).mount(ClientsPane())
         self.query_one("#problems", TabPane).mount(ProblemsPane())
+
+    # -- the journal ---------------------------------------------------------------------------
+    def journal_entries(self, months: list[str]) -> tuple[list, list]:
+        """Entries and warnings of these months (read once, kept until something is recorded)."""
+        from ..journal import read
+
+        entries: list = []
+        warnings: list = []
+        for month in months:
+            if month not in self._journal:
+                if self.journal_folder is None or not self.journal_folder.is_dir():
+                    self._journal[month] = ([], [])
+                else:
+                    self._journal[month] = read(self.journal_folder, [month])
+            e, w = self._journal[month]
+            entries += e
+            warnings += w
+        return entries, [x.format() for x in warnings]
+
+    def journal_month_entries(self) -> tuple[list[str], list, list]:
+        from ..engine import zone
+        from ..journal import month_of
+
+        tz = zone(self.policies.me.timezone) if self.policies else UTC
+        month = month_of(self.now().astimezone(tz))
+        entries, warnings = self.journal_entries([month])
+        return [month], entries, warnings
+
+    def facts_for(self, req):
+        """What the journal says about `req` (budget used, repeats, replies sent)."""
+        from ..engine import zone
+        from ..history import facts_for, months_needed
+
+        ps = self.policies
+        assert ps is not None
+        tz = zone(ps.me.timezone)
+        entries, _ = self.journal_entries(months_needed(req.at, tz, ps.me.reply_once_days))
+        return facts_for(entries, req, req.sender.client_id, tz, ps.me.reply_once_days)
+
+    def action_record(self) -> None:
+        """Record the request on the Ask screen, its decision and what I did."""
+        from .journal_view import RecordScreen
+
+        ask = self.query_one(AskPane)
+        d, req = ask.decision, ask.request
+        if d is None or req is None:
+            self.notify("Nothing to record: type who is calling first.", severity="warning")
+            return
+        if self.journal_folder is None:
+            self.notify("No journal folder.", severity="error")
+            return
+        who = d.client_name or d.client or req.sender.raw
+        summary = self.mask(f"{d.decision.upper()} · {who} · {req.channel} · "
+                            f"{d.at.strftime('%a %d.%m. %H:%M')}")
+        default = {"answer": "answered", "later": "missed", "decline": "declined"}[d.decision]
+
+        def done(result: tuple[str, int, str] | None) -> None:
+            if result is not None:
+                self._write_record(req, d, *result)
+
+        self.push_screen(RecordScreen(summary, default), done)
+
+    @work(thread=True, exit_on_error=False, group="record")
+    def _write_record(self, req, d, outcome: str, minutes: int, note: str) -> None:
+        from ..journal_commands import record
+
+        ps = self.policies
+        assert ps is not None and self.journal_folder is not None
+        try:
+            path = record(ps, req, d, outcome, minutes, note, self.journal_folder, self.now())
+        except OSError as exc:
+            self.call_from_thread(self.notify, f"Could not write the journal: {exc}",
+                                  severity="error")
+            return
+        self.call_from_thread(self._recorded, path, outcome)
+
+    def _recorded(self, path: Path, outcome: str) -> None:
+        self._journal.clear()
+        self.refresh_all()
+        self.notify(f"Recorded ({outcome}) in {path.name}.", title="Journal")
 
     # -- time and masking --------------------------------------------------------------------
     def now(self) -> datetime:
@@ -185,6 +272,8 @@ class BoundariesApp(App[None]):
             clients.refresh_table()  # type: ignore[attr-defined]
         for problems in self.query("ProblemsPane"):
             problems.refresh_problems()  # type: ignore[attr-defined]
+        for journal in self.query("JournalPane"):
+            journal.refresh_journal()  # type: ignore[attr-defined]
 
     def _update_header(self) -> None:
         where = "example set (shipped)" if self.found.is_example else _short(self.found.path)
@@ -201,7 +290,7 @@ class BoundariesApp(App[None]):
 
     # -- actions -------------------------------------------------------------------------------
     FOCUS_IN_TAB = {"ask": "#who", "week": "#week-of", "clients": "#client-filter",
-                    "problems": "#problem-table"}
+                    "problems": "#problem-table", "journal": "#journal-table"}
 
     def action_tab(self, tab: str) -> None:
         """Show a tab and focus its first control (focus left behind would pull it back)."""
@@ -296,7 +385,7 @@ class BoundariesApp(App[None]):
                             self.action_toggle_discreet)
         yield SystemCommand("Copy reply", "To the clipboard (F7)",
                             lambda: self.action_copy("reply"))
-        yield SystemCommand("Reload policies", "Read the policy files again (F5)",
+        yield SystemCommand("Reload policies", "Read the policy files again (Ctrl+R)",
                             self.action_reload)
         ps = self.policies
         if ps is None:
@@ -337,13 +426,15 @@ def _short(path: Path) -> str:
 
 def make_app(policies: str | os.PathLike | None = None, clock: Clock | None = None,
              editor: Editor | None = None, watch_interval: float | None = 1.0,
-             who: str = "") -> BoundariesApp:
+             who: str = "", journal: str | os.PathLike | None = None) -> BoundariesApp:
     """The one factory for the CLI and every test: discovery, clock and editor injectable.
 
     `who` prefills the Ask form (e.g. the caller's number from a phone integration).
     """
+    from ..journal import journal_dir
     from ..store import peek_cached
 
     found = discover(policies)
     return BoundariesApp(found, clock or (lambda: datetime.now(UTC)), editor, watch_interval,
-                         peek_cached(found.path, found.origin), initial_who=who)
+                         peek_cached(found.path, found.origin), initial_who=who,
+                         journal=journal_dir(journal))

@@ -24,7 +24,7 @@ from textual.widgets.option_list import Option
 
 from ..checks import build_request
 from ..engine import decide, zone
-from ..request import Decision
+from ..request import NO_FACTS, Decision, Facts, Request
 from ..schema_defs import KINDS
 from ..senders import SenderError
 from ..timeparse import TimeError
@@ -77,6 +77,10 @@ class Drafts(Vertical):
 
 class AskPane(Vertical):
     """A request form and its verdict; the verdict follows every change."""
+
+    decision: Decision | None = None
+    request: Request | None = None
+    facts: Facts = NO_FACTS
 
     DEFAULT_CSS = """
     AskPane #form { width: 36; padding: 0 1 0 0; height: auto; }
@@ -170,6 +174,7 @@ class AskPane(Vertical):
         verdict = self.query_one("#verdict", Static)
         fields = self.fields()
         self.decision = None
+        self.request = None
         if ps is None:
             self._show_message("no policies", "The policy set has errors and no earlier good "
                                "version: see Problems (F4).")
@@ -184,8 +189,11 @@ class AskPane(Vertical):
             hint = f" — {exc.hint}" if exc.hint else ""
             self._show_message("none", f"{exc}{hint}")
             return
-        d = decide(ps, req)
+        facts = app.facts_for(req)
+        d = decide(ps, req, facts)
         self.decision = d
+        self.request = req
+        self.facts = facts
         verdict.update(VERDICT_MARK[d.decision])
         verdict.set_classes(d.decision)
         self._show_decision(d, req.channel)
@@ -222,6 +230,11 @@ class AskPane(Vertical):
             badges.append(f"⚑ holiday: {d.holiday}")
         if d.away:
             badges.append(f"✈ away: {d.away}")
+        tier = ps.tiers.get(d.tier)
+        if tier is not None and tier.extra_effort.allowed and tier.extra_effort.per_month:
+            month = d.at.strftime("%B")
+            badges.append(f"budget {self.facts.extra_effort_used} of "
+                          f"{tier.extra_effort.per_month} used in {month}")
         self.query_one("#badges", Static).update(" · ".join(badges))
         reasons = self.query_one("#reasons", ReasonList)
         reasons.clear_options()
