@@ -291,3 +291,15 @@ def test_client_id_matches_case_insensitively(capsys, pset):
     code, out, _ = run(capsys, "check", "--policies", str(pset), "--from", "ACME", "--json",
                        "--at", "2026-01-08T10:00")
     assert code == 0 and json.loads(out)["client"] == "acme"
+
+
+def test_readme_seed_story_is_what_check_prints(capsys, monkeypatch, tmp_path):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    block = readme.split('```console\n$ .venv/bin/boundaries check --from "+43 732 123456" '
+                         '--at 2026-01-08T18:20\n')[1].split("```")[0]
+    shown = [ln for ln in block.splitlines() if ln.strip() != "…"]
+    monkeypatch.setenv("BOUNDARIES_JOURNAL", str(tmp_path / "empty"))
+    example = Path(__file__).resolve().parent.parent / "policies"
+    code, out, _ = run(capsys, "check", "--policies", str(example), "--from", "+43 732 123456",
+                       "--at", "2026-01-08T18:20")
+    assert code == 0 and out.splitlines()[: len(shown)] == shown
