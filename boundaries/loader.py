@@ -59,7 +59,7 @@ class _Loader:
                                          "is this really a policy file?"))
             return None
         try:
-            text = raw.decode("utf-8")
+            text = raw.decode("utf-8-sig")  # a byte order mark (some Windows editors) is fine
         except UnicodeDecodeError as exc:
             line = raw[: exc.start].count(b"\n") + 1
             col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
@@ -272,10 +272,14 @@ class _Loader:
             if all(URGENCY_RANK[u] < URGENCY_RANK[extra.min_urgency] for u in urgs):
                 why = f"extra effort needs urgency `{extra.min_urgency}` or more"
         if why:
+            hint = {
+                "extra effort is not allowed for this tier":
+                    "set `[extra_effort] allowed = true`, or `decide = \"later\"`",
+                "extra effort is never granted to a client whose trust is revoked":
+                    "drop `trust = \"revoked\"` from `when`, or `decide = \"later\"`",
+            }.get(why, "lower `[extra_effort] min_urgency`, or `decide = \"later\"`")
             fc.report(path, f"rule {rule.index + 1} can never answer: {why}, so outside hours "
-                      "it always becomes `later`",
-                      "set `[extra_effort] allowed = true` (and `min_urgency`) or "
-                      "`decide = \"later\"`", severity="warning")
+                      "it always becomes `later`", hint, severity="warning")
 
     def shadowed_rules(self, fc: FileCheck, rules: tuple[Rule | None, ...]) -> None:
         for r in rules:
@@ -412,11 +416,25 @@ class _Loader:
                 if isinstance(v.get(key), str):
                     from .timeparse import TimeError, parse_at
 
+                    if re.fullmatch(r"\s*\d{1,2}:\d{2}\s*", v[key]):
+                        fc.report((*path, key), f"`{v[key]}` has no date: a check must not "
+                                  "depend on the day it runs", "e.g. `2026-01-08T18:20`",
+                                  at_value=True)
+                        del v[key]
+                        continue
                     try:
                         parse_at(v[key], ZoneInfo("UTC"), datetime(2000, 1, 1))
                     except TimeError as exc:
                         fc.report((*path, key), str(exc), exc.hint, at_value=True)
                         del v[key]
+            sender = v.get("from")
+            if isinstance(sender, str) and sender.strip() and not _could_be_sender(
+                    sender, clients):
+                fc.report((*path, "from"), f"`{sender}` is no client id, phone number or mail "
+                          "address", suggest(sender, clients)
+                          or f"client ids: {', '.join(sorted(clients)) or 'none'}",
+                          at_value=True)
+                continue
             if isinstance(v.get("from"), str) and not v["from"].strip():
                 fc.report((*path, "from"), "`from` is empty",
                           "a client id, phone number or mail address", at_value=True)
@@ -471,6 +489,16 @@ def _claim(index: dict[str, str], key: str, cid: str, fc: FileCheck, path: tuple
         return False
     index[key] = cid
     return True
+
+
+def _could_be_sender(text: str, clients: dict[str, Client]) -> bool:
+    """A client id or name (any case), something with `@`, or something written like a number."""
+    from .phones import looks_like_phone
+
+    folded = text.strip().casefold()
+    if any(folded in (c.id.casefold(), c.name.casefold()) for c in clients.values()):
+        return True
+    return "@" in text or looks_like_phone(text)
 
 
 def _syntax_diagnostic(rel: str, message: str, text: str) -> Diagnostic:
