@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import date, datetime
+from pathlib import Path
 
 from .cli import EXIT_BAD, EXIT_FAIL, EXIT_OK, UsageError, emit_json, policy_folder_error
 from .diagnostics import Diagnostic, one_of, suggest
@@ -52,9 +53,15 @@ def _enum(value: str, name: str, choices: tuple[str, ...]) -> str:
 
 
 # -- check ---------------------------------------------------------------------------------
-def run_check(args: argparse.Namespace, now: datetime) -> int:
+def decide_from_args(args: argparse.Namespace, now: datetime, journal: Path | None):
+    """Load the set, read the request from the arguments, add the journal's facts, decide.
+
+    `journal`: the folder to read facts from (None or missing: no history).
+    Returns (policies, request, decision); a bad set or request exits 2.
+    """
     from .checks import build_request
     from .engine import decide
+    from .request import NO_FACTS
     from .senders import SenderError
     from .timeparse import TimeError
 
@@ -71,35 +78,25 @@ def run_check(args: argparse.Namespace, now: datetime) -> int:
         req = build_request(ps, fields, now)
     except (SenderError, TimeError) as exc:
         raise UsageError(str(exc), exc.hint) from None
-    facts, warnings = _journal_facts(ps, req, args.journal)
-    for w in warnings:
-        print(w, file=sys.stderr)
-    d = decide(ps, req, facts)
+    facts = NO_FACTS
+    if journal is not None and journal.is_dir():
+        from .journal_commands import journal_facts
+
+        facts, warnings = journal_facts(ps, req, journal)
+        for w in warnings:
+            print(w, file=sys.stderr)
+    return ps, req, decide(ps, req, facts)
+
+
+def run_check(args: argparse.Namespace, now: datetime) -> int:
+    from .journal import journal_dir
+
+    ps, req, d = decide_from_args(args, now, journal_dir(args.journal))
     if args.json:
         emit_json(d.as_json())
     else:
         print(format_decision(ps, d, req.channel))
     return EXIT_OK
-
-
-def _journal_facts(ps: PolicySet, req, explicit: str | None):
-    """The journal's facts when there is a journal folder; none (and no import) otherwise."""
-    from pathlib import Path
-
-    from .request import NO_FACTS
-
-    folder = Path(explicit).expanduser() if explicit else _default_journal()
-    if folder is None or not folder.is_dir():
-        return NO_FACTS, []
-    from .journal_commands import journal_facts
-
-    return journal_facts(ps, req, folder)
-
-
-def _default_journal():
-    from .journal import journal_dir
-
-    return journal_dir()
 
 
 def format_decision(ps: PolicySet, d: Decision, channel: str) -> str:

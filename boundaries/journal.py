@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import re
-import secrets
 import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
@@ -47,6 +46,8 @@ def device_name() -> str:
 
 def new_id(now_ns: int | None = None) -> str:
     """A ULID: 48 bits of milliseconds and 80 random bits, sortable by time."""
+    import secrets
+
     ms = (now_ns if now_ns is not None else time.time_ns()) // 1_000_000
     value = (ms << 80) | secrets.randbits(80)
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))

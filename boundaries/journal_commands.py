@@ -63,31 +63,14 @@ def record(ps: PolicySet, req: Request, d: Decision, outcome: str, minutes: int,
 
 
 def run_log(args: argparse.Namespace, now: datetime) -> int:
-    from .checks import build_request
-    from .commands import _enum, _load, _require_good, format_decision
-    from .engine import decide
+    from .commands import _enum, decide_from_args, format_decision
     from .journal import OUTCOMES
-    from .schema_defs import CHANNELS, KINDS, URGENCIES
-    from .senders import SenderError
-    from .timeparse import TimeError
 
     outcome = _enum(args.outcome, "outcome", OUTCOMES)
     if args.minutes < 0:
         raise UsageError("--minutes cannot be negative")
-    fields = {"from": args.sender, "channel": _enum(args.channel, "channel", CHANNELS),
-              "kind": _enum(args.kind, "kind", KINDS),
-              "urgency": _enum(args.urgency, "urgency", URGENCIES), "at": args.at}
-    _, result = _load(args)
-    ps = _require_good(result)
-    try:
-        req = build_request(ps, fields, now)
-    except (SenderError, TimeError) as exc:
-        raise UsageError(str(exc), exc.hint) from None
     folder = journal_dir(args.journal)
-    facts, warnings = journal_facts(ps, req, folder)
-    for w in warnings:
-        print(w, file=sys.stderr)
-    d = decide(ps, req, facts)
+    ps, req, d = decide_from_args(args, now, folder)
     try:
         path = record(ps, req, d, outcome, args.minutes, args.note or "", folder, now)
     except OSError as exc:
