@@ -53,7 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"boundaries {__version__}")
     p.add_argument("--from", dest="sender", metavar="WHO",
                    help="open the terminal UI with this caller already filled in")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    # an explicit prog spares argparse a help formatter (and a shutil import) at every start
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
+                           prog="boundaries")
 
     c = sub.add_parser("check", parents=[common], help="decide one incoming request",
                        description="Decide one incoming request: answer now, later, or "
@@ -171,7 +173,7 @@ def build_parser() -> argparse.ArgumentParser:
     cl = sub.add_parser("client", help="manage clients.toml",
                         description="Change clients.toml without touching what is in it.")
     clsub = cl.add_subparsers(dest="client_command", metavar="ACTION", required=True,
-                              parser_class=_Parser)
+                              parser_class=_Parser, prog="boundaries client")
     ca = clsub.add_parser("add", parents=[common], help="append a client",
                           description="Append a [clients.ID] table at the end of clients.toml, "
                                       "atomically, leaving every existing byte as it was. "
