@@ -13,29 +13,20 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from timing import timed, user_env
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-
-
-def timed(cmd: list[str], env: dict[str, str], runs: int) -> list[float]:
-    out = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       check=False)
-        out.append(time.perf_counter() - t)
-    return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=15)
     args = ap.parse_args()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    env["BOUNDARIES_POLICIES"] = os.environ.get("BENCH_POLICIES", str(REPO / "policies"))
+    env = user_env(BOUNDARIES_POLICIES=os.environ.get("BENCH_POLICIES",
+                                                     str(REPO / "policies")))
     check = [str(BIN / "boundaries"), "check", "--from", "acme", "--at", "2026-01-08T18:20",
              "--json"]
     by_number = [*check[:3], "+43 732 123456", *check[4:]]
@@ -56,7 +47,7 @@ def main() -> None:
     samples: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(args.runs):
         for name, (cmd, cmd_env) in cases.items():
-            samples[name] += timed(cmd, cmd_env, 1)
+            samples[name].append(timed(cmd, cmd_env))
     floor = statistics.median(samples["bare"])
     for name, vals in samples.items():
         med = statistics.median(vals)

@@ -11,12 +11,13 @@ Bytecode caching is on for the children; the compiled policy cache is warmed fir
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from timing import user_env
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -79,7 +80,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=10)
     args = ap.parse_args()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env = user_env()
     run(HELLO, env)
     run(BOUNDARIES, env)
     hello, ours = [], []

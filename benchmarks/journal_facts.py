@@ -10,16 +10,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from timing import timed, user_env
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -54,13 +53,6 @@ def write_journal(folder: Path, n: int) -> None:
         (folder / f"{month}.bench.jsonl").write_text("\n".join(lines) + "\n")
 
 
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    t = time.perf_counter()
-    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   check=True)
-    return time.perf_counter() - t
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=15)
@@ -71,8 +63,7 @@ def main() -> None:
         write_journal(full, args.entries)
         empty.mkdir()
         size = sum(p.stat().st_size for p in full.iterdir())
-        base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        base["BOUNDARIES_POLICIES"] = str(REPO / "policies")
+        base = user_env(BOUNDARIES_POLICIES=str(REPO / "policies"))
         cmd = [str(BIN / "boundaries"), "check", "--from", "stahlwerk", "--urgency",
                "urgent", "--at", "2025-06-18T21:00", "--json"]
         with_year = {**base, "BOUNDARIES_JOURNAL": str(full)}

@@ -57,28 +57,31 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
                            prog="boundaries")
 
-    c = sub.add_parser("check", parents=[common], help="decide one incoming request",
+    # the request fields of §2, shared by `check` and `log`
+    request = argparse.ArgumentParser(add_help=False)
+    request.add_argument("--from", dest="sender", required=True, metavar="WHO",
+                   help="client id, client name, phone number (any format) or mail address")
+    request.add_argument("--channel", default="call", metavar="C",
+                   help="call, sms, email or chat (default: call)")
+    request.add_argument("--at", metavar="T",
+                   help="ISO 8601 time, with or without offset (without: my time), "
+                        "or HH:MM today (default: now)")
+    request.add_argument("--kind", default="question", metavar="K",
+                   help="question, task, change, billing or complaint (default: question)")
+    request.add_argument("--urgency", default="normal", metavar="U",
+                   help="normal, urgent or emergency (default: normal)")
+    request.add_argument("--journal", metavar="DIR",
+                   help="journal folder for budgets and repeats (default: $BOUNDARIES_JOURNAL, "
+                        "then the user data folder); only `log` writes it")
+
+    c = sub.add_parser("check", parents=[common, request], help="decide one incoming request",
                        description="Decide one incoming request: answer now, later, or "
                                    "decline, with reasons, next window and a reply to send.",
                        epilog=_CHECK_EXAMPLES,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    c.add_argument("--from", dest="sender", required=True, metavar="WHO",
-                   help="client id, client name, phone number (any format) or mail address")
-    c.add_argument("--channel", default="call", metavar="C",
-                   help="call, sms, email or chat (default: call)")
-    c.add_argument("--at", metavar="T",
-                   help="ISO 8601 time, with or without offset (without: my time), "
-                        "or HH:MM today (default: now)")
-    c.add_argument("--kind", default="question", metavar="K",
-                   help="question, task, change, billing or complaint (default: question)")
-    c.add_argument("--urgency", default="normal", metavar="U",
-                   help="normal, urgent or emergency (default: normal)")
     c.add_argument("--json", action="store_true", help="print the decision as one JSON object")
-    c.add_argument("--journal", metavar="DIR",
-                   help="journal folder for budgets and repeats (default: $BOUNDARIES_JOURNAL, "
-                        "then the user data folder); `check` only reads it")
 
-    lg = sub.add_parser("log", parents=[common], help="record a request and what I did",
+    lg = sub.add_parser("log", parents=[common, request], help="record a request and what I did",
                         description="Decide a request as `check` does and append it, with what "
                                     "I did, to the journal (budgets, repeats, reports).",
                         epilog="examples:\n"
@@ -87,16 +90,10 @@ def build_parser() -> argparse.ArgumentParser:
                                "  boundaries log --from stahlwerk --urgency urgent --outcome "
                                "answered --minutes 25 --note \"Server down\"",
                         formatter_class=argparse.RawDescriptionHelpFormatter)
-    lg.add_argument("--from", dest="sender", required=True, metavar="WHO")
-    lg.add_argument("--channel", default="call", metavar="C")
-    lg.add_argument("--at", metavar="T", help="when it came in (default: now)")
-    lg.add_argument("--kind", default="question", metavar="K")
-    lg.add_argument("--urgency", default="normal", metavar="U")
     lg.add_argument("--outcome", required=True, metavar="O",
                     help="answered, called-back, missed or declined")
     lg.add_argument("--minutes", type=int, default=0, help="time spent")
     lg.add_argument("--note", default="", help="what was agreed, in a few words")
-    lg.add_argument("--journal", metavar="DIR", help="journal folder")
 
     rp = sub.add_parser("report", parents=[common], help="per-client figures from the journal",
                         description="Per client for a month or a range: requests, answered, "

@@ -14,7 +14,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NamedTuple
@@ -187,6 +187,3 @@ def months_between(start: datetime, end: datetime) -> list[str]:
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
     return out
 
-
-def entries_between(entries: list[Entry], start: datetime, end: datetime) -> Iterator[Entry]:
-    return (e for e in entries if start <= e.at < end)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .cli import EXIT_OK, UsageError
-from .journal import Entry, append, journal_dir, month_of, new_id, read, sender_key
+from .journal import append, journal_dir, month_of, new_id, read, sender_key
 from .model import PolicySet
 from .request import Decision, Facts, Request
 
@@ -138,7 +138,3 @@ def run_report(args: argparse.Namespace, now: datetime) -> int:
         print(render_text(rows, f"Journal {span} ({folder})"))
     return EXIT_OK
 
-
-def entries_for_tui(folder: Path, months: list[str]) -> tuple[list[Entry], list[str]]:
-    entries, warnings = read(folder, months)
-    return entries, [w.format() for w in warnings]
