@@ -13,6 +13,8 @@ from textual.widgets import DataTable, Input, TabbedContent, TextArea
 from boundaries.tui import make_app
 from boundaries.tui.app import editor_command
 
+from .tui_helpers import settle
+
 DATA = Path(__file__).parent / "data" / "tui"
 VIENNA = ZoneInfo("Europe/Vienna")
 EVENING = datetime(2026, 1, 8, 18, 20, tzinfo=VIENNA)   # Thursday, after hours
@@ -24,8 +26,7 @@ def app_for(clock=EVENING, policies=DATA, **kw):
 
 
 async def ready(app, pilot):
-    await app.workers.wait_for_complete()
-    await pilot.pause()
+    await settle(app, pilot)
 
 
 async def type_text(pilot, text: str) -> None:

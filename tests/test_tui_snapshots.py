@@ -15,6 +15,8 @@ from textual.widgets import Input, TextArea
 
 from boundaries.tui import make_app
 
+from .tui_helpers import settle
+
 DATA = Path(__file__).parent / "data" / "tui"
 VIENNA = ZoneInfo("Europe/Vienna")
 SIZES = [(80, 24), (120, 40)]
@@ -34,12 +36,7 @@ def _run_before(who: str, tab: str | None):
     async def run_before(pilot) -> None:
         app = pilot.app
         app.animation_level = "none"  # no tab underline caught mid-slide
-        await app.workers.wait_for_complete()
-        for _ in range(50):  # the other panes and the drafts mount after the first frame
-            if app.query("JournalPane") and app.query("#reply"):
-                break
-            await pilot.pause(0.02)
-        await pilot.pause()
+        await settle(app, pilot)  # the other panes and the drafts mount after the first frame
         for widget in app.query(Input):
             widget.cursor_blink = False
         for widget in app.query(TextArea):

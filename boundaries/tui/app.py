@@ -264,16 +264,21 @@ class BoundariesApp(App[None]):
         ask = self.query_one(AskPane)
         ask.refresh_suggestions()
         ask.update_verdict()
-        # the other panes mount lazily after the first paint; each fills itself on mount
+        # the other panes mount lazily after the first paint and fill themselves on mount;
+        # one caught half-mounted (children not composed yet) is skipped here
         for week in self.query("WeekPane"):
-            week.refresh_choices()  # type: ignore[attr-defined]
-            week.render_week()  # type: ignore[attr-defined]
+            if week.ready:  # type: ignore[attr-defined]
+                week.refresh_choices()  # type: ignore[attr-defined]
+                week.render_week()  # type: ignore[attr-defined]
         for clients in self.query("ClientsPane"):
-            clients.refresh_table()  # type: ignore[attr-defined]
+            if clients.ready:  # type: ignore[attr-defined]
+                clients.refresh_table()  # type: ignore[attr-defined]
         for problems in self.query("ProblemsPane"):
-            problems.refresh_problems()  # type: ignore[attr-defined]
+            if problems.ready:  # type: ignore[attr-defined]
+                problems.refresh_problems()  # type: ignore[attr-defined]
         for journal in self.query("JournalPane"):
-            journal.refresh_journal()  # type: ignore[attr-defined]
+            if journal.ready:  # type: ignore[attr-defined]
+                journal.refresh_journal()  # type: ignore[attr-defined]
 
     def _update_header(self) -> None:
         where = "example set (shipped)" if self.found.is_example else _short(self.found.path)

@@ -96,11 +96,14 @@ class JournalPane(VerticalScroll):
     def bapp(self) -> BoundariesApp:
         return self.app  # type: ignore[return-value]
 
+    ready = False  # set once mounted: a reload before that must not touch its children
+
     def on_mount(self) -> None:
         table = self.query_one("#journal-table", DataTable)
         for col in ("when", "who", "channel", "decision", "outcome", "min", "note"):
             table.add_column(col, key=col)
         self.refresh_journal()
+        self.ready = True
 
     def refresh_journal(self) -> None:
         """Show the last 50 entries and the current month's report."""

@@ -53,9 +53,12 @@ class WeekPane(VerticalScroll):
         yield Static("", id="week-grid")
         yield Static("█ reachable  ▒ partly  · not  ▶ today  │ now", id="legend")
 
+    ready = False  # set once mounted: a reload before that must not touch its children
+
     def on_mount(self) -> None:
         self.refresh_choices()
         self.render_week()
+        self.ready = True
 
     @property
     def bapp(self) -> BoundariesApp:
@@ -152,11 +155,14 @@ class ClientsPane(Vertical):
     def bapp(self) -> BoundariesApp:
         return self.app  # type: ignore[return-value]
 
+    ready = False
+
     def on_mount(self) -> None:
         table = self.query_one("#client-table", DataTable)
         for col in CLIENT_COLUMNS:
             table.add_column(col, key=col)
         self.refresh_table()
+        self.ready = True
 
     def rows(self) -> list[tuple[str, tuple[str, ...]]]:
         ps = self.bapp.policies
@@ -224,11 +230,14 @@ class ProblemsPane(Vertical):
     def bapp(self) -> BoundariesApp:
         return self.app  # type: ignore[return-value]
 
+    ready = False
+
     def on_mount(self) -> None:
         table = self.query_one("#problem-table", DataTable)
         for col in ("where", "severity", "message"):
             table.add_column(col, key=col)
         self.refresh_problems()
+        self.ready = True
 
     def refresh_problems(self) -> None:
         app = self.bapp
