@@ -35,52 +35,57 @@ def _client_window(text: str) -> tuple[int, int]:
 
 
 class Situation(NamedTuple):
-    """Calendar facts about one request, computed before any rule is looked at."""
+    """Calendar facts about one request, computed before any rule is looked at.
 
-    local: datetime
+    The engine computes them with datetimes (`situation`); replay computes the same
+    values from integer instants (`compiled.py`). Both must agree on every field.
+    """
+
     within_hours: bool
     day: date  # the day the request belongs to (a window's start day, else its own date)
     holiday: str | None
     away: Away | None
-    sender_local: datetime
+    sender_minute: int  # minutes after midnight on the sender's own clock
+    month: int  # the request's calendar month in my timezone (the budget's month)
 
 
-def _away_on(ps: PolicySet, day: date) -> Away | None:
+def away_on(ps: PolicySet, day: date) -> Away | None:
+    """The time off that covers `day`, or None."""
     for a in ps.me.away:
         if a.start <= day <= a.end:
             return a
     return None
 
 
-def situation(ps: PolicySet, tier: Tier, req: Request, sender_tz: ZoneInfo) -> Situation:
-    """Local time, within hours, holiday, away and the sender's clock for `req`."""
+def situation(ps: PolicySet, tier: Tier, at: datetime, sender_tz: ZoneInfo) -> Situation:
+    """Within hours, holiday, away and the sender's clock for a request at `at`."""
     tz = zone(ps.me.timezone)
-    local = req.at.astimezone(tz)
-    is_open = _day_open(ps, tier)
-    cont = containing_window(tier.week, tz, local, is_open)
+    local = at.astimezone(tz)
+    cont = containing_window(tier.week, tz, local, day_open(ps, tier))
     day = cont[0] if cont else local.date()
+    theirs = at.astimezone(sender_tz)
     return Situation(
-        local=local,
         within_hours=cont is not None,
         day=day,
         holiday=ps.holidays.name(day),
-        away=_away_on(ps, day),
-        sender_local=req.at.astimezone(sender_tz),
+        away=away_on(ps, day),
+        sender_minute=theirs.hour * 60 + theirs.minute,
+        month=local.month,
     )
 
 
-def _day_open(ps: PolicySet, tier: Tier):
+def day_open(ps: PolicySet, tier: Tier) -> Callable[[date], bool]:
+    """Whether the tier's windows that start on a day count (no holiday off, no time off)."""
     holidays = ps.holidays
     if tier.on_holidays:
         if not ps.me.away:
             return lambda day: True
-        return lambda day: _away_on(ps, day) is None
-    return lambda day: holidays.name(day) is None and _away_on(ps, day) is None
+        return lambda day: away_on(ps, day) is None
+    return lambda day: holidays.name(day) is None and away_on(ps, day) is None
 
 
-def _in_clock_window(text: str, local: datetime) -> bool:
+def _in_clock_window(text: str, minute: int) -> bool:
     start, end = _client_window(text)
-    minute = local.hour * 60 + local.minute
     return start <= minute < end or start <= minute + 1440 < end
 
 
@@ -90,17 +95,18 @@ def _holds(value: object, actual: object) -> bool:
     return actual == value
 
 
-def rule_applies(rule: Rule, req: Request, sit: Situation, trust: str, facts: Facts) -> bool:
+def rule_applies(rule: Rule, channel: str, kind: str, urgency: str, sit: Situation,
+                 trust: str, facts: Facts) -> bool:
     """Whether every condition of the rule's `when` holds."""
     for cond, value in rule.when:
         if cond == "hours":
             ok = sit.within_hours == (value == "in")
         elif cond == "channel":
-            ok = _holds(value, req.channel)
+            ok = _holds(value, channel)
         elif cond == "kind":
-            ok = _holds(value, req.kind)
+            ok = _holds(value, kind)
         elif cond == "urgency":
-            ok = _holds(value, req.urgency)
+            ok = _holds(value, urgency)
         elif cond == "trust":
             ok = trust == value
         elif cond == "holiday":
@@ -108,7 +114,7 @@ def rule_applies(rule: Rule, req: Request, sit: Situation, trust: str, facts: Fa
         elif cond == "away":
             ok = (sit.away is not None) == value
         elif cond == "client_time":
-            ok = _in_clock_window(str(value), sit.sender_local)
+            ok = _in_clock_window(str(value), sit.sender_minute)
         elif cond == "repeat":
             ok = facts.recent_requests >= int(value)  # type: ignore[call-overload]
         else:  # unknown conditions are rejected by the loader
@@ -118,32 +124,71 @@ def rule_applies(rule: Rule, req: Request, sit: Situation, trust: str, facts: Fa
     return True
 
 
-def _grant_extra_effort(
-    ps: PolicySet, tier: Tier, client: Client | None, req: Request, sit: Situation, facts: Facts
-) -> tuple[bool, Reason]:
-    """Is extra effort (an answer outside hours) granted? With the reason either way."""
+def grant_extra_effort(tier: Tier, client: Client | None, urgency: str,
+                       facts: Facts) -> str:
+    """Extra effort (an answer outside hours): `granted`, or what withholds it
+    (`allowed`, `trust`, `urgency`, `budget`)."""
     ee = tier.extra_effort
-    src = ee.sources
     if not ee.allowed:
-        return False, Reason(f"extra effort is not allowed for tier {tier.name}",
-                             src.get("allowed", src.get("table", tier.path + ":1")))
+        return "allowed"
     if client is not None and client.trust == "revoked":
-        return False, Reason(f"extra effort withheld: trust revoked for {client.id}",
-                             client.sources.get("trust", client.source))
-    if URGENCY_RANK[req.urgency] < URGENCY_RANK[ee.min_urgency]:
-        return False, Reason(
-            f"extra effort needs urgency {ee.min_urgency} or more; this request is {req.urgency}",
-            src.get("min_urgency", src.get("table", BUILTIN)))
-    month = _MONTHS_EN[sit.local.month - 1]
+        return "trust"
+    if URGENCY_RANK[urgency] < URGENCY_RANK[ee.min_urgency]:
+        return "urgency"
     if ee.per_month is not None and facts.extra_effort_used >= ee.per_month:
-        return False, Reason(f"budget used: {facts.extra_effort_used} of {ee.per_month} in {month}",
-                             src.get("per_month", BUILTIN))
-    if ee.per_month is None:
-        budget = "no monthly limit"
+        return "budget"
+    return "granted"
+
+
+class Verdict(NamedTuple):
+    """The decision without its wording: what was decided, and the deciding reasons as
+    tokens (first the one that decided); `decide` words them, replay needs only sources."""
+
+    decision: str
+    reply_key: str | None
+    extra_effort: bool
+    why: tuple[tuple, ...]
+
+
+def unknown_without_tier(ps: PolicySet, client: Client | None) -> bool:
+    """An unknown sender while no tier for unknown senders exists (§3, step 1)."""
+    return client is None and ps.me.unknown_tier not in ps.tiers
+
+
+def verdict(tier: Tier, client: Client | None, channel: str, kind: str, urgency: str,
+            sit: Situation, facts: Facts, no_tier: bool = False) -> Verdict:
+    """§3 steps 2 and 3: the tier's rules, then the built-in defaults, then extra effort."""
+    if no_tier:
+        return Verdict("later", _later_key(tier, sit), False, (("unknown-tier",),))
+    trust = client.trust if client is not None else "ok"
+    for rule in tier.rules:
+        if rule_applies(rule, channel, kind, urgency, sit, trust, facts):
+            break
     else:
-        budget = f"{facts.extra_effort_used + 1} of {ee.per_month} used in {month}"
-    return True, Reason(f"extra effort granted: {req.urgency} request ({budget})",
-                        src.get("table", src.get("allowed", BUILTIN)))
+        rule = None
+    if rule is not None:
+        if rule.decide == "answer" and not sit.within_hours:
+            grant = grant_extra_effort(tier, client, urgency, facts)
+            if grant == "granted":
+                return Verdict("answer", rule.reply, True, (("rule", rule), ("effort", grant)))
+            return Verdict("later", _later_key(tier, sit), False,
+                           (("effort", grant), ("rule", rule), ("later",)))
+        reply_key = rule.reply
+        if rule.decide == "decline" and reply_key is None:
+            reply_key = "declined"
+        elif rule.decide == "later" and reply_key is None:
+            reply_key = _later_key(tier, sit)
+        return Verdict(rule.decide, reply_key, False, (("rule", rule),))
+    if channel not in tier.channels:
+        return Verdict("decline", "wrong-channel", False, (("channel",),))
+    if sit.away is not None:
+        return Verdict("later", "away", False, (("away",),))
+    if sit.within_hours:
+        return Verdict("answer", None, False, (("hours",),))
+    grant = grant_extra_effort(tier, client, urgency, facts)
+    if grant == "granted":
+        return Verdict("answer", None, True, (("effort", grant), ("hours",)))
+    return Verdict("later", _later_key(tier, sit), False, (("later",), ("effort", grant)))
 
 
 def _later_key(tier: Tier, sit: Situation) -> str:
@@ -155,8 +200,84 @@ def _later_key(tier: Tier, sit: Situation) -> str:
     return "after-hours"
 
 
-def _hours_reason(ps: PolicySet, tier: Tier, sit: Situation) -> Reason:
-    summary = summarize_week(tier.week)
+class Context(NamedTuple):
+    """What wording a reason needs besides its token."""
+
+    ps: PolicySet
+    tier: Tier
+    client: Client | None
+    urgency: str
+    channel: str
+    sit: Situation
+    facts: Facts
+    sender: str  # as the request named it
+
+
+def word_reason(token: tuple, cx: Context) -> Reason:
+    """A deciding reason token worded, with the file and line it comes from."""
+    kind = token[0]
+    ps, tier, sit = cx.ps, cx.tier, cx.sit
+    if kind == "rule":
+        rule: Rule = token[1]
+        return Reason(rule.note or f"rule {rule.index + 1}: {rule.decide}", rule.source)
+    if kind == "effort":
+        return _effort_reason(token[1], cx)
+    if kind == "hours":
+        return _hours_reason(tier, sit)
+    if kind == "later":
+        if sit.away is not None:
+            return _away_reason(sit.away)
+        if sit.holiday is not None and not tier.on_holidays:
+            return Reason(f"public holiday: {sit.holiday} ({ps.me.holidays}); tier {tier.name} "
+                          "is off on holidays", ps.me.sources.get("holidays", BUILTIN))
+        return _hours_reason(tier, sit)
+    if kind == "away":
+        assert sit.away is not None
+        return _away_reason(sit.away)
+    if kind == "channel":
+        allowed = human_channels(tier.channels, "en") or "none"
+        return Reason(f"{_CHANNEL_NOUN[cx.channel]} not among the channels of tier {tier.name} "
+                      f"(allowed: {allowed})", tier.sources.get("channels", BUILTIN))
+    # unknown-tier
+    return Reason(f"unknown sender {cx.sender!r} and no tier `{ps.me.unknown_tier}` for "
+                  "unknown senders: later, call back on request",
+                  ps.me.sources.get("unknown_tier", BUILTIN))
+
+
+def _effort_reason(grant: str, cx: Context) -> Reason:
+    tier, client, facts = cx.tier, cx.client, cx.facts
+    ee = tier.extra_effort
+    src = ee.sources
+    if grant == "allowed":
+        return Reason(f"extra effort is not allowed for tier {tier.name}",
+                      src.get("allowed", src.get("table", tier.path + ":1")))
+    if grant == "trust":
+        assert client is not None
+        return Reason(f"extra effort withheld: trust revoked for {client.id}",
+                      client.sources.get("trust", client.source))
+    if grant == "urgency":
+        return Reason(
+            f"extra effort needs urgency {ee.min_urgency} or more; this request is {cx.urgency}",
+            src.get("min_urgency", src.get("table", BUILTIN)))
+    month = _MONTHS_EN[cx.sit.month - 1]
+    if grant == "budget":
+        return Reason(f"budget used: {facts.extra_effort_used} of {ee.per_month} in {month}",
+                      src.get("per_month", BUILTIN))
+    if ee.per_month is None:
+        budget = "no monthly limit"
+    else:
+        budget = f"{facts.extra_effort_used + 1} of {ee.per_month} used in {month}"
+    return Reason(f"extra effort granted: {cx.urgency} request ({budget})",
+                  src.get("table", src.get("allowed", BUILTIN)))
+
+
+@lru_cache(maxsize=256)
+def _week_summary(week: tuple) -> str:
+    return summarize_week(week)
+
+
+def _hours_reason(tier: Tier, sit: Situation) -> Reason:
+    summary = _week_summary(tier.week)
     src = tier.day_sources[sit.day.weekday()]
     if sit.within_hours:
         return Reason(f"within reachability hours ({summary})", src)
@@ -166,107 +287,17 @@ def _hours_reason(ps: PolicySet, tier: Tier, sit: Situation) -> Reason:
     return Reason(f"outside reachability hours ({summary})", src)
 
 
-def _holiday_reason(ps: PolicySet, tier: Tier, sit: Situation) -> Reason:
-    return Reason(
-        f"public holiday: {sit.holiday} ({ps.me.holidays}); tier {tier.name} is off on holidays",
-        ps.me.sources.get("holidays", BUILTIN))
-
-
-def _away_reason(ps: PolicySet, sit: Situation) -> Reason:
-    a = sit.away
-    assert a is not None
+def _away_reason(a: Away) -> Reason:
     why = f": {a.reason}" if a.reason else ""
     return Reason(f"away{why} ({a.start.isoformat()} – {a.end.isoformat()})", a.source)
 
 
-def _later_reason(ps: PolicySet, tier: Tier, sit: Situation) -> Reason:
-    if sit.away is not None:
-        return _away_reason(ps, sit)
-    if sit.holiday is not None and not tier.on_holidays:
-        return _holiday_reason(ps, tier, sit)
-    return _hours_reason(ps, tier, sit)
-
-
-def _rule_reason(rule: Rule) -> Reason:
-    text = rule.note or f"rule {rule.index + 1}: {rule.decide}"
-    return Reason(text, rule.source)
-
-
-def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
-    """Decide `req` against the policy set `ps`, given the journal's `facts`."""
-    me = ps.me
-    tz = zone(me.timezone)
-    client = ps.clients.get(req.sender.client_id) if req.sender.client_id else None
-    reasons: list[Reason] = []
-    if client is not None:
-        tier = ps.tiers[client.tier]
-        sender_tz = zone(client.timezone) if client.timezone else tz
-        sender_locale = client.locale or me.locale
-        trust = client.trust
-    else:
-        found = ps.tiers.get(me.unknown_tier)
-        tier = found if found is not None else _UNKNOWN_TIER
-        sender_tz, sender_locale, trust = tz, me.locale, "ok"
-    sit = situation(ps, tier, req, sender_tz)
-
-    decision: str
-    reply_key: str | None = None
-    extra_effort = False
-    deciding: list[Reason] = []
-    if client is None and tier is _UNKNOWN_TIER:
-        decision = "later"
-        reply_key = _later_key(tier, sit)
-        deciding.append(Reason(
-            f"unknown sender {req.sender.raw!r} and no tier `{me.unknown_tier}` for unknown "
-            "senders: later, call back on request", me.sources.get("unknown_tier", BUILTIN)))
-    else:
-        if client is None:
-            reasons.append(Reason(f"unknown sender: no client matches {req.sender.raw!r}; "
-                                  f"tier {tier.name}", me.sources.get("unknown_tier", BUILTIN)))
-        rule = next((r for r in tier.rules if rule_applies(r, req, sit, trust, facts)), None)
-        if rule is not None:
-            decision, reply_key = rule.decide, rule.reply
-            if decision == "answer" and not sit.within_hours:
-                granted, why = _grant_extra_effort(ps, tier, client, req, sit, facts)
-                if granted:
-                    extra_effort = True
-                    deciding += [_rule_reason(rule), why]
-                else:
-                    decision = "later"
-                    reply_key = _later_key(tier, sit)
-                    deciding += [why, _rule_reason(rule), _later_reason(ps, tier, sit)]
-            else:
-                deciding.append(_rule_reason(rule))
-                if decision == "decline" and reply_key is None:
-                    reply_key = "declined"
-                elif decision == "later" and reply_key is None:
-                    reply_key = _later_key(tier, sit)
-        elif req.channel not in tier.channels:
-            decision, reply_key = "decline", "wrong-channel"
-            allowed = human_channels(tier.channels, "en") or "none"
-            deciding.append(Reason(
-                f"{_CHANNEL_NOUN[req.channel]} not among the channels of tier {tier.name} "
-                f"(allowed: {allowed})", tier.sources.get("channels", BUILTIN)))
-        elif sit.away is not None:
-            decision, reply_key = "later", "away"
-            deciding.append(_away_reason(ps, sit))
-        elif sit.within_hours:
-            decision = "answer"
-            deciding.append(_hours_reason(ps, tier, sit))
-        else:
-            granted, why = _grant_extra_effort(ps, tier, client, req, sit, facts)
-            if granted:
-                decision, extra_effort = "answer", True
-                deciding += [why, _hours_reason(ps, tier, sit)]
-            else:
-                decision = "later"
-                reply_key = _later_key(tier, sit)
-                deciding += [_later_reason(ps, tier, sit), why]
-    reasons[0:0] = deciding
-
-    # callback: the most restrictive of tier, client and the landline rule
+def callback_for(ps: PolicySet, tier: Tier, client: Client | None,
+                 landline: str | None) -> tuple[str, list[Reason]]:
+    """The most restrictive of tier, client and the landline rule, with its reasons;
+    `landline` is the number the request came from when that is a fixed line."""
     callback = tier.callback
-    landline = req.sender.number is not None and req.sender.line_type == "fixed"
+    reasons = []
     if client is not None and client.callback is not None and (
             CALLBACK_RANK[client.callback] > CALLBACK_RANK[callback]):
         callback = client.callback
@@ -275,31 +306,73 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
     elif CALLBACK_RANK[callback] > 0 and tier is not _UNKNOWN_TIER:
         reasons.append(Reason(f"callback {callback}: set for tier {tier.name}",
                               tier.sources.get("callback", BUILTIN)))
-    if landline and not me.callback_landlines:
+    if landline is not None and not ps.me.callback_landlines:
         callback = "never"
-        reasons.append(Reason(f"callback never: {req.sender.number} is a landline and "
-                              "landlines are never called back",
-                              me.sources.get("callback_landlines", BUILTIN)))
+        reasons.append(Reason(f"callback never: {landline} is a landline and landlines are "
+                              "never called back",
+                              ps.me.sources.get("callback_landlines", BUILTIN)))
+    return callback, reasons
 
-    in_writing = False
+
+def in_writing_for(tier: Tier, client: Client | None, kind: str) -> Reason | None:
+    """Why this request must be confirmed in writing, or None when it need not be."""
     if client is not None and client.in_writing:
-        in_writing = True
-        reasons.append(Reason(f"every request of {client.id} is confirmed in writing",
-                              client.sources.get("in_writing", client.source)))
-    elif req.kind in tier.in_writing:
-        in_writing = True
-        reasons.append(Reason(f"a {req.kind} is confirmed in writing",
-                              tier.sources.get("in_writing", BUILTIN)))
+        return Reason(f"every request of {client.id} is confirmed in writing",
+                      client.sources.get("in_writing", client.source))
+    if kind in tier.in_writing:
+        return Reason(f"a {kind} is confirmed in writing",
+                      tier.sources.get("in_writing", BUILTIN))
+    return None
+
+
+def tier_of(ps: PolicySet, client: Client | None) -> Tier:
+    """The client's tier; for an unknown sender the unknown tier (or the built-in one)."""
+    if client is not None:
+        return ps.tiers[client.tier]
+    found = ps.tiers.get(ps.me.unknown_tier)
+    return found if found is not None else _UNKNOWN_TIER
+
+
+def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
+    """Decide `req` against the policy set `ps`, given the journal's `facts`."""
+    me = ps.me
+    tz = zone(me.timezone)
+    client = ps.clients.get(req.sender.client_id) if req.sender.client_id else None
+    tier = tier_of(ps, client)
+    if client is not None:
+        sender_tz = zone(client.timezone) if client.timezone else tz
+        sender_locale = client.locale or me.locale
+    else:
+        sender_tz, sender_locale = tz, me.locale
+    sit = situation(ps, tier, req.at, sender_tz)
+    no_tier = unknown_without_tier(ps, client)
+    v = verdict(tier, client, req.channel, req.kind, req.urgency, sit, facts, no_tier)
+    cx = Context(ps, tier, client, req.urgency, req.channel, sit, facts, req.sender.raw)
+    reasons = [word_reason(token, cx) for token in v.why]
+    if client is None and not no_tier:
+        reasons.append(Reason(f"unknown sender: no client matches {req.sender.raw!r}; "
+                              f"tier {tier.name}", me.sources.get("unknown_tier", BUILTIN)))
+
+    landline = req.sender.number is not None and req.sender.line_type == "fixed"
+    callback, why_callback = callback_for(ps, tier, client,
+                                          req.sender.number if landline else None)
+    reasons += why_callback
+    why_writing = in_writing_for(tier, client, req.kind)
+    if why_writing is not None:
+        reasons.append(why_writing)
+    in_writing = why_writing is not None
+    decision, reply_key, extra_effort = v.decision, v.reply_key, v.extra_effort
+    local = req.at.astimezone(tz)
 
     discreet = tier.discreet or bool(client is not None and client.discreet)
-    nw = next_window(tier.week, tz, sit.local, _day_open(ps, tier)) if tier.has_hours else None
+    nw = next_window(tier.week, tz, local, day_open(ps, tier)) if tier.has_hours else None
     nw_local = (nw[0].astimezone(tz), nw[1].astimezone(tz)) if nw else None
 
     # a reply that defers must not promise "right now": when a rule sends me away within
     # hours, the reply speaks of the window after the current one
     reply_window = nw_local
     if decision != "answer" and nw is not None and nw[0] <= req.at:
-        after = next_window(tier.week, tz, nw[1], _day_open(ps, tier))
+        after = next_window(tier.week, tz, nw[1], day_open(ps, tier))
         reply_window = (after[0].astimezone(tz), after[1].astimezone(tz)) if after else None
     def values(locale: str) -> dict[str, str]:  # worded in the template's own language
         return _values(ps, tier, client, req, reply_window, sender_tz, locale, discreet)
@@ -319,7 +392,7 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
         decision=decision,
         client=client.id if client else None,
         tier=tier.name if tier is not _UNKNOWN_TIER else me.unknown_tier,
-        at=sit.local,
+        at=local,
         within_hours=sit.within_hours,
         next_window=nw_local,
         extra_effort=extra_effort,

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from .engine import _away_on, _day_open, zone
+from .engine import away_on, day_open, zone
 from .hours import fmt_window
 from .model import PolicySet, Tier
 from .timecalc import resolve, window_instances
@@ -26,7 +26,7 @@ def week_rows(ps: PolicySet, tier: Tier, start: date, days: int = 7,
     """`days` rows from `start`, in `tz` (default: mine) wall-clock half hours."""
     my_tz = zone(ps.me.timezone)
     view_tz = tz or my_tz
-    is_open = _day_open(ps, tier)
+    is_open = day_open(ps, tier)
     # window instances that could touch the viewed days (in my calendar)
     spans: list[tuple[datetime, datetime]] = []
     for offset in range(-2, days + 2):
@@ -50,7 +50,7 @@ def week_rows(ps: PolicySet, tier: Tier, start: date, days: int = 7,
         mark = ""
         if view_tz == my_tz:
             name = ps.holidays.name(d)
-            away = _away_on(ps, d)
+            away = away_on(ps, d)
             if away is not None:
                 mark = f"away: {away.reason}" if away.reason else "away"
             elif name and not tier.on_holidays:
