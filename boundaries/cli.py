@@ -95,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("--minutes", type=int, default=0, help="time spent")
     lg.add_argument("--note", default="", help="what was agreed, in a few words")
 
-    rp = sub.add_parser("report", parents=[common], help="per-client figures from the journal",
+    rq = sub.add_parser("report", parents=[common], help="per-client figures from the journal",
                         description="Per client for a month or a range: requests, answered, "
                                     "after-hours share, extra effort used vs budget, minutes, "
                                     "declined, missed.",
@@ -104,10 +104,48 @@ def build_parser() -> argparse.ArgumentParser:
                                "  boundaries report --month 2026-01..2026-03\n"
                                "  boundaries report --month 2026-01 --client acme --format csv",
                         formatter_class=argparse.RawDescriptionHelpFormatter)
-    rp.add_argument("--month", metavar="YYYY-MM[..YYYY-MM]", help="default: this month")
-    rp.add_argument("--client", metavar="ID", help="one client only")
-    rp.add_argument("--format", choices=["text", "csv", "json"], default="text")
-    rp.add_argument("--journal", metavar="DIR", help="journal folder")
+    rq.add_argument("--month", metavar="YYYY-MM[..YYYY-MM]", help="default: this month")
+    rq.add_argument("--client", metavar="ID", help="one client only")
+    rq.add_argument("--format", choices=["text", "csv", "json"], default="text")
+    rq.add_argument("--journal", metavar="DIR", help="journal folder")
+
+    rp = sub.add_parser("replay", parents=[common],
+                        help="decide many requests at once; what an edit would change",
+                        description="Decide every request of a CSV file (columns from, at; "
+                                    "optional channel, kind, urgency; others are passed "
+                                    "through) or of the journal, and summarise. With --against, "
+                                    "decide each with both sets and show what would change. "
+                                    "Never writes the journal.",
+                        epilog="examples:\n"
+                               "  boundaries replay calls.csv\n"
+                               "  boundaries replay calls.csv --against ../policies-new\n"
+                               "  boundaries replay --journal 2026-01 --against ../policies-new\n"
+                               "  boundaries replay calls.csv --format csv > decided.csv\n"
+                               "  boundaries replay calls.csv --against ../policies-new "
+                               "--fail-on-change   # pre-commit hook\n\n"
+                               "exit codes: 0 done, 1 --strict with bad rows or "
+                               "--fail-on-change with changes, 2 bad input or policy set",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    rp.add_argument("file", nargs="?", metavar="FILE.csv",
+                    help="requests, one per row, with a header line (- reads stdin)")
+    rp.add_argument("--journal", metavar="YYYY-MM[..YYYY-MM]",
+                    help="replay the journal's requests of these months instead of a file")
+    rp.add_argument("--journal-dir", metavar="DIR",
+                    help="journal folder (default: $BOUNDARIES_JOURNAL, then the user data "
+                         "folder)")
+    rp.add_argument("--against", metavar="DIR",
+                    help="a second (edited) policy set: show the requests it decides "
+                         "differently")
+    rp.add_argument("--format", choices=["text", "csv", "json"], default="text",
+                    help="text: a summary; csv / json (JSON Lines): every row with its "
+                         "decision, or with --against every changed row")
+    rp.add_argument("--fail-on-change", action="store_true",
+                    help="exit 1 if any request would be decided differently")
+    rp.add_argument("--strict", action="store_true", help="exit 1 if any row is bad")
+    rp.add_argument("--no-history", action="store_true",
+                    help="decide every row as if alone (no simulated budgets or repeats)")
+    rp.add_argument("--show", type=int, default=3, metavar="N",
+                    help="rows shown per group of changes (default: 3)")
 
     ln = sub.add_parser("lint", parents=[common], help="check the policy files",
                         description="Report every problem of every policy file as "
@@ -244,6 +282,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         return run_test(args)
     if cmd == "week":
         return run_week(args, _now())
+    if cmd == "replay":
+        from .replay_commands import run_replay
+
+        return run_replay(args, _now())
     if cmd in ("log", "report"):
         from .journal_commands import run_log, run_report
 

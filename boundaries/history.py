@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .journal import REPEAT_WINDOW, SPENT, Entry, month_of, months_between, sender_key
-from .request import Facts, Request
+from .journal import REPEAT_WINDOW, SPENT, Entry, month_of, months_between
+from .request import Facts, Request, sender_key
 from .timecalc import localize
 
 

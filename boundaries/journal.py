@@ -53,15 +53,6 @@ def new_id(now_ns: int | None = None) -> str:
     return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
-def sender_key(client: str | None, number: str | None, raw: str) -> str:
-    """Who a request came from, for counting repeats: the client, else the number or address."""
-    if client:
-        return f"client:{client}"
-    if number:
-        return f"number:{number}"
-    return f"raw:{raw.strip().casefold()}"
-
-
 class Entry(NamedTuple):
     """One journal line, parsed."""
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .cli import EXIT_OK, UsageError
-from .journal import append, journal_dir, month_of, new_id, read, sender_key
+from .journal import append, journal_dir, month_of, new_id, read
 from .model import PolicySet
-from .request import Decision, Facts, Request
+from .request import Decision, Facts, Request, sender_key
 
 
 def journal_facts(ps: PolicySet, req: Request, folder: Path) -> tuple[Facts, list[str]]:
@@ -85,7 +85,8 @@ def run_log(args: argparse.Namespace, now: datetime) -> int:
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-def _months(spec: str | None, now: datetime, tzname: str) -> list[str]:
+def parse_months(spec: str | None, now: datetime, tzname: str) -> list[str]:
+    """`YYYY-MM` or `YYYY-MM..YYYY-MM` (default: this month) as a list of months."""
     from .engine import zone
     from .journal import months_between
 
@@ -114,7 +115,7 @@ def run_report(args: argparse.Namespace, now: datetime) -> int:
     _, result = _load(args)
     ps = result.policies if result.ok else None
     tzname = ps.me.timezone if ps else "UTC"
-    months = _months(args.month, now, tzname)
+    months = parse_months(args.month, now, tzname)
     folder = journal_dir(args.journal)
     entries, warnings = read(folder, months)
     for w in warnings:

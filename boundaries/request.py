@@ -17,6 +17,15 @@ class Sender(NamedTuple):
     line_type: str | None = None  # "fixed" | "mobile" | "fixed-or-mobile" | "other"
 
 
+def sender_key(client: str | None, number: str | None, raw: str) -> str:
+    """Who a request came from, for counting repeats: the client, else the number or address."""
+    if client:
+        return f"client:{client}"
+    if number:
+        return f"number:{number}"
+    return f"raw:{raw.strip().casefold()}"
+
+
 class Request(NamedTuple):
     sender: Sender
     at: datetime  # aware

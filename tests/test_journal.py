@@ -17,9 +17,10 @@ from boundaries.checks import build_request
 from boundaries.cli import main
 from boundaries.engine import decide
 from boundaries.history import facts_for, month_bounds
-from boundaries.journal import append, new_id, read, sender_key
+from boundaries.journal import append, new_id, read
 from boundaries.loader import load
 from boundaries.report import build, render_csv
+from boundaries.request import sender_key
 
 from .test_engine import CLIENTS, DE, EN, MAINT, ME_AWAY, PREMIUM, UNKNOWN
 

@@ -1,0 +1,307 @@
+"""A policy set compiled for replay: integer instants, per-day window tables, cached offsets.
+
+Pure: no I/O. Every table is filled lazily from the engine's own functions (the same
+`window_instances`, `day_open`, `verdict`, `callback_for`), so the compiled path decides
+exactly as `decide` does, only without building datetimes, reasons or replies per request.
+Instants are POSIX seconds (int or float).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from datetime import UTC, date, datetime
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from .engine import (
+    _UNKNOWN_TIER,
+    Context,
+    Situation,
+    Verdict,
+    away_on,
+    callback_for,
+    day_open,
+    in_writing_for,
+    tier_of,
+    unknown_without_tier,
+    verdict,
+    word_reason,
+    zone,
+)
+from .model import Away, Client, PolicySet, Tier
+from .request import NO_FACTS, Facts, Sender, sender_key
+from .timecalc import resolve, window_instances
+
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+KINDS = ("question", "task", "change", "billing", "complaint")
+_QUARTER = 900  # UTC offsets are memoized per quarter hour (no zone changes offset faster)
+_MEMO_LIMIT = 1 << 16
+
+
+class Offsets:
+    """UTC offsets of one zone, memoized per quarter hour.
+
+    A quarter hour in which the offset changes is never memoized, so the answer is exact:
+    gap times move forward and fold times take their earlier occurrence, as in `timecalc`.
+    """
+
+    __slots__ = ("_by_instant", "_by_wall", "tz")
+
+    def __init__(self, tz: ZoneInfo) -> None:
+        self.tz = tz
+        self._by_instant: dict[int, int] = {}
+        self._by_wall: dict[int, int] = {}
+
+    def _at_instant(self, t: float) -> int:
+        off = datetime.fromtimestamp(t, self.tz).utcoffset()
+        return int(off.total_seconds()) if off is not None else 0
+
+    def _at_wall(self, w: float) -> int:
+        naive = datetime.fromtimestamp(w, UTC).replace(tzinfo=self.tz, fold=0)
+        off = naive.utcoffset()
+        return int(off.total_seconds()) if off is not None else 0
+
+    def of_instant(self, t: float) -> int:
+        """Seconds east of UTC at the instant `t`."""
+        key = int(t // _QUARTER)
+        off = self._by_instant.get(key)
+        if off is None:
+            first, last = key * _QUARTER, key * _QUARTER + _QUARTER - 1
+            off = self._at_instant(first)
+            if off != self._at_instant(last):
+                return self._at_instant(t)
+            self._by_instant[key] = off
+        return off
+
+    def of_wall(self, w: float) -> int:
+        """The offset that makes wall-clock seconds `w` (a naive time read as if UTC) an
+        instant: `w - of_wall(w)`."""
+        key = int(w // _QUARTER)
+        off = self._by_wall.get(key)
+        if off is None:
+            first, last = key * _QUARTER, key * _QUARTER + _QUARTER - 1
+            off = self._at_wall(first)
+            if off != self._at_wall(last):
+                return self._at_wall(w)
+            self._by_wall[key] = off
+        return off
+
+
+class CompiledTier:
+    """One tier's windows as (start, end) POSIX seconds per day, filled on first use."""
+
+    __slots__ = ("_days", "_is_open", "_tz", "has_hours", "memo", "name", "plans", "tier",
+                 "uses_sender_clock")
+
+    def __init__(self, ps: PolicySet, tier: Tier, tz: ZoneInfo) -> None:
+        self.tier = tier
+        self.name = tier.name if tier is not _UNKNOWN_TIER else ps.me.unknown_tier
+        self.has_hours = tier.has_hours and any(tier.week)
+        self.uses_sender_clock = any(cond == "client_time" for r in tier.rules
+                                     for cond, _ in r.when)
+        self._tz = tz
+        self._is_open = day_open(ps, tier)
+        self._days: dict[int, tuple[tuple[int, int], ...]] = {}
+        self.plans: dict[int, DayPlan] = {}  # local day ordinal -> its situations
+        self.memo: dict[tuple, Verdict] = {}  # see Compiled.decide
+
+    def windows(self, ordinal: int) -> tuple[tuple[int, int], ...]:
+        """The open windows that start on this day (a closed day has none)."""
+        found = self._days.get(ordinal)
+        if found is None:
+            day = date.fromordinal(ordinal)
+            if not self.tier.week[day.weekday()] or not self._is_open(day):
+                found = ()
+            else:
+                found = tuple((int(s.timestamp()), int(e.timestamp()))
+                              for s, e in window_instances(self.tier.week, self._tz, day))
+            self._days[ordinal] = found
+        return found
+
+    def containing(self, t: float, ordinal: int) -> tuple[int, int, int] | None:
+        """(start day, start, end) of the window holding `t`; `ordinal` is t's local day."""
+        for o in (ordinal - 1, ordinal):
+            for start, end in self.windows(o):
+                if start <= t < end:
+                    return o, start, end
+        return None
+
+    def next_window(self, t: float, ordinal: int,
+                    horizon_days: int = 366) -> tuple[int, int] | None:
+        """The window holding `t`, or else the next to start (as `timecalc.next_window`)."""
+        if not self.has_hours:
+            return None
+        current = self.containing(t, ordinal)
+        if current is not None:
+            return current[1], current[2]
+        for o in range(ordinal, ordinal + horizon_days + 1):
+            for start, end in self.windows(o):
+                if start > t:
+                    return start, end
+        return None
+
+
+class DayPlan(NamedTuple):
+    """One local day of one tier cut where its situation changes (at window edges).
+
+    `situations[bisect_right(edges, t)]` is the situation of any `first <= t < last`, with
+    `kinds[i]` its class for the verdict memo (within hours, holiday, away as bits).
+    """
+
+    first: float
+    last: float
+    edges: list[int]
+    situations: list[Situation]
+    kinds: list[int]
+
+
+class SenderEntry(NamedTuple):
+    """Everything about one sender that does not depend on the request's time."""
+
+    sender: Sender
+    client: Client | None
+    tier: CompiledTier
+    offsets: Offsets | None  # the sender's zone when it differs from mine
+    no_tier: bool
+    callback: str
+    in_writing: frozenset[str]  # the kinds confirmed in writing
+    key: str  # who, for counting repeats (the journal's sender key)
+
+
+class Row(NamedTuple):
+    """One decided request: the verdict and what replay reports about it."""
+
+    verdict: Verdict
+    entry: SenderEntry
+    t: float
+    ordinal: int  # the request's day in my timezone
+    sit: Situation
+    in_writing: bool
+
+
+class Compiled:
+    """A policy set prepared for deciding many requests quickly (see module docstring)."""
+
+    def __init__(self, ps: PolicySet) -> None:
+        self.ps = ps
+        self.tz = zone(ps.me.timezone)
+        self.offsets = Offsets(self.tz)
+        self._zones: dict[str, Offsets] = {}
+        self._tiers: dict[str, CompiledTier] = {}
+        self._dates: dict[int, tuple[date, str | None, Away | None]] = {}
+
+    def tier(self, tier: Tier) -> CompiledTier:
+        found = self._tiers.get(tier.name)
+        if found is None or found.tier is not tier:
+            found = self._tiers[tier.name] = CompiledTier(self.ps, tier, self.tz)
+        return found
+
+    def sender_entry(self, sender: Sender) -> SenderEntry:
+        """What a sender brings to every one of its requests (cache it by sender)."""
+        ps = self.ps
+        client = ps.clients.get(sender.client_id) if sender.client_id else None
+        tier = tier_of(ps, client)
+        offsets = None
+        if client is not None and client.timezone and client.timezone != ps.me.timezone:
+            offsets = self._zones.get(client.timezone)
+            if offsets is None:
+                offsets = self._zones[client.timezone] = Offsets(zone(client.timezone))
+        landline = sender.number if sender.line_type == "fixed" else None
+        return SenderEntry(
+            sender=sender,
+            client=client,
+            tier=self.tier(tier),
+            offsets=offsets,
+            no_tier=unknown_without_tier(ps, client),
+            callback=callback_for(ps, tier, client, landline)[0],
+            in_writing=frozenset(k for k in KINDS if in_writing_for(tier, client, k)),
+            key=sender_key(client.id if client else None, sender.number, sender.raw),
+        )
+
+    def day(self, ordinal: int) -> tuple[date, str | None, Away | None]:
+        """The date, its public holiday and the time off that covers it."""
+        found = self._dates.get(ordinal)
+        if found is None:
+            d = date.fromordinal(ordinal)
+            found = self._dates[ordinal] = (d, self.ps.holidays.name(d), away_on(self.ps, d))
+        return found
+
+    def local_ordinal(self, t: float) -> int:
+        """The day of instant `t` in my timezone, as a date ordinal."""
+        return int((t + self.offsets.of_instant(t)) // 86400) + EPOCH_ORDINAL
+
+    def situation_at(self, ct: CompiledTier, t: float, ordinal: int,
+                     sender_minute: int = 0) -> Situation:
+        """The situation of a request at `t` (local day `ordinal`) for this tier, exactly."""
+        cont = ct.containing(t, ordinal)
+        day, holiday, away = self.day(cont[0] if cont is not None else ordinal)
+        month = day.month if cont is None or cont[0] == ordinal else self.day(ordinal)[0].month
+        return Situation(cont is not None, day, holiday, away, sender_minute, month)
+
+    def plan(self, ct: CompiledTier, ordinal: int) -> DayPlan:
+        """The tier's situations over one local day (sender_minute left 0: see decide)."""
+        d = date.fromordinal(ordinal)
+        first = resolve(self.tz, d, 0).timestamp()
+        last = resolve(self.tz, d, 1440).timestamp()
+        edges = sorted({edge for o in (ordinal - 1, ordinal) for w in ct.windows(o)
+                        for edge in w if first < edge < last})
+        sits = [self.situation_at(ct, at, ordinal) for at in [first, *edges]]
+        kinds = [s.within_hours + 2 * (s.holiday is not None) + 4 * (s.away is not None)
+                 for s in sits]
+        found = ct.plans[ordinal] = DayPlan(first, last, edges, sits, kinds)
+        return found
+
+    def decide(self, entry: SenderEntry, t: float, channel: str = "call",
+               kind: str = "question", urgency: str = "normal", facts: Facts = NO_FACTS) -> Row:
+        """Decide one request at instant `t`, as `engine.decide` would.
+
+        The hot path of replay. The situation comes from the tier's plan of the day; the
+        verdict is memoized per tier on everything it reads: the situation's class, the
+        client's trust, channel, kind, urgency and the two facts (and the sender's minute
+        for a tier with a `client_time` rule).
+        """
+        off = self.offsets._by_instant.get(int(t // _QUARTER))
+        if off is None:
+            off = self.offsets.of_instant(t)
+        ordinal = int((t + off) // 86400) + EPOCH_ORDINAL
+        ct = entry.tier
+        plan = ct.plans.get(ordinal)
+        if plan is None:
+            plan = self.plan(ct, ordinal)
+        if ct.uses_sender_clock:
+            theirs = entry.offsets.of_instant(t) if entry.offsets is not None else off
+            minute = int((t + theirs) % 86400) // 60
+            sit = self.situation_at(ct, t, ordinal, minute)
+            key: tuple = (minute, sit.within_hours + 2 * (sit.holiday is not None)
+                          + 4 * (sit.away is not None))
+        elif plan.first <= t < plan.last:
+            i = bisect_right(plan.edges, t)
+            sit = plan.situations[i]
+            key = (plan.kinds[i],)
+        else:  # an instant past the day's end (a fold across midnight): no shortcut
+            sit = self.situation_at(ct, t, ordinal)
+            key = (sit.within_hours + 2 * (sit.holiday is not None) + 4 * (sit.away is not None),)
+        client = entry.client
+        key += (client.trust if client is not None else "ok", channel, kind, urgency,
+                facts.extra_effort_used, facts.recent_requests)
+        v = ct.memo.get(key)
+        if v is None:
+            if len(ct.memo) >= _MEMO_LIMIT:
+                ct.memo.clear()
+            v = ct.memo[key] = verdict(ct.tier, client, channel, kind, urgency, sit, facts,
+                                       entry.no_tier)
+        return Row(v, entry, t, ordinal, sit, kind in entry.in_writing)
+
+    def next_start(self, row: Row) -> int | None:
+        """The start of the next window (the current one when within hours)."""
+        nw = row.entry.tier.next_window(row.t, row.ordinal)
+        return nw[0] if nw is not None else None
+
+    def reason_source(self, row: Row, channel: str, urgency: str, facts: Facts = NO_FACTS
+                      ) -> tuple[str, str]:
+        """The deciding reason of a decided row: (PATH:LINE or builtin, its text)."""
+        e = row.entry
+        cx = Context(self.ps, e.tier.tier, e.client, urgency, channel, row.sit, facts,
+                     e.sender.raw)
+        r = word_reason(row.verdict.why[0], cx)
+        return r.source, r.text

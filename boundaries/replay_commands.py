@@ -1,0 +1,226 @@
+"""`boundaries replay`: arguments to sources, sets and outputs; the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from .cli import EXIT_BAD, EXIT_FAIL, EXIT_OK, UsageError
+from .compiled import Row
+from .loadresult import LoadResult
+from .replay import CHANGE_COLUMNS, OUTPUT_COLUMNS, SetRun, Sink, replay
+from .replay_input import InputError, Source, journal_source, open_csv
+from .replay_report import Example, Group, changes, summary
+
+MAX_BAD_SHOWN = 50
+
+
+def _against(path: str) -> LoadResult:
+    from .store import load_cached
+
+    folder = Path(path)
+    if not folder.is_dir():
+        raise UsageError(f"--against {path}: no such policy folder",
+                         "give the folder of the edited set, e.g. ../policies-new")
+    result = load_cached(folder)
+    if not result.ok:
+        for d in result.diagnostics:
+            print(d.format(), file=sys.stderr)
+        n = len(result.errors)
+        print(f"boundaries: the --against set {path} has {n} error{'s' if n != 1 else ''}; "
+              "nothing replayed", file=sys.stderr)
+        raise SystemExit(EXIT_BAD)
+    return result
+
+
+def _journal(args: argparse.Namespace, now: datetime, tzname: str) -> Source:
+    from .engine import zone
+    from .history import month_bounds
+    from .journal import journal_dir, read
+    from .journal_commands import parse_months
+
+    months = parse_months(args.journal, now, tzname)
+    folder = journal_dir(args.journal_dir)
+    entries, warnings = read(folder, months)
+    for w in warnings:
+        print(w.format(), file=sys.stderr)
+    tz = zone(tzname)
+    first = month_bounds(datetime.fromisoformat(months[0] + "-15").replace(tzinfo=tz), tz)
+    last = month_bounds(datetime.fromisoformat(months[-1] + "-15").replace(tzinfo=tz), tz)
+    entries = [e for e in entries if first[0] <= e.at < last[1]]
+    span = months[0] if len(months) == 1 else f"{months[0]}..{months[-1]}"
+    if not entries:
+        raise UsageError(f"the journal has no entries for {span} ({folder})",
+                         "record requests with `boundaries log` or the TUI (F9), or pass "
+                         "--journal-dir DIR")
+    return journal_source(entries, f"the journal {span}")
+
+
+def _kept(header: list[str], produced: tuple[str, ...]) -> list[int] | None:
+    """Input columns passed through (those named like an output column are replaced)."""
+    keep = [i for i, h in enumerate(header) if h.strip().lower() not in produced]
+    return None if len(keep) == len(header) else keep
+
+
+def _decided_sink(run: SetRun, header: list[str], fmt: str) -> Sink:
+    """Every row with its decision, as CSV or JSON Lines on stdout."""
+    keep = _kept(header, OUTPUT_COLUMNS)
+    names = header if keep is None else [header[i] for i in keep]
+    out = sys.stdout
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(list(names) + list(OUTPUT_COLUMNS))
+
+        def write_csv(cells, raw, t, channel, urgency, decided: list[Row]) -> None:
+            row = decided[0]
+            e = row.entry
+            kept = cells if keep is None else [cells[i] for i in keep]
+            client = e.client.id if e.client is not None else ""
+            writer.writerow([
+                *kept, row.verdict.decision, client, e.tier.name,
+                "true" if row.sit.within_hours else "false", run.next_start(row), e.callback,
+                "true" if row.in_writing else "false", run.reason(row, channel, urgency)[0]])
+        return write_csv
+
+    def write_json(cells, raw, t, channel, urgency, decided: list[Row]) -> None:
+        row = decided[0]
+        e = row.entry
+        obj = dict(zip(names, cells if keep is None else [cells[i] for i in keep], strict=True))
+        obj.update(decision=row.verdict.decision,
+                   client=e.client.id if e.client is not None else None, tier=e.tier.name,
+                   within_hours=row.sit.within_hours, next_start=run.next_start(row) or None,
+                   callback=e.callback, in_writing=row.in_writing,
+                   reason=run.reason(row, channel, urgency)[0])
+        out.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    return write_json
+
+
+def _changes_sink(old: SetRun, new: SetRun, source: Source, fmt: str, shown: int,
+                  groups: dict[tuple[str, str, str, str], Group]) -> Sink:
+    """Group rows whose decision differs; with a format, write each changed row too."""
+    header = source.header
+    keep = _kept(header, CHANGE_COLUMNS)
+    names = header if keep is None else [header[i] for i in keep]
+    writer = None
+    if fmt == "csv":
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(list(names) + list(CHANGE_COLUMNS))
+
+    def sink(cells, raw, t, channel, urgency, decided: list[Row]) -> None:
+        a, b = decided
+        if a.verdict.decision == b.verdict.decision:
+            return
+        where = source.where()
+        old_src, old_text = old.reason(a, channel, urgency)
+        new_src, new_text = new.reason(b, channel, urgency)
+        key = (a.verdict.decision, b.verdict.decision, old_src, new_src)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = Group(old_text, new_text)
+        g.count += 1
+        if len(g.examples) < shown:
+            g.examples.append(Example(where, raw.strip(), channel, old.local_text(t)))
+        if fmt == "text":
+            return
+        client = b.entry.client or a.entry.client
+        values = [where.rpartition(":")[2], client.id if client is not None else "",
+                  a.entry.tier.name, a.verdict.decision, old_src,
+                  b.entry.tier.name, b.verdict.decision, new_src]
+        kept = cells if keep is None else [cells[i] for i in keep]
+        if writer is not None:
+            writer.writerow(kept + values)
+        else:
+            obj = dict(zip(names, kept, strict=True))
+            obj.update(zip(CHANGE_COLUMNS, values, strict=True))
+            obj["line"] = int(obj["line"]) if str(obj["line"]).isdigit() else obj["line"]
+            obj["client"] = obj["client"] or None
+            sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    return sink
+
+
+def run_replay(args: argparse.Namespace, now: datetime) -> int:
+    from .commands import _load, _require_good
+    from .progress import Progress
+
+    if args.file and args.journal:
+        raise UsageError("give a CSV file or --journal, not both")
+    if not args.file and not args.journal:
+        raise UsageError("nothing to replay", "give a CSV file (columns from, at, and "
+                         "optionally channel, kind, urgency) or --journal YYYY-MM")
+    if args.show < 0:
+        raise UsageError("--show cannot be negative")
+    found, result = _load(args)
+    ps = _require_good(result)
+    history = not args.no_history
+    runs = [SetRun(ps, "the example set (shipped)" if found.is_example else str(found.path),
+                   history)]
+    if args.against:
+        other = _against(args.against).policies
+        assert other is not None
+        new = SetRun(other, args.against, history)
+        new.note = f" (in --against {args.against})"
+        runs.append(new)
+    try:
+        source = open_csv(args.file) if args.file else _journal(args, now, ps.me.timezone)
+    except InputError as exc:
+        raise UsageError(str(exc), exc.hint) from None
+
+    progress = Progress(source.size)
+    bad_shown = 0
+
+    def on_bad(where: str, message: str) -> None:
+        nonlocal bad_shown
+        if bad_shown < MAX_BAD_SHOWN:
+            progress.close()
+            print(f"{where}: error: {message}", file=sys.stderr)
+        bad_shown += 1
+
+    def on_unsorted(where: str, previous: str) -> None:
+        progress.close()
+        print(f"{where}: warning: earlier than the row before it ({previous}): budgets and "
+              "repeats follow the file's order; sort the rows by time, or pass --no-history",
+              file=sys.stderr)
+
+    groups: dict[tuple[str, str, str, str], Group] = {}
+    if len(runs) == 2:
+        sink: Sink | None = _changes_sink(runs[0], runs[1], source, args.format,
+                                          args.show, groups)
+    elif args.format == "text":
+        sink = None
+    else:
+        sink = _decided_sink(runs[0], source.header, args.format)
+    simulated = any(run.journal is not None for run in runs)
+    try:
+        totals = replay(source, runs, sink, on_bad, on_unsorted if simulated else None,
+                        progress.update if progress.enabled else None)
+    except InputError as exc:
+        progress.close()
+        raise UsageError(str(exc), exc.hint) from None
+    progress.close()
+    if bad_shown > MAX_BAD_SHOWN:
+        print(f"boundaries: … and {bad_shown - MAX_BAD_SHOWN:,} more bad rows",
+              file=sys.stderr)
+
+    if not history:
+        told = "off (--no-history): every row decided as if alone"
+    elif simulated:
+        told = "budgets and repeats simulated from these rows in time order"
+        if totals.out_of_order:
+            told += f"; {totals.out_of_order:,} rows out of time order"
+    else:
+        told = "not needed (no monthly budget and no repeat rule in the set)"
+    if args.format == "text":
+        if len(runs) == 2:
+            print(changes(runs[0], runs[1], totals, source.label, groups, args.show, told))
+        else:
+            print(summary(runs[0], totals, source.label, told))
+    if totals.bad and args.strict:
+        return EXIT_FAIL
+    if groups and args.fail_on_change:
+        return EXIT_FAIL
+    return EXIT_OK
+
