@@ -36,7 +36,8 @@ def test_check_does_not_import_textual(tmp_path):
 
 
 def test_other_subcommands_do_not_import_textual(tmp_path):
-    for args in (["lint"], ["test"], ["week", "--tier", "maintenance"]):
+    for args in (["lint"], ["test"], ["week", "--tier", "maintenance"],
+                 ["replay", str(PKG.parent / "tests" / "data" / "replay" / "calls.csv")]):
         mods = _modules_after(f"from boundaries.cli import main\nmain({args!r})", tmp_path)
         assert "textual" not in mods, args
 

@@ -1,0 +1,82 @@
+"""The compiled path of replay decides exactly as the engine does (the foundation's time
+properties, checked again through `compiled.py`): same situation, same next window, same
+decision, for any week, across DST gaps and folds, overnight windows and closed days."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from boundaries.compiled import Compiled, Offsets
+from boundaries.engine import decide, situation, verdict
+from boundaries.model import Away, HolidayTable, Me, PolicySet, Tier
+from boundaries.replay_input import parse_instant
+from boundaries.request import NO_FACTS, Request, Sender
+from boundaries.timeparse import parse_at
+
+from .test_time_properties import GAP_SCENARIO, SETTINGS, Scenario, naive_times, scenarios
+
+UNKNOWN = Sender(raw="someone", client_id=None, via="unknown")
+
+
+def policy_set(sc: Scenario, on_holidays: bool = False) -> PolicySet:
+    """A set whose only tier (for unknown senders) has the scenario's week; of its closed
+    days, those with an even ordinal are public holidays, the others time off."""
+    closed = {d for d in sc.closed if d.toordinal() % 2 == 0}
+    away = tuple(Away(d, d, "off", "me.toml:9") for d in sorted(sc.closed - closed))
+    tier = Tier(name="t", week=sc.week, has_hours=any(sc.week), on_holidays=on_holidays)
+    return PolicySet(
+        root="", me=Me(name="Me", timezone=sc.tz_name, unknown_tier="t", away=away),
+        tiers={"t": tier}, clients={}, phone_index={}, email_index={}, phone_types={},
+        replies={}, checks=(),
+        holidays=HolidayTable("XX", lambda y: {d: "closed" for d in closed if d.year == y}),
+        locale_names={})
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(sc=scenarios(), channel=st.sampled_from(["call", "email"]),
+       urgency=st.sampled_from(["normal", "urgent"]),
+       shifts=st.lists(st.integers(-72 * 60, 72 * 60), max_size=12))
+@example(sc=GAP_SCENARIO, channel="call", urgency="normal", shifts=[])
+def test_compiled_decides_as_the_engine(sc: Scenario, channel: str, urgency: str,
+                                        shifts: list[int]) -> None:
+    """One compiled set decides the scenario's instant and others up to three days away
+    (so its day plans and memo are reused across days, holidays and time off)."""
+    ps = policy_set(sc)
+    tier = ps.tiers["t"]
+    comp = Compiled(ps)
+    entry = comp.sender_entry(UNKNOWN)
+    for shift in [0, *shifts, 0]:
+        t = sc.at.timestamp() + shift * 60
+        at = datetime.fromtimestamp(t, sc.tz)
+        row = comp.decide(entry, t, channel, "question", urgency)
+        expected = situation(ps, tier, at, sc.tz)
+        assert row.sit._replace(sender_minute=0) == expected._replace(sender_minute=0)
+        assert row.verdict == verdict(tier, None, channel, "question", urgency, expected,
+                                      NO_FACTS)
+        d = decide(ps, Request(UNKNOWN, at, channel=channel, urgency=urgency))
+        assert row.verdict.decision == d.decision
+        start = comp.next_start(row)
+        assert start == (int(d.next_window[0].timestamp()) if d.next_window else None)
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(case=naive_times())
+def test_replayed_times_read_as_check_reads_them(case: tuple[str, datetime]) -> None:
+    tz_name, naive = case
+    tz = ZoneInfo(tz_name)
+    text = naive.isoformat()
+    expected = parse_at(text, tz, datetime(2000, 1, 1, tzinfo=UTC)).timestamp()
+    assert abs(parse_instant(text, Offsets(tz)) - expected) < 1e-6
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(sc=scenarios())
+def test_offsets_match_the_zone(sc: Scenario) -> None:
+    offsets = Offsets(sc.tz)
+    t = sc.at.timestamp()
+    for probe in (t, t):  # once computing, once from the memo
+        assert offsets.of_instant(probe) == sc.at.astimezone(sc.tz).utcoffset().total_seconds()
