@@ -40,6 +40,7 @@ class _Loader:
         self.diags: list[Diagnostic] = []
         self.checks: dict[str, FileCheck] = {}
         self.me_unreadable = False  # then national phone numbers cannot be judged
+        self.phone_types: dict[str, str] = {}  # E.164 -> line type, of every client number
         tdir = root / "tiers"
         self.tier_files = {f.stem for f in tdir.glob("*.toml")} if tdir.is_dir() else set()
 
@@ -332,7 +333,8 @@ class _Loader:
                           "e.g. `de` or `en`", at_value=True)
             nums = []
             for i, raw in enumerate(v.get("phones", [])):
-                e164 = _normalise(raw, me.region)
+                found = _classify(raw, me.region)
+                e164 = found[0] if found else None
                 if e164 is None and self.me_unreadable:
                     continue  # the region is in me.toml, which has its own error
                 if e164 is None:
@@ -344,6 +346,7 @@ class _Loader:
                 if _claim(phones, e164, cid, fc, (*path, "phones", i),
                           f"phone number `{raw}` ({e164})", "a number may belong to one client"):
                     nums.append(e164)
+                    self.phone_types[e164] = found[1]  # type: ignore[index]
             mails = []
             for i, raw in enumerate(v.get("emails", [])):
                 addr = raw.strip().casefold()
@@ -581,16 +584,10 @@ def _valid_phone_region(code: str) -> bool:
     return valid_region(code)
 
 
-def _line_type(e164: str) -> str:
-    from .phones import line_type
+def _classify(raw: str, region: str | None) -> tuple[str, str] | None:
+    from .phones import classify
 
-    return line_type(e164)
-
-
-def _normalise(raw: str, region: str | None) -> str | None:
-    from .phones import normalise
-
-    return normalise(raw, region)
+    return classify(raw, region)
 
 
 def load(root: Path, origin: str = "") -> LoadResult:
@@ -623,7 +620,7 @@ def load(root: Path, origin: str = "") -> LoadResult:
     ps = PolicySet(
         root=str(root), me=me, tiers=dict(tiers),
         clients=dict(clients), phone_index=dict(phones),
-        email_index=dict(emails), phone_types={n: _line_type(n) for n in phones},
+        email_index=dict(emails), phone_types={n: ld.phone_types[n] for n in phones},
         replies=replies,
         checks=checks, holidays=table, locale_names=dict(names),
         fingerprint=fingerprint(root), origin=origin,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _LOOKS_LIKE_NUMBER = re.compile(r"^[+(]?[\d\s()./-]{3,}$")
 
@@ -12,9 +13,12 @@ def looks_like_phone(text: str) -> bool:
     return bool(_LOOKS_LIKE_NUMBER.match(text.strip())) and sum(c.isdigit() for c in text) >= 3
 
 
-def normalise(text: str, region: str | None) -> str | None:
-    """`"0664 1234567"` -> `"+436641234567"` (None if it is not a possible number)."""
+@lru_cache(maxsize=8192)
+def classify(text: str, region: str | None) -> tuple[str, str] | None:
+    """E.164 and line type of a number (None if it is not a possible number), from one
+    parse: `("+436641234567", "mobile")`."""
     import phonenumbers
+    from phonenumbers import PhoneNumberType as T
 
     try:
         num = phonenumbers.parse(text, region)
@@ -22,26 +26,28 @@ def normalise(text: str, region: str | None) -> str | None:
         return None
     if not phonenumbers.is_possible_number(num):
         return None
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+    kind = phonenumbers.number_type(num)
+    if kind == T.FIXED_LINE:
+        line = "fixed"
+    elif kind == T.MOBILE:
+        line = "mobile"
+    elif kind == T.FIXED_LINE_OR_MOBILE:
+        line = "fixed-or-mobile"
+    else:
+        line = "other"
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164), line
+
+
+def normalise(text: str, region: str | None) -> str | None:
+    """`"0664 1234567"` -> `"+436641234567"` (None if it is not a possible number)."""
+    found = classify(text, region)
+    return found[0] if found else None
 
 
 def line_type(e164: str) -> str:
     """`fixed`, `mobile`, `fixed-or-mobile` (can't tell, e.g. US) or `other`."""
-    import phonenumbers
-    from phonenumbers import PhoneNumberType as T
-
-    try:
-        num = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return "other"
-    kind = phonenumbers.number_type(num)
-    if kind == T.FIXED_LINE:
-        return "fixed"
-    if kind == T.MOBILE:
-        return "mobile"
-    if kind == T.FIXED_LINE_OR_MOBILE:
-        return "fixed-or-mobile"
-    return "other"
+    found = classify(e164, None)
+    return found[1] if found else "other"
 
 
 def valid_region(code: str) -> bool:

@@ -10,6 +10,7 @@ are ints, e.g. ``("rules", 0, "when", "urgency", 1)``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 Path = tuple[str | int, ...]
@@ -25,7 +26,13 @@ class Pos:
     vcol: int
 
 
-_BARE = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+_BARE = re.compile(r"[A-Za-z0-9_-]*")
+_WS = re.compile(r"[ \t\r]*")
+_WS_NL = re.compile(r"(?:[ \t\r\n]|#[^\n]*)*")
+_WS_COMMENT = re.compile(r"[ \t\r]*(?:#[^\n]*)?")
+_BASIC = re.compile(r'"((?:[^"\\\n]|\\.)*)"?')  # up to the closing quote or the line end
+_LITERAL = re.compile(r"'([^'\n]*)'?")
+_SCALAR = re.compile(r"[^,\]}#\n]*")
 
 
 class _Scanner:
@@ -38,36 +45,35 @@ class _Scanner:
         self.positions: dict[Path, Pos] = {}
         self.aot_counts: dict[Path, int] = {}
 
-    # -- low level -----------------------------------------------------------
+    # -- low level (jumps by regex; the line count follows every newline passed) ------------
     def here(self) -> tuple[int, int]:
         return self.line, self.i - self.line_start + 1
 
+    def jump(self, j: int) -> None:
+        """Move to index `j` (forward), counting the newlines passed."""
+        j = min(j, self.n + 1)
+        newlines = self.s.count("\n", self.i, j)
+        if newlines:
+            self.line += newlines
+            self.line_start = self.s.rfind("\n", self.i, j) + 1
+        self.i = j
+
     def advance(self, k: int = 1) -> None:
-        for _ in range(k):
-            if self.i < self.n and self.s[self.i] == "\n":
-                self.line += 1
-                self.line_start = self.i + 1
-            self.i += 1
+        self.jump(self.i + k)
 
     def peek(self, k: int = 0) -> str:
         j = self.i + k
         return self.s[j] if j < self.n else ""
 
     def skip_ws(self, newlines: bool = False) -> None:
-        while self.i < self.n:
-            c = self.s[self.i]
-            if c in " \t\r" or (newlines and c == "\n"):
-                self.advance()
-            elif c == "#":
-                while self.i < self.n and self.s[self.i] != "\n":
-                    self.advance()
-            else:
-                break
+        pattern = _WS_NL if newlines else _WS_COMMENT
+        m = pattern.match(self.s, self.i)
+        if m.end() > self.i:
+            self.jump(m.end())
 
     def skip_line(self) -> None:
-        while self.i < self.n and self.s[self.i] != "\n":
-            self.advance()
-        self.advance()
+        end = self.s.find("\n", self.i)
+        self.jump(self.n + 1 if end < 0 else end + 1)
 
     # -- pieces ----------------------------------------------------------------
     def read_string(self) -> str:
@@ -76,33 +82,27 @@ class _Scanner:
             q = s[self.i : self.i + 3]
             self.advance(3)
             start = self.i
-            while self.i < self.n:
-                if q == '"""' and s[self.i] == "\\":
-                    self.advance(2)
+            j = self.i
+            while j < self.n:
+                if q == '"""' and s[j] == "\\":
+                    j += 2
                     continue
-                if s.startswith(q, self.i):
+                if s.startswith(q, j):
                     # up to two extra quotes may belong to the content
-                    end = self.i
-                    while s.startswith(q[0], self.i + 3):
-                        self.advance()
+                    end = j
+                    while s.startswith(q[0], end + 3):
                         end += 1
-                    self.advance(3)
+                    self.jump(end + 3)
                     return s[start:end]
-                self.advance()
+                j += 1
+            self.jump(self.n)
             return s[start:]
-        q = s[self.i]
-        self.advance()
-        out = []
-        while self.i < self.n and s[self.i] != q and s[self.i] != "\n":
-            if q == '"' and s[self.i] == "\\":
-                out.append(s[self.i : self.i + 2])
-                self.advance(2)
-                continue
-            out.append(s[self.i])
-            self.advance()
-        self.advance()
-        raw = "".join(out)
-        if q == '"' and "\\" in raw:
+        m = (_BASIC if s[self.i] == '"' else _LITERAL).match(s, self.i)
+        raw = m.group(1)
+        # past the closing quote; an unclosed string stops before the line's end
+        self.jump(m.end() + (0 if m.group(0).endswith(("'", '"')) and len(m.group(0)) > 1
+                             else 1))
+        if s[m.start()] == '"' and "\\" in raw:
             try:
                 import json
 
@@ -120,10 +120,9 @@ class _Scanner:
             if c in "\"'":
                 name = self.read_string()
             else:
-                start = self.i
-                while self.i < self.n and self.s[self.i] in _BARE:
-                    self.advance()
-                name = self.s[start : self.i]
+                end = _BARE.match(self.s, self.i).end()
+                name = self.s[self.i : end]
+                self.jump(end)
             parts.append((name, line, col))
             self.skip_ws()
             if self.peek() == ".":
@@ -163,8 +162,7 @@ class _Scanner:
                 if self.peek() == ",":
                     self.advance()
         else:
-            while self.i < self.n and self.s[self.i] not in ",]}#\n":
-                self.advance()
+            self.jump(_SCALAR.match(self.s, self.i).end())
 
     def key_value(self, table: Path) -> None:
         parts = self.read_key()
