@@ -82,7 +82,8 @@ def changes(old: SetRun, new: SetRun, totals: Totals, source: str,
     a, b = old.decisions(), new.decisions()
     for decision in DECISIONS:
         x, y = a.get(decision, 0), b.get(decision, 0)
-        out.append(f"  {decision:<9} {x:>11,} {y:>11,} {y - x:>+9,}")
+        change = f"{y - x:+,}" if y != x else "0"
+        out.append(f"  {decision:<9} {x:>11,} {y:>11,} {change:>9}")
     rows = (("outside hours", old.outside, new.outside),
             ("extra effort", old.effort, new.effort),
             ("callback never", old.never, new.never),

@@ -330,3 +330,11 @@ def test_progress_only_on_a_terminal():
     assert "ETA" in tty.getvalue()
     p.close()
     assert tty.getvalue().endswith("\r\x1b[K")
+
+
+def test_the_documented_example_file_replays_cleanly(capsys):
+    calls = EXAMPLE.parent / "docs" / "examples" / "calls.csv"
+    code, out, err = run(capsys, "replay", str(calls), "--policies", str(EXAMPLE), "--strict")
+    assert code == 0
+    assert "warning" not in err and "error" not in err  # sorted by time, every row good
+    assert "21 requests decided" in out
