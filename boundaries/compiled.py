@@ -21,6 +21,7 @@ from .engine import (
     away_on,
     callback_for,
     day_open,
+    in_clock_window,
     in_writing_for,
     tier_of,
     unknown_without_tier,
@@ -90,15 +91,20 @@ class Offsets:
 class CompiledTier:
     """One tier's windows as (start, end) POSIX seconds per day, filled on first use."""
 
-    __slots__ = ("_days", "_is_open", "_tz", "has_hours", "memo", "name", "plans", "tier",
-                 "uses_sender_clock")
+    __slots__ = ("_days", "_is_open", "_tz", "clock_table", "has_hours", "memo", "name",
+                 "plans", "tier")
 
     def __init__(self, ps: PolicySet, tier: Tier, tz: ZoneInfo) -> None:
         self.tier = tier
         self.name = tier.name if tier is not _UNKNOWN_TIER else ps.me.unknown_tier
         self.has_hours = tier.has_hours and any(tier.week)
-        self.uses_sender_clock = any(cond == "client_time" for r in tier.rules
-                                     for cond, _ in r.when)
+        # for `client_time` rules: per minute of the sender's day, which of those windows
+        # hold it (as bits) -- all the verdict reads of the sender's clock
+        clocks = sorted({str(v) for r in tier.rules for cond, v in r.when
+                         if cond == "client_time"})
+        self.clock_table: tuple[int, ...] | None = tuple(
+            sum(1 << k for k, text in enumerate(clocks) if in_clock_window(text, minute))
+            for minute in range(1440)) if clocks else None
         self._tz = tz
         self._is_open = day_open(ps, tier)
         self._days: dict[int, tuple[tuple[int, int], ...]] = {}
@@ -169,7 +175,11 @@ class SenderEntry(NamedTuple):
 
 
 class Row(NamedTuple):
-    """One decided request: the verdict and what replay reports about it."""
+    """One decided request: the verdict and what replay reports about it.
+
+    `sit` comes from the tier's day plan, shared by every request in the same stretch of
+    the day, so its `sender_minute` is 0: the verdict was given the sender's real minute.
+    """
 
     verdict: Verdict
     entry: SenderEntry
@@ -257,8 +267,8 @@ class Compiled:
 
         The hot path of replay. The situation comes from the tier's plan of the day; the
         verdict is memoized per tier on everything it reads: the situation's class, the
-        client's trust, channel, kind, urgency and the two facts (and the sender's minute
-        for a tier with a `client_time` rule).
+        client's trust, channel, kind, urgency and the two facts (and, for a tier with
+        `client_time` rules, which of their windows hold the sender's minute).
         """
         off = self.offsets._by_instant.get(int(t // _QUARTER))
         if off is None:
@@ -268,27 +278,27 @@ class Compiled:
         plan = ct.plans.get(ordinal)
         if plan is None:
             plan = self.plan(ct, ordinal)
-        if ct.uses_sender_clock:
-            theirs = entry.offsets.of_instant(t) if entry.offsets is not None else off
-            minute = int((t + theirs) % 86400) // 60
-            sit = self.situation_at(ct, t, ordinal, minute)
-            key: tuple = (minute, sit.within_hours + 2 * (sit.holiday is not None)
-                          + 4 * (sit.away is not None))
-        elif plan.first <= t < plan.last:
+        if plan.first <= t < plan.last:
             i = bisect_right(plan.edges, t)
             sit = plan.situations[i]
-            key = (plan.kinds[i],)
+            cls = plan.kinds[i]
         else:  # an instant past the day's end (a fold across midnight): no shortcut
             sit = self.situation_at(ct, t, ordinal)
-            key = (sit.within_hours + 2 * (sit.holiday is not None) + 4 * (sit.away is not None),)
+            cls = sit.within_hours + 2 * (sit.holiday is not None) + 4 * (sit.away is not None)
         client = entry.client
-        key += (client.trust if client is not None else "ok", channel, kind, urgency,
-                facts.extra_effort_used, facts.recent_requests)
+        key: tuple = (cls, client.trust if client is not None else "ok", channel, kind,
+                      urgency, facts.extra_effort_used, facts.recent_requests)
+        minute = 0
+        if ct.clock_table is not None:
+            theirs = entry.offsets.of_instant(t) if entry.offsets is not None else off
+            minute = int((t + theirs) % 86400) // 60
+            key += (ct.clock_table[minute],)
         v = ct.memo.get(key)
         if v is None:
             if len(ct.memo) >= _MEMO_LIMIT:
                 ct.memo.clear()
-            v = ct.memo[key] = verdict(ct.tier, client, channel, kind, urgency, sit, facts,
+            real = sit._replace(sender_minute=minute) if minute else sit
+            v = ct.memo[key] = verdict(ct.tier, client, channel, kind, urgency, real, facts,
                                        entry.no_tier)
         return Row(v, entry, t, ordinal, sit, kind in entry.in_writing)
 

@@ -84,7 +84,8 @@ def day_open(ps: PolicySet, tier: Tier) -> Callable[[date], bool]:
     return lambda day: holidays.name(day) is None and away_on(ps, day) is None
 
 
-def _in_clock_window(text: str, minute: int) -> bool:
+def in_clock_window(text: str, minute: int) -> bool:
+    """Whether a `client_time` window (`HH:MM-HH:MM`) holds this minute of the day."""
     start, end = _client_window(text)
     return start <= minute < end or start <= minute + 1440 < end
 
@@ -114,7 +115,7 @@ def rule_applies(rule: Rule, channel: str, kind: str, urgency: str, sit: Situati
         elif cond == "away":
             ok = (sit.away is not None) == value
         elif cond == "client_time":
-            ok = _in_clock_window(str(value), sit.sender_minute)
+            ok = in_clock_window(str(value), sit.sender_minute)
         elif cond == "repeat":
             ok = facts.recent_requests >= int(value)  # type: ignore[call-overload]
         else:  # unknown conditions are rejected by the loader

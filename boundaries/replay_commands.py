@@ -198,9 +198,9 @@ def run_replay(args: argparse.Namespace, now: datetime) -> int:
         totals = replay(source, runs, sink, on_bad, on_unsorted if simulated else None,
                         progress.update if progress.enabled else None)
     except InputError as exc:
-        progress.close()
         raise UsageError(str(exc), exc.hint) from None
-    progress.close()
+    finally:  # also on Ctrl+C: leave a clean line behind
+        progress.close()
     if bad_shown > MAX_BAD_SHOWN:
         print(f"boundaries: … and {bad_shown - MAX_BAD_SHOWN:,} more bad rows",
               file=sys.stderr)

@@ -12,22 +12,33 @@ from hypothesis import strategies as st
 
 from boundaries.compiled import Compiled, Offsets
 from boundaries.engine import decide, situation, verdict
-from boundaries.model import Away, HolidayTable, Me, PolicySet, Tier
+from boundaries.model import Away, HolidayTable, Me, PolicySet, Rule, Tier
 from boundaries.replay_input import parse_instant
 from boundaries.request import NO_FACTS, Request, Sender
 from boundaries.timeparse import parse_at
 
-from .test_time_properties import GAP_SCENARIO, SETTINGS, Scenario, naive_times, scenarios
+from .test_time_properties import (
+    GAP_SCENARIO,
+    SETTINGS,
+    Scenario,
+    naive_times,
+    scenarios,
+    window_texts,
+)
 
 UNKNOWN = Sender(raw="someone", client_id=None, via="unknown")
 
 
-def policy_set(sc: Scenario, on_holidays: bool = False) -> PolicySet:
+def policy_set(sc: Scenario, on_holidays: bool = False, clock: str | None = None) -> PolicySet:
     """A set whose only tier (for unknown senders) has the scenario's week; of its closed
     days, those with an even ordinal are public holidays, the others time off."""
     closed = {d for d in sc.closed if d.toordinal() % 2 == 0}
     away = tuple(Away(d, d, "off", "me.toml:9") for d in sorted(sc.closed - closed))
-    tier = Tier(name="t", week=sc.week, has_hours=any(sc.week), on_holidays=on_holidays)
+    rules = () if clock is None else (
+        Rule(0, (("client_time", clock), ("channel", "call")), "decline", None, None,
+             "tiers/t.toml:3"),)
+    tier = Tier(name="t", week=sc.week, has_hours=any(sc.week), on_holidays=on_holidays,
+                rules=rules)
     return PolicySet(
         root="", me=Me(name="Me", timezone=sc.tz_name, unknown_tier="t", away=away),
         tiers={"t": tier}, clients={}, phone_index={}, email_index={}, phone_types={},
@@ -39,13 +50,14 @@ def policy_set(sc: Scenario, on_holidays: bool = False) -> PolicySet:
 @settings(max_examples=300, **SETTINGS)
 @given(sc=scenarios(), channel=st.sampled_from(["call", "email"]),
        urgency=st.sampled_from(["normal", "urgent"]),
-       shifts=st.lists(st.integers(-72 * 60, 72 * 60), max_size=12))
-@example(sc=GAP_SCENARIO, channel="call", urgency="normal", shifts=[])
+       shifts=st.lists(st.integers(-72 * 60, 72 * 60), max_size=12),
+       clock=st.one_of(st.none(), window_texts()))
+@example(sc=GAP_SCENARIO, channel="call", urgency="normal", shifts=[], clock=None)
 def test_compiled_decides_as_the_engine(sc: Scenario, channel: str, urgency: str,
-                                        shifts: list[int]) -> None:
+                                        shifts: list[int], clock: str | None) -> None:
     """One compiled set decides the scenario's instant and others up to three days away
     (so its day plans and memo are reused across days, holidays and time off)."""
-    ps = policy_set(sc)
+    ps = policy_set(sc, clock=clock)  # with a client_time rule, on the sender's clock
     tier = ps.tiers["t"]
     comp = Compiled(ps)
     entry = comp.sender_entry(UNKNOWN)
