@@ -26,6 +26,7 @@ from .model import (
     Template,
     Tier,
 )
+from .senders import folded_index
 from .templates import template_problems
 from .validate import FileCheck
 
@@ -624,6 +625,7 @@ def load(root: Path, origin: str = "") -> LoadResult:
         replies=replies,
         checks=checks, holidays=table, locale_names=dict(names),
         fingerprint=fingerprint(root), origin=origin,
+        folded_names=folded_index(clients),
     )
     return LoadResult(ps, tuple(sort_diagnostics(ld.diags)))
 

@@ -154,3 +154,5 @@ class PolicySet(NamedTuple):
     locale_names: Mapping[str, Mapping[str, tuple[str, ...]]]  # locale -> days/months
     fingerprint: str = ""
     origin: str = ""  # which discovery rule chose this folder
+    # case-folded client id or name -> client id (an id wins over another client's name)
+    folded_names: Mapping[str, str] = {}

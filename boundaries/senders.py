@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .model import PolicySet
+from collections.abc import Mapping
+
+from .model import Client, PolicySet
 from .phones import line_type, looks_like_phone, normalise
 from .request import Sender
 
@@ -25,6 +27,14 @@ def _literal_e164(text: str) -> str | None:
     return None
 
 
+def folded_index(clients: Mapping[str, Client]) -> dict[str, str]:
+    """Case-folded client ids and names -> client id; an id wins over a name, and the first
+    client in the file over a later one."""
+    out = {c.name.casefold(): c.id for c in reversed(list(clients.values()))}
+    out.update({cid.casefold(): cid for cid in reversed(list(clients))})
+    return out
+
+
 def resolve_sender(ps: PolicySet, raw: str) -> Sender:
     """Match `raw` to a client by id, then by mail, then by phone number (E.164)."""
     text = raw.strip()
@@ -32,13 +42,10 @@ def resolve_sender(ps: PolicySet, raw: str) -> Sender:
         raise SenderError("empty sender", "give a client id, a phone number or a mail address")
     if text in ps.clients:
         return Sender(raw=text, client_id=text, via="id")
-    by_id = {cid.casefold(): cid for cid in ps.clients}
-    if text.casefold() in by_id:
-        return Sender(raw=text, client_id=by_id[text.casefold()], via="id")
     folded = text.casefold()
-    for client in ps.clients.values():
-        if client.name.casefold() == folded:
-            return Sender(raw=text, client_id=client.id, via="id")
+    index = ps.folded_names or folded_index(ps.clients)
+    if folded in index:
+        return Sender(raw=text, client_id=index[folded], via="id")
     if "@" in text:
         local, _, domain = text.rpartition("@")
         if not local or not domain or " " in text:
