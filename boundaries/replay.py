@@ -245,11 +245,11 @@ def replay(source: Source, runs: list[SetRun], sink: Sink | None,
                 rows += 1
                 bad += 1
                 on_bad(source.where(), f"not CSV: {exc}")
+        if progress is not None:
+            progress(rows, source.position())
     except UnicodeDecodeError:
         raise InputError(f"{source.where()}: not UTF-8 text",
                          "save the file as CSV, UTF-8") from None
     finally:
         source.close()
-    if progress is not None:
-        progress(rows, source.position())
     return Totals(rows, bad, unsorted)

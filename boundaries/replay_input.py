@@ -54,8 +54,11 @@ class Source:
                       for name in REQUIRED + OPTIONAL}
 
     def position(self) -> int | None:
-        """Bytes read so far (None when unknown)."""
-        return self._position() if self._position is not None else None
+        """Bytes read so far (None when unknown, or once the file is closed)."""
+        try:
+            return self._position() if self._position is not None else None
+        except ValueError:  # closed
+            return None
 
 
 def open_csv(path: str) -> Source:

@@ -338,3 +338,18 @@ def test_the_documented_example_file_replays_cleanly(capsys):
     assert code == 0
     assert "warning" not in err and "error" not in err  # sorted by time, every row good
     assert "21 requests decided" in out
+
+
+def test_progress_hears_the_last_row_after_reading_ends(calls):
+    """On a terminal the bar is updated at the end too, when the file is done (not closed)."""
+    from boundaries.loader import load
+    from boundaries.replay import SetRun, replay
+    from boundaries.replay_input import open_csv
+
+    source = open_csv(str(calls))
+    heard: list[tuple[int, int | None]] = []
+    run_ = SetRun(load(EXAMPLE).policies, "example", history=False)
+    totals = replay(source, [run_], None, lambda where, msg: None,
+                    progress=lambda rows, done: heard.append((rows, done)))
+    assert totals.rows == len(ROWS)
+    assert heard[-1] == (len(ROWS), calls.stat().st_size)
