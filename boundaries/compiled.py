@@ -62,30 +62,27 @@ class Offsets:
         off = naive.utcoffset()
         return int(off.total_seconds()) if off is not None else 0
 
+    @staticmethod
+    def _memoized(table: dict[int, int], at, x: float) -> int:
+        """`at(x)`, memoized per quarter hour when the offset holds for all of it."""
+        key = int(x // _QUARTER)
+        off = table.get(key)
+        if off is None:
+            first = key * _QUARTER
+            off = at(first)
+            if off != at(first + _QUARTER - 1):
+                return at(x)
+            table[key] = off
+        return off
+
     def of_instant(self, t: float) -> int:
         """Seconds east of UTC at the instant `t`."""
-        key = int(t // _QUARTER)
-        off = self._by_instant.get(key)
-        if off is None:
-            first, last = key * _QUARTER, key * _QUARTER + _QUARTER - 1
-            off = self._at_instant(first)
-            if off != self._at_instant(last):
-                return self._at_instant(t)
-            self._by_instant[key] = off
-        return off
+        return self._memoized(self._by_instant, self._at_instant, t)
 
     def of_wall(self, w: float) -> int:
         """The offset that makes wall-clock seconds `w` (a naive time read as if UTC) an
         instant: `w - of_wall(w)`."""
-        key = int(w // _QUARTER)
-        off = self._by_wall.get(key)
-        if off is None:
-            first, last = key * _QUARTER, key * _QUARTER + _QUARTER - 1
-            off = self._at_wall(first)
-            if off != self._at_wall(last):
-                return self._at_wall(w)
-            self._by_wall[key] = off
-        return off
+        return self._memoized(self._by_wall, self._at_wall, w)
 
 
 class CompiledTier:
