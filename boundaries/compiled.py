@@ -24,17 +24,16 @@ from .engine import (
     in_clock_window,
     in_writing_for,
     tier_of,
-    unknown_without_tier,
     verdict,
     word_reason,
     zone,
 )
 from .model import Away, Client, PolicySet, Tier
 from .request import NO_FACTS, Facts, Sender, sender_key
+from .schema_defs import KINDS
 from .timecalc import resolve, window_instances
 
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-KINDS = ("question", "task", "change", "billing", "complaint")
 _QUARTER = 900  # UTC offsets are memoized per quarter hour (no zone changes offset faster)
 _MEMO_LIMIT = 1 << 16
 
@@ -165,7 +164,6 @@ class SenderEntry(NamedTuple):
     client: Client | None
     tier: CompiledTier
     offsets: Offsets | None  # the sender's zone when it differs from mine
-    no_tier: bool
     callback: str
     in_writing: frozenset[str]  # the kinds confirmed in writing
     key: str  # who, for counting repeats (the journal's sender key)
@@ -184,6 +182,12 @@ class Row(NamedTuple):
     ordinal: int  # the request's day in my timezone
     sit: Situation
     in_writing: bool
+    facts: Facts  # what history said (the reasons of a budget word it)
+
+
+def _situation_class(sit: Situation) -> int:
+    """What the verdict reads of a situation, as bits: within hours, holiday, away."""
+    return sit.within_hours + 2 * (sit.holiday is not None) + 4 * (sit.away is not None)
 
 
 class Compiled:
@@ -194,13 +198,15 @@ class Compiled:
         self.tz = zone(ps.me.timezone)
         self.offsets = Offsets(self.tz)
         self._zones: dict[str, Offsets] = {}
-        self._tiers: dict[str, CompiledTier] = {}
+        self._tiers: dict[str | None, CompiledTier] = {}  # None: the built-in unknown tier
         self._dates: dict[int, tuple[date, str | None, Away | None]] = {}
 
     def tier(self, tier: Tier) -> CompiledTier:
-        found = self._tiers.get(tier.name)
-        if found is None or found.tier is not tier:
-            found = self._tiers[tier.name] = CompiledTier(self.ps, tier, self.tz)
+        """The compiled form of one of this set's tiers (or of the built-in unknown one)."""
+        key = None if tier is _UNKNOWN_TIER else tier.name
+        found = self._tiers.get(key)
+        if found is None:
+            found = self._tiers[key] = CompiledTier(self.ps, tier, self.tz)
         return found
 
     def sender_entry(self, sender: Sender) -> SenderEntry:
@@ -219,7 +225,6 @@ class Compiled:
             client=client,
             tier=self.tier(tier),
             offsets=offsets,
-            no_tier=unknown_without_tier(ps, client),
             callback=callback_for(ps, tier, client, landline)[0],
             in_writing=frozenset(k for k in KINDS if in_writing_for(tier, client, k)),
             key=sender_key(client.id if client else None, sender.number, sender.raw),
@@ -242,7 +247,7 @@ class Compiled:
         """The situation of a request at `t` (local day `ordinal`) for this tier, exactly."""
         cont = ct.containing(t, ordinal)
         day, holiday, away = self.day(cont[0] if cont is not None else ordinal)
-        month = day.month if cont is None or cont[0] == ordinal else self.day(ordinal)[0].month
+        month = self.day(ordinal)[0].month  # the request's own month, not the window's
         return Situation(cont is not None, day, holiday, away, sender_minute, month)
 
     def plan(self, ct: CompiledTier, ordinal: int) -> DayPlan:
@@ -253,8 +258,7 @@ class Compiled:
         edges = sorted({edge for o in (ordinal - 1, ordinal) for w in ct.windows(o)
                         for edge in w if first < edge < last})
         sits = [self.situation_at(ct, at, ordinal) for at in [first, *edges]]
-        kinds = [s.within_hours + 2 * (s.holiday is not None) + 4 * (s.away is not None)
-                 for s in sits]
+        kinds = [_situation_class(s) for s in sits]
         found = ct.plans[ordinal] = DayPlan(first, last, edges, sits, kinds)
         return found
 
@@ -267,7 +271,7 @@ class Compiled:
         client's trust, channel, kind, urgency and the two facts (and, for a tier with
         `client_time` rules, which of their windows hold the sender's minute).
         """
-        off = self.offsets._by_instant.get(int(t // _QUARTER))
+        off = self.offsets._by_instant.get(int(t // _QUARTER))  # of_instant, inlined
         if off is None:
             off = self.offsets.of_instant(t)
         ordinal = int((t + off) // 86400) + EPOCH_ORDINAL
@@ -281,7 +285,7 @@ class Compiled:
             cls = plan.kinds[i]
         else:  # an instant past the day's end (a fold across midnight): no shortcut
             sit = self.situation_at(ct, t, ordinal)
-            cls = sit.within_hours + 2 * (sit.holiday is not None) + 4 * (sit.away is not None)
+            cls = _situation_class(sit)
         client = entry.client
         key: tuple = (cls, client.trust if client is not None else "ok", channel, kind,
                       urgency, facts.extra_effort_used, facts.recent_requests)
@@ -295,20 +299,18 @@ class Compiled:
             if len(ct.memo) >= _MEMO_LIMIT:
                 ct.memo.clear()
             real = sit._replace(sender_minute=minute) if minute else sit
-            v = ct.memo[key] = verdict(ct.tier, client, channel, kind, urgency, real, facts,
-                                       entry.no_tier)
-        return Row(v, entry, t, ordinal, sit, kind in entry.in_writing)
+            v = ct.memo[key] = verdict(ct.tier, client, channel, kind, urgency, real, facts)
+        return Row(v, entry, t, ordinal, sit, kind in entry.in_writing, facts)
 
     def next_start(self, row: Row) -> int | None:
         """The start of the next window (the current one when within hours)."""
         nw = row.entry.tier.next_window(row.t, row.ordinal)
         return nw[0] if nw is not None else None
 
-    def reason_source(self, row: Row, channel: str, urgency: str, facts: Facts = NO_FACTS
-                      ) -> tuple[str, str]:
+    def reason_source(self, row: Row, channel: str, urgency: str) -> tuple[str, str]:
         """The deciding reason of a decided row: (PATH:LINE or builtin, its text)."""
         e = row.entry
-        cx = Context(self.ps, e.tier.tier, e.client, urgency, channel, row.sit, facts,
+        cx = Context(self.ps, e.tier.tier, e.client, urgency, channel, row.sit, row.facts,
                      e.sender.raw)
         r = word_reason(row.verdict.why[0], cx)
         return r.source, r.text

@@ -151,15 +151,11 @@ class Verdict(NamedTuple):
     why: tuple[tuple, ...]
 
 
-def unknown_without_tier(ps: PolicySet, client: Client | None) -> bool:
-    """An unknown sender while no tier for unknown senders exists (§3, step 1)."""
-    return client is None and ps.me.unknown_tier not in ps.tiers
-
-
 def verdict(tier: Tier, client: Client | None, channel: str, kind: str, urgency: str,
-            sit: Situation, facts: Facts, no_tier: bool = False) -> Verdict:
-    """§3 steps 2 and 3: the tier's rules, then the built-in defaults, then extra effort."""
-    if no_tier:
+            sit: Situation, facts: Facts) -> Verdict:
+    """§3: an unknown sender without a tier of its own waits; else the tier's rules, then
+    the built-in defaults, then extra effort. `tier` comes from `tier_of`."""
+    if tier is _UNKNOWN_TIER:
         return Verdict("later", _later_key(tier, sit), False, (("unknown-tier",),))
     trust = client.trust if client is not None else "ok"
     for rule in tier.rules:
@@ -346,11 +342,10 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
     else:
         sender_tz, sender_locale = tz, me.locale
     sit = situation(ps, tier, req.at, sender_tz)
-    no_tier = unknown_without_tier(ps, client)
-    v = verdict(tier, client, req.channel, req.kind, req.urgency, sit, facts, no_tier)
+    v = verdict(tier, client, req.channel, req.kind, req.urgency, sit, facts)
     cx = Context(ps, tier, client, req.urgency, req.channel, sit, facts, req.sender.raw)
     reasons = [word_reason(token, cx) for token in v.why]
-    if client is None and not no_tier:
+    if client is None and tier is not _UNKNOWN_TIER:
         reasons.append(Reason(f"unknown sender: no client matches {req.sender.raw!r}; "
                               f"tier {tier.name}", me.sources.get("unknown_tier", BUILTIN)))
 

@@ -15,7 +15,6 @@ from typing import NamedTuple
 from .compiled import Compiled, Row, SenderEntry
 from .model import PolicySet
 from .replay_input import InputError, Source, parse_instant
-from .request import NO_FACTS
 from .schema_defs import CHANNELS, KINDS, URGENCIES
 from .senders import SenderError, resolve_sender
 from .simulated_journal import SimulatedJournal
@@ -44,23 +43,23 @@ class SetRun:
         self.journal = SimulatedJournal(ps) if history else None
         if self.journal is not None and not self.journal.active:
             self.journal = None  # nothing in this set depends on history
-        self._senders: dict[str, SenderEntry | SenderError] = {}
+        self.senders: dict[str, SenderEntry | SenderError] = {}  # by `from` as written
         self.note = ""  # added to a bad sender's message (which set could not resolve it)
         self._iso: dict[int, str] = {}
-        self.facts = NO_FACTS  # the facts of the row decided last
         # (tier, decision, within hours, extra effort, callback never, in writing) -> rows
         self.counts: dict[tuple[str, str, bool, bool, bool, bool], int] = {}
 
     def entry(self, raw: str) -> SenderEntry:
-        found = self._senders.get(raw)
+        """The sender `raw` resolved against this set (cached), or BadRow."""
+        found = self.senders.get(raw)
         if found is None:
-            if len(self._senders) >= _SENDER_CACHE_LIMIT:
-                self._senders.clear()
+            if len(self.senders) >= _SENDER_CACHE_LIMIT:
+                self.senders.clear()
             try:
                 found = self.comp.sender_entry(resolve_sender(self.ps, raw))
             except SenderError as exc:
                 found = exc
-            self._senders[raw] = found
+            self.senders[raw] = found
         if isinstance(found, SenderError):
             raise BadRow(f"{found}" + (f" ({found.hint})" if found.hint else "") + self.note)
         return found
@@ -74,7 +73,7 @@ class SetRun:
             d = self.comp.day(self.comp.local_ordinal(t))[0]
             month = d.year * 12 + d.month
             client = entry.client.id if entry.client is not None else None
-            self.facts = facts = self.journal.facts(entry.key, client, t, month)
+            facts = self.journal.facts(entry.key, client, t, month)
             row = self.comp.decide(entry, t, channel, kind, urgency, facts)
             self.journal.record(entry.key, client, t, month, row.verdict.extra_effort)
         key = (entry.tier.name, row.verdict.decision, row.sit.within_hours,
@@ -94,7 +93,7 @@ class SetRun:
 
     def reason(self, row: Row, channel: str, urgency: str) -> tuple[str, str]:
         """The deciding reason's (source, text)."""
-        return self.comp.reason_source(row, channel, urgency, self.facts)
+        return self.comp.reason_source(row, channel, urgency)
 
     def _total(self, pick) -> Counter:
         out: Counter = Counter()
@@ -115,25 +114,29 @@ class SetRun:
     def decided(self) -> int:
         return sum(self.counts.values())
 
+    def _rows_with(self, flag: int) -> int:
+        """Rows whose count key holds True at `flag` (an index into the key, see counts)."""
+        return sum(n for key, n in self.counts.items() if key[flag])
+
     @property
     def outside(self) -> int:
         """Rows outside their tier's hours."""
-        return sum(n for k, n in self.counts.items() if not k[2])
+        return self.decided - self._rows_with(2)
 
     @property
     def effort(self) -> int:
         """Rows answered with extra effort."""
-        return sum(n for k, n in self.counts.items() if k[3])
+        return self._rows_with(3)
 
     @property
     def never(self) -> int:
         """Rows whose callback is `never`."""
-        return sum(n for k, n in self.counts.items() if k[4])
+        return self._rows_with(4)
 
     @property
     def writing(self) -> int:
         """Rows to confirm in writing."""
-        return sum(n for k, n in self.counts.items() if k[5])
+        return self._rows_with(5)
 
     def local_text(self, t: float) -> str:
         return datetime.fromtimestamp(t, self.comp.tz).strftime("%a %Y-%m-%d %H:%M")
@@ -179,7 +182,7 @@ def replay(source: Source, runs: list[SetRun], sink: Sink | None,
     width = len(source.header)
     first = runs[0]
     single = len(runs) == 1
-    senders = first._senders
+    senders = first.senders
     offsets = first.comp.offsets
     rows = bad = unsorted = 0
     last_t = float("-inf")
