@@ -28,18 +28,18 @@ def _load(args: argparse.Namespace, *, quiet_warnings: bool = False) -> tuple[Fo
     return found, result
 
 
-def _require_good(result: LoadResult) -> PolicySet:
+def _require_good(result: LoadResult, what: str = "the policy set") -> PolicySet:
     """The set, or exit 2 after printing its problems (lint-style) on stderr."""
     if result.ok and result.policies is not None:
         warnings = [d for d in result.diagnostics if not d.is_error]
         if warnings:
-            print(f"boundaries: {len(warnings)} warning(s) in the policy set; "
+            print(f"boundaries: {len(warnings)} warning(s) in {what}; "
                   "run `boundaries lint` to see them", file=sys.stderr)
         return result.policies
     for d in result.diagnostics:
         print(d.format(), file=sys.stderr)
     n = len(result.errors)
-    print(f"boundaries: the policy set has {n} error{'s' if n != 1 else ''}; nothing decided",
+    print(f"boundaries: {what} has {n} error{'s' if n != 1 else ''}; nothing decided",
           file=sys.stderr)
     raise SystemExit(EXIT_BAD)
 

@@ -19,6 +19,13 @@ def month_bounds(at: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return start, localize(datetime(y, m, 1), tz)
 
 
+def in_months(entries: list[Entry], months: list[str], tz: ZoneInfo) -> list[Entry]:
+    """The entries whose time, in my timezone, lies in the months `months[0]..months[-1]`."""
+    first = month_bounds(datetime.fromisoformat(months[0] + "-15").replace(tzinfo=tz), tz)
+    last = month_bounds(datetime.fromisoformat(months[-1] + "-15").replace(tzinfo=tz), tz)
+    return [e for e in entries if first[0] <= e.at < last[1]]
+
+
 def months_needed(at: datetime, tz: ZoneInfo, reply_once_days: int) -> list[str]:
     """The journal months that can hold facts about a request at `at`."""
     local = at.astimezone(tz)

@@ -109,7 +109,7 @@ def parse_months(spec: str | None, now: datetime, tzname: str) -> list[str]:
 def run_report(args: argparse.Namespace, now: datetime) -> int:
     from .commands import _load
     from .engine import zone
-    from .history import month_bounds
+    from .history import in_months
     from .report import build, render_csv, render_json, render_text
 
     _, result = _load(args)
@@ -121,10 +121,7 @@ def run_report(args: argparse.Namespace, now: datetime) -> int:
     for w in warnings:
         print(w.format(), file=sys.stderr)
     if ps is not None:  # keep entries whose time (in my zone) lies in the months asked for
-        tz = zone(tzname)
-        first = month_bounds(datetime.fromisoformat(months[0] + "-15").replace(tzinfo=tz), tz)
-        last = month_bounds(datetime.fromisoformat(months[-1] + "-15").replace(tzinfo=tz), tz)
-        entries = [e for e in entries if first[0] <= e.at < last[1]]
+        entries = in_months(entries, months, zone(tzname))
     if args.client and ps is not None and args.client not in ps.clients:
         from .diagnostics import suggest
 

@@ -9,9 +9,9 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from .cli import EXIT_BAD, EXIT_FAIL, EXIT_OK, UsageError
+from .cli import EXIT_FAIL, EXIT_OK, UsageError
 from .compiled import Row
-from .loadresult import LoadResult
+from .model import PolicySet
 from .replay import CHANGE_COLUMNS, OUTPUT_COLUMNS, SetRun, Sink, replay
 from .replay_input import InputError, Source, journal_source, open_csv
 from .replay_report import Example, Group, changes, summary
@@ -19,27 +19,21 @@ from .replay_report import Example, Group, changes, summary
 MAX_BAD_SHOWN = 50
 
 
-def _against(path: str) -> LoadResult:
+def _against(path: str) -> PolicySet:
+    """The edited set of `--against`, or exit 2 with its diagnostics."""
+    from .commands import _require_good
     from .store import load_cached
 
     folder = Path(path)
     if not folder.is_dir():
         raise UsageError(f"--against {path}: no such policy folder",
                          "give the folder of the edited set, e.g. ../policies-new")
-    result = load_cached(folder)
-    if not result.ok:
-        for d in result.diagnostics:
-            print(d.format(), file=sys.stderr)
-        n = len(result.errors)
-        print(f"boundaries: the --against set {path} has {n} error{'s' if n != 1 else ''}; "
-              "nothing replayed", file=sys.stderr)
-        raise SystemExit(EXIT_BAD)
-    return result
+    return _require_good(load_cached(folder), f"the --against set {path}")
 
 
 def _journal(args: argparse.Namespace, now: datetime, tzname: str) -> Source:
     from .engine import zone
-    from .history import month_bounds
+    from .history import in_months
     from .journal import journal_dir, read
     from .journal_commands import parse_months
 
@@ -48,10 +42,7 @@ def _journal(args: argparse.Namespace, now: datetime, tzname: str) -> Source:
     entries, warnings = read(folder, months)
     for w in warnings:
         print(w.format(), file=sys.stderr)
-    tz = zone(tzname)
-    first = month_bounds(datetime.fromisoformat(months[0] + "-15").replace(tzinfo=tz), tz)
-    last = month_bounds(datetime.fromisoformat(months[-1] + "-15").replace(tzinfo=tz), tz)
-    entries = [e for e in entries if first[0] <= e.at < last[1]]
+    entries = in_months(entries, months, zone(tzname))
     span = months[0] if len(months) == 1 else f"{months[0]}..{months[-1]}"
     if not entries:
         raise UsageError(f"the journal has no entries for {span} ({folder})",
@@ -66,49 +57,60 @@ def _kept(header: list[str], produced: tuple[str, ...]) -> list[int] | None:
     return None if len(keep) == len(header) else keep
 
 
-def _decided_sink(run: SetRun, header: list[str], fmt: str) -> Sink:
-    """Every row with its decision, as CSV or JSON Lines on stdout."""
-    keep = _kept(header, OUTPUT_COLUMNS)
-    names = header if keep is None else [header[i] for i in keep]
-    out = sys.stdout
+def _emitter(header: list[str], produced: tuple[str, ...], fmt: str):
+    """Writes one output row: the input's columns passed through (those named like a
+    produced column are replaced), then the produced fields, as CSV or JSON Lines."""
+    keep = [i for i, h in enumerate(header) if h.strip().lower() not in produced]
+    names = [header[i] for i in keep]
+    whole = len(keep) == len(header)
     if fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(list(names) + list(OUTPUT_COLUMNS))
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow([*names, *produced])
 
-        def write_csv(cells, raw, t, channel, urgency, decided: list[Row]) -> None:
-            row = decided[0]
-            e = row.entry
-            kept = cells if keep is None else [cells[i] for i in keep]
-            client = e.client.id if e.client is not None else ""
-            writer.writerow([
-                *kept, row.verdict.decision, client, e.tier.name,
-                "true" if row.sit.within_hours else "false", run.next_start(row), e.callback,
-                "true" if row.in_writing else "false", run.reason(row, channel, urgency)[0]])
-        return write_csv
+        def emit_csv(cells: list[str], fields: dict) -> None:
+            kept = cells if whole else [cells[i] for i in keep]
+            writer.writerow([*kept, *(_cell(v) for v in fields.values())])
+        return emit_csv
 
-    def write_json(cells, raw, t, channel, urgency, decided: list[Row]) -> None:
+    def emit_json(cells: list[str], fields: dict) -> None:
+        obj = dict(zip(names, cells if whole else [cells[i] for i in keep], strict=True))
+        obj.update(fields)
+        sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    return emit_json
+
+
+def _cell(value: object) -> str:
+    """A field as a CSV cell: booleans as true/false, nothing as empty."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _decided_sink(run: SetRun, header: list[str], fmt: str) -> Sink:
+    """Every row with its decision (OUTPUT_COLUMNS)."""
+    emit = _emitter(header, OUTPUT_COLUMNS, fmt)
+
+    def sink(cells, raw, t, channel, urgency, decided: list[Row]) -> None:
         row = decided[0]
         e = row.entry
-        obj = dict(zip(names, cells if keep is None else [cells[i] for i in keep], strict=True))
-        obj.update(decision=row.verdict.decision,
-                   client=e.client.id if e.client is not None else None, tier=e.tier.name,
-                   within_hours=row.sit.within_hours, next_start=run.next_start(row) or None,
-                   callback=e.callback, in_writing=row.in_writing,
-                   reason=run.reason(row, channel, urgency)[0])
-        out.write(json.dumps(obj, ensure_ascii=False) + "\n")
-    return write_json
+        emit(cells, {
+            "decision": row.verdict.decision,
+            "client": e.client.id if e.client is not None else None,
+            "tier": e.tier.name,
+            "within_hours": row.sit.within_hours,
+            "next_start": run.next_start(row) or None,
+            "callback": e.callback,
+            "in_writing": row.in_writing,
+            "reason": run.reason(row, channel, urgency)[0],
+        })
+    return sink
 
 
 def _changes_sink(old: SetRun, new: SetRun, source: Source, fmt: str, shown: int,
                   groups: dict[tuple[str, str, str, str], Group]) -> Sink:
-    """Group rows whose decision differs; with a format, write each changed row too."""
-    header = source.header
-    keep = _kept(header, CHANGE_COLUMNS)
-    names = header if keep is None else [header[i] for i in keep]
-    writer = None
-    if fmt == "csv":
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(list(names) + list(CHANGE_COLUMNS))
+    """Group rows whose decision differs; with a format, write each changed row too
+    (CHANGE_COLUMNS)."""
+    emit = _emitter(source.header, CHANGE_COLUMNS, fmt) if fmt != "text" else None
 
     def sink(cells, raw, t, channel, urgency, decided: list[Row]) -> None:
         a, b = decided
@@ -124,21 +126,18 @@ def _changes_sink(old: SetRun, new: SetRun, source: Source, fmt: str, shown: int
         g.count += 1
         if len(g.examples) < shown:
             g.examples.append(Example(where, raw.strip(), channel, old.local_text(t)))
-        if fmt == "text":
+        if emit is None:
             return
+        line = where.rpartition(":")[2]
         client = b.entry.client or a.entry.client
-        values = [where.rpartition(":")[2], client.id if client is not None else "",
-                  a.entry.tier.name, a.verdict.decision, old_src,
-                  b.entry.tier.name, b.verdict.decision, new_src]
-        kept = cells if keep is None else [cells[i] for i in keep]
-        if writer is not None:
-            writer.writerow(kept + values)
-        else:
-            obj = dict(zip(names, kept, strict=True))
-            obj.update(zip(CHANGE_COLUMNS, values, strict=True))
-            obj["line"] = int(obj["line"]) if str(obj["line"]).isdigit() else obj["line"]
-            obj["client"] = obj["client"] or None
-            sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        emit(cells, {
+            "line": int(line) if line.isdigit() else line,
+            "client": client.id if client is not None else None,
+            "old_tier": a.entry.tier.name, "old_decision": a.verdict.decision,
+            "old_reason": old_src,
+            "new_tier": b.entry.tier.name, "new_decision": b.verdict.decision,
+            "new_reason": new_src,
+        })
     return sink
 
 
@@ -159,9 +158,7 @@ def run_replay(args: argparse.Namespace, now: datetime) -> int:
     runs = [SetRun(ps, "the example set (shipped)" if found.is_example else str(found.path),
                    history)]
     if args.against:
-        other = _against(args.against).policies
-        assert other is not None
-        new = SetRun(other, args.against, history)
+        new = SetRun(_against(args.against), args.against, history)
         new.note = f" (in --against {args.against})"
         runs.append(new)
     try:
@@ -170,14 +167,14 @@ def run_replay(args: argparse.Namespace, now: datetime) -> int:
         raise UsageError(str(exc), exc.hint) from None
 
     progress = Progress(source.size)
-    bad_shown = 0
+    bad_seen = 0
 
     def on_bad(where: str, message: str) -> None:
-        nonlocal bad_shown
-        if bad_shown < MAX_BAD_SHOWN:
+        nonlocal bad_seen
+        if bad_seen < MAX_BAD_SHOWN:
             progress.close()
             print(f"{where}: error: {message}", file=sys.stderr)
-        bad_shown += 1
+        bad_seen += 1
 
     def on_unsorted(where: str, previous: str) -> None:
         progress.close()
@@ -201,8 +198,8 @@ def run_replay(args: argparse.Namespace, now: datetime) -> int:
         raise UsageError(str(exc), exc.hint) from None
     finally:  # also on Ctrl+C: leave a clean line behind
         progress.close()
-    if bad_shown > MAX_BAD_SHOWN:
-        print(f"boundaries: … and {bad_shown - MAX_BAD_SHOWN:,} more bad rows",
+    if totals.bad > MAX_BAD_SHOWN:
+        print(f"boundaries: … and {totals.bad - MAX_BAD_SHOWN:,} more bad rows",
               file=sys.stderr)
 
     if not history:
