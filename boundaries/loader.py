@@ -335,19 +335,19 @@ class _Loader:
             nums = []
             for i, raw in enumerate(v.get("phones", [])):
                 found = _classify(raw, me.region)
-                e164 = found[0] if found else None
-                if e164 is None and self.me_unreadable:
+                if found is None and self.me_unreadable:
                     continue  # the region is in me.toml, which has its own error
-                if e164 is None:
+                if found is None:
                     fc.report((*path, "phones", i), f"`{raw}` is not a phone number",
                               "write it with +country code, e.g. `+43 732 123456`"
                               + ("" if me.region else ", or set `region` in me.toml"),
                               at_value=True)
                     continue
+                e164, line = found
                 if _claim(phones, e164, cid, fc, (*path, "phones", i),
                           f"phone number `{raw}` ({e164})", "a number may belong to one client"):
                     nums.append(e164)
-                    self.phone_types[e164] = found[1]  # type: ignore[index]
+                    self.phone_types[e164] = line
             mails = []
             for i, raw in enumerate(v.get("emails", [])):
                 addr = raw.strip().casefold()
