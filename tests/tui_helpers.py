@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-LAZY_PANES = ("WeekPane", "ClientsPane", "ProblemsPane", "JournalPane")
+from boundaries.tui.app import LAZY_PANES
 
 
 async def settle(app, pilot) -> None:

@@ -22,6 +22,8 @@ from ..model import PolicySet
 from .ask import AskPane
 from .masking import Masker
 
+LAZY_PANES = ("WeekPane", "ClientsPane", "ProblemsPane", "JournalPane")  # see LazyPane
+
 Clock = Callable[[], datetime]
 Editor = Callable[[Path, int], None]
 
@@ -264,21 +266,11 @@ class BoundariesApp(App[None]):
         ask = self.query_one(AskPane)
         ask.refresh_suggestions()
         ask.update_verdict()
-        # the other panes mount lazily after the first paint and fill themselves on mount;
-        # one caught half-mounted (children not composed yet) is skipped here
-        for week in self.query("WeekPane"):
-            if week.ready:  # type: ignore[attr-defined]
-                week.refresh_choices()  # type: ignore[attr-defined]
-                week.render_week()  # type: ignore[attr-defined]
-        for clients in self.query("ClientsPane"):
-            if clients.ready:  # type: ignore[attr-defined]
-                clients.refresh_table()  # type: ignore[attr-defined]
-        for problems in self.query("ProblemsPane"):
-            if problems.ready:  # type: ignore[attr-defined]
-                problems.refresh_problems()  # type: ignore[attr-defined]
-        for journal in self.query("JournalPane"):
-            if journal.ready:  # type: ignore[attr-defined]
-                journal.refresh_journal()  # type: ignore[attr-defined]
+        # the other panes mount after the first paint and fill themselves then (LazyPane)
+        for name in LAZY_PANES:
+            for pane in self.query(name):
+                if pane.ready:  # type: ignore[attr-defined]
+                    pane.refill()  # type: ignore[attr-defined]
 
     def _update_header(self) -> None:
         where = "example set (shipped)" if self.found.is_example else _short(self.found.path)

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static
 
 from ..journal import OUTCOMES
-from .widgets import ChoiceBar
+from .widgets import ChoiceBar, LazyPane
 
 if TYPE_CHECKING:
     from .app import BoundariesApp
@@ -78,7 +78,7 @@ class RecordScreen(ModalScreen[tuple[str, int, str] | None]):
         self.dismiss(None)
 
 
-class JournalPane(VerticalScroll):
+class JournalPane(LazyPane, VerticalScroll):
     """Recent journal entries and this month's report per client."""
 
     DEFAULT_CSS = """
@@ -96,14 +96,15 @@ class JournalPane(VerticalScroll):
     def bapp(self) -> BoundariesApp:
         return self.app  # type: ignore[return-value]
 
-    ready = False  # set once mounted: a reload before that must not touch its children
-
     def on_mount(self) -> None:
         table = self.query_one("#journal-table", DataTable)
         for col in ("when", "who", "channel", "decision", "outcome", "min", "note"):
             table.add_column(col, key=col)
-        self.refresh_journal()
+        self.refill()
         self.ready = True
+
+    def refill(self) -> None:
+        self.refresh_journal()
 
     def refresh_journal(self) -> None:
         """Show the last 50 entries and the current month's report."""

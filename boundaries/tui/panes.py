@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input, Select, Static
 from ..engine import zone
 from ..model import PolicySet, Tier
 from ..week import DayRow, week_rows
+from .widgets import LazyPane
 
 if TYPE_CHECKING:
     from .app import BoundariesApp
@@ -38,7 +39,7 @@ def _grid(rows: list[DayRow], title: str, now_day, now_slot: int | None) -> Cont
     return Content("\n").join(lines)
 
 
-class WeekPane(VerticalScroll):
+class WeekPane(LazyPane, VerticalScroll):
     """The coming week of one tier or client: reachable time, holidays, time off, now."""
 
     DEFAULT_CSS = """
@@ -53,12 +54,13 @@ class WeekPane(VerticalScroll):
         yield Static("", id="week-grid")
         yield Static("█ reachable  ▒ partly  · not  ▶ today  │ now", id="legend")
 
-    ready = False  # set once mounted: a reload before that must not touch its children
-
     def on_mount(self) -> None:
+        self.refill()
+        self.ready = True
+
+    def refill(self) -> None:
         self.refresh_choices()
         self.render_week()
-        self.ready = True
 
     @property
     def bapp(self) -> BoundariesApp:
@@ -134,7 +136,7 @@ CLIENT_COLUMNS = ("name", "id", "tier", "trust", "callback", "discreet", "in wri
                   "phones", "mails", "notes")
 
 
-class ClientsPane(Vertical):
+class ClientsPane(LazyPane, Vertical):
     """All clients: filter as you type, click a header to sort, Enter asks about one."""
 
     DEFAULT_CSS = """
@@ -155,14 +157,15 @@ class ClientsPane(Vertical):
     def bapp(self) -> BoundariesApp:
         return self.app  # type: ignore[return-value]
 
-    ready = False
-
     def on_mount(self) -> None:
         table = self.query_one("#client-table", DataTable)
         for col in CLIENT_COLUMNS:
             table.add_column(col, key=col)
-        self.refresh_table()
+        self.refill()
         self.ready = True
+
+    def refill(self) -> None:
+        self.refresh_table()
 
     def rows(self) -> list[tuple[str, tuple[str, ...]]]:
         ps = self.bapp.policies
@@ -213,7 +216,7 @@ class ClientsPane(Vertical):
                 self.bapp.ask_about(str(key))
 
 
-class ProblemsPane(Vertical):
+class ProblemsPane(LazyPane, Vertical):
     """The lint diagnostics of the policy folder; Enter opens one in $EDITOR."""
 
     DEFAULT_CSS = """
@@ -230,14 +233,15 @@ class ProblemsPane(Vertical):
     def bapp(self) -> BoundariesApp:
         return self.app  # type: ignore[return-value]
 
-    ready = False
-
     def on_mount(self) -> None:
         table = self.query_one("#problem-table", DataTable)
         for col in ("where", "severity", "message"):
             table.add_column(col, key=col)
-        self.refresh_problems()
+        self.refill()
         self.ready = True
+
+    def refill(self) -> None:
+        self.refresh_problems()
 
     def refresh_problems(self) -> None:
         app = self.bapp

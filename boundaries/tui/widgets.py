@@ -1,4 +1,4 @@
-"""Small widgets of the TUI: a one-key-per-option choice bar."""
+"""Small widgets of the TUI: a one-key-per-option choice bar, and what lazy panes share."""
 
 from __future__ import annotations
 
@@ -79,3 +79,15 @@ class ChoiceBar(Widget, can_focus=True):
                 self.value = value
                 return
             x += width + 1
+
+
+class LazyPane:
+    """A pane mounted after the first paint. It fills itself in `on_mount` and then sets
+    `ready`; a reload calls `refill` on ready panes only (a pane caught half-mounted has no
+    children yet, and fills itself when its mount completes)."""
+
+    ready = False
+
+    def refill(self) -> None:
+        """Show the current policy set (and journal)."""
+        raise NotImplementedError
