@@ -4,26 +4,28 @@ tomllib returns values without positions. This module scans the raw text of a
 document that tomllib has already accepted and maps every key path to the line
 and column of its key and of its value, so diagnostics can point at them.
 
+Two ways to build the map. The fast one finds table headers and `key =` lines with
+one regular expression over the whole text, checks every path it finds against the
+parsed data, and leaves the inside of arrays and inline tables until a lookup asks
+for them. It declines documents with multi-line strings (whose lines could look like
+keys) and any document where a found path is not in the data (a multi-line array
+with a line that looks like a header); those get the full scanner, which walks every
+token.
+
 Paths are tuples: keys are strings, array elements and array-of-tables entries
 are ints, e.g. ``("rules", 0, "when", "urgency", 1)``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
 
 Path = tuple[str | int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Pos:
-    """1-based line/column of a key and of its value."""
-
-    line: int
-    col: int
-    vline: int
-    vcol: int
+Pos = tuple[int, int, int, int]  # 1-based line and column of a key, then of its value
 
 
 _BARE = re.compile(r"[A-Za-z0-9_-]*")
@@ -144,7 +146,7 @@ class _Scanner:
                     return
                 line, col = self.here()
                 elem = (*path, index)
-                self.positions.setdefault(elem, Pos(line, col, line, col))
+                self.positions.setdefault(elem, (line, col, line, col))
                 self.read_value(elem)
                 index += 1
                 self.skip_ws(newlines=True)
@@ -169,7 +171,7 @@ class _Scanner:
         path = table
         for name, line, col in parts[:-1]:
             path = (*path, name)
-            self.positions.setdefault(path, Pos(line, col, line, col))
+            self.positions.setdefault(path, (line, col, line, col))
         name, line, col = parts[-1]
         path = (*path, name)
         self.skip_ws()
@@ -177,7 +179,7 @@ class _Scanner:
             self.advance()
         self.skip_ws()
         vline, vcol = self.here()
-        self.positions[path] = Pos(line, col, vline, vcol)
+        self.positions[path] = (line, col, vline, vcol)
         self.read_value(path)
 
     def resolve(self, keys: list[str]) -> Path:
@@ -200,10 +202,10 @@ class _Scanner:
             base = (*prefix, keys[-1])
             self.aot_counts[base] = self.aot_counts.get(base, 0) + 1
             path = (*base, self.aot_counts[base] - 1)
-            self.positions.setdefault(base, Pos(line, 1, line, 1))
+            self.positions.setdefault(base, (line, 1, line, 1))
         else:
             path = self.resolve(keys)
-        self.positions.setdefault(path, Pos(line, 1, line, 1))
+        self.positions.setdefault(path, (line, 1, line, 1))
         return path
 
     def run(self) -> dict[Path, Pos]:
@@ -225,36 +227,158 @@ class _Scanner:
 
 
 def index_positions(text: str) -> dict[Path, Pos]:
-    """Map every key path of a (valid) TOML document to where it is written."""
+    """Map every key path of a (valid) TOML document to where it is written (full scan)."""
     try:
         return _Scanner(text).run()
     except (IndexError, RecursionError):  # pragma: no cover - tolerate odd input
         return {}
 
 
+_KEY_PART = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
+_DOTTED = rf"{_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART})*"
+_LINE = re.compile(
+    rf"^[ \t]*(?:(?P<open>\[\[?)[ \t]*(?P<head>{_DOTTED})[ \t]*\]\]?[ \t]*(?:#[^\n]*)?$"
+    rf"|(?P<key>{_DOTTED})[ \t]*=[ \t]*)", re.M)
+_PART = re.compile(_KEY_PART)
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+Spot = tuple[int, int, int]  # offset, line, offset of the line's start
+
+
+def _key_names(text: str, start: int, end: int) -> list[tuple[str, int]]:
+    """The parts of the dotted key text[start:end], each with its offset."""
+    out = []
+    for m in _PART.finditer(text, start, end):
+        raw = m.group(0)
+        if raw[0] == "'":
+            name = raw[1:-1]
+        elif raw[0] == '"':
+            name = _Scanner(raw).read_string()
+        else:
+            name = raw
+        out.append((name, m.start()))
+    return out
+
+
+def _child(node: object, key: str | int) -> object:
+    if isinstance(node, dict):
+        return node.get(key, _MISSING) if isinstance(key, str) else _MISSING
+    if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+        return node[key]
+    return _MISSING
+
+
+_MISSING = object()
+
+
+def fast_index(text: str, data: Mapping) -> tuple[dict[Path, Pos], dict[Path, Spot]] | None:
+    """Positions of headers and `key =` lines, checked against `data`; None if unsure.
+
+    The second map holds where each array or inline-table value starts, for expanding
+    its elements only when a lookup needs them.
+    """
+    if '"""' in text or "'''" in text:
+        return None
+    positions: dict[Path, Pos] = {}
+    deferred: dict[Path, Spot] = {}
+    aot_counts: dict[Path, int] = {}
+    table_path: Path = ()
+    table: object = data
+    line, last = 1, 0
+    for m in _LINE.finditer(text):
+        start = m.start()  # always a line's start
+        line += text.count("\n", last, start)
+        last = start
+        head = m.group("head")
+        if head is not None:
+            keys = [n for n, _ in _key_names(text, m.start("head"), m.end("head"))]
+            path: Path = ()
+            for k in keys[:-1]:
+                path = (*path, k)
+                if path in aot_counts:
+                    path = (*path, aot_counts[path] - 1)
+            base = (*path, keys[-1])
+            if len(m.group("open")) == 2:
+                aot_counts[base] = aot_counts.get(base, 0) + 1
+                path = (*base, aot_counts[base] - 1)
+                positions.setdefault(base, (line, 1, line, 1))
+            else:
+                path = base
+                if path in aot_counts:  # `[a]` after `[[a]]` is not valid TOML anyway
+                    return None
+            positions.setdefault(path, (line, 1, line, 1))
+            node: object = data
+            for k in path:
+                node = _child(node, k)
+            if not isinstance(node, dict):
+                return None
+            table_path, table = path, node
+            continue
+        kstart, kend, vstart = m.start("key"), m.end("key"), m.end()
+        key = m.group("key")
+        if _BARE_KEY.fullmatch(key):
+            path = (*table_path, key)
+            if key not in table:  # type: ignore[operator]
+                return None
+        else:  # dotted or quoted: each part is a path; the last part's column is the key's
+            node, path = table, table_path
+            for name, at in _key_names(text, kstart, kend):
+                node = _child(node, name)
+                if node is _MISSING:
+                    return None
+                path = (*path, name)
+                positions.setdefault(path, (line, at - start + 1, line, at - start + 1))
+            kstart = at
+        positions[path] = (line, kstart - start + 1, line, vstart - start + 1)
+        if text.startswith(("[", "{"), vstart):
+            deferred[path] = (vstart, line, start)
+    return positions, deferred
+
+
 class Locator:
     """Looks up positions for a path, falling back to the nearest written parent."""
 
-    def __init__(self, text: str) -> None:
-        self.positions = index_positions(text)
+    def __init__(self, text: str, data: Mapping | None = None) -> None:
+        self.text = text
+        found = fast_index(text, data) if data is not None else None
+        if found is None:
+            self.positions, self._deferred = index_positions(text), {}
+        else:
+            self.positions, self._deferred = found
 
     def key(self, path: Path) -> tuple[int, int]:
         """Line and column of the key at ``path`` (or of its nearest parent)."""
         pos = self._find(path)
-        return (pos.line, pos.col) if pos else (1, 1)
+        return (pos[0], pos[1]) if pos else (1, 1)
 
     def value(self, path: Path) -> tuple[int, int]:
         """Line and column of the value at ``path`` (or of its nearest parent)."""
         pos = self._find(path)
-        return (pos.vline, pos.vcol) if pos else (1, 1)
+        return (pos[2], pos[3]) if pos else (1, 1)
 
     def line(self, path: Path) -> int:
         return self.key(path)[0]
 
     def has(self, path: Path) -> bool:
+        """Whether ``path`` itself is written in the document."""
+        self._expand(path)
         return path in self.positions
 
+    def _expand(self, path: Path) -> None:
+        """Index the elements of the arrays and inline tables that hold ``path``."""
+        if not self._deferred or path in self.positions:
+            return
+        for n in range(1, len(path)):
+            spot = self._deferred.pop(path[:n], None)
+            if spot is not None:
+                scanner = _Scanner(self.text)
+                scanner.i, scanner.line, scanner.line_start = spot
+                scanner.positions = self.positions
+                with contextlib.suppress(IndexError, RecursionError):  # odd input
+                    scanner.read_value(path[:n])
+                return
+
     def _find(self, path: Path) -> Pos | None:
+        self._expand(path)
         while path:
             pos = self.positions.get(path)
             if pos is not None:
