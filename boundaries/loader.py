@@ -33,11 +33,15 @@ from .validate import FileCheck
 MAX_FILE_BYTES = 2_000_000
 _SYNTAX = re.compile(r"^(?P<msg>.*?) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
 _LOCALE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
+# (number as written, region of me.toml) -> (E.164, line type), or None if not a number
+PhoneMemo = dict[tuple[str, str | None], tuple[str, str] | None]
 
 
 class _Loader:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, phone_memo: PhoneMemo | None = None) -> None:
         self.root = root
+        self.phone_memo = phone_memo or {}
+        self.phones_read: PhoneMemo = {}  # what this load classified, to seed the next one
         self.diags: list[Diagnostic] = []
         self.checks: dict[str, FileCheck] = {}
         self.me_unreadable = False  # then national phone numbers cannot be judged
@@ -77,7 +81,7 @@ class _Loader:
         except tomllib.TOMLDecodeError as exc:
             self.diags.append(_syntax_diagnostic(rel, str(exc), text))
             return None
-        self.checks[rel] = FileCheck(rel, text, self.diags)
+        self.checks[rel] = FileCheck(rel, text, self.diags, data)
         return data
 
     # -- me.toml ---------------------------------------------------------------------
@@ -334,7 +338,7 @@ class _Loader:
                           "e.g. `de` or `en`", at_value=True)
             nums = []
             for i, raw in enumerate(v.get("phones", [])):
-                found = _classify(raw, me.region)
+                found = self.classify(raw, me.region)
                 if found is None and self.me_unreadable:
                     continue  # the region is in me.toml, which has its own error
                 if found is None:
@@ -368,6 +372,13 @@ class _Loader:
                 sources=dict(sources),
             )
         return clients, phones, emails
+
+    def classify(self, raw: str, region: str | None) -> tuple[str, str] | None:
+        """A client number's E.164 and line type, from the memo of the last load if there."""
+        key = (raw, region)
+        found = self.phone_memo[key] if key in self.phone_memo else _classify(raw, region)
+        self.phones_read[key] = found
+        return found
 
     # -- replies ---------------------------------------------------------------------------
     def load_replies(self) -> dict[str, dict[str, Template]]:
@@ -593,10 +604,17 @@ def _classify(raw: str, region: str | None) -> tuple[str, str] | None:
 
 def load(root: Path, origin: str = "") -> LoadResult:
     """Read and check every file of the folder `root`; all problems come back together."""
+    return load_with_memo(root, origin)[0]
+
+
+def load_with_memo(root: Path, origin: str = "",
+                   phone_memo: PhoneMemo | None = None) -> tuple[LoadResult, PhoneMemo]:
+    """`load`, reusing the phone numbers classified by an earlier load (`phone_memo`);
+    also returns the numbers classified now, to pass to the next load."""
     from .holiday_source import compute
     from .locale_names import names_for
 
-    ld = _Loader(root)
+    ld = _Loader(root, phone_memo)
     me = ld.load_me()
     tiers: dict[str, Tier] = {}
     tdir = root / "tiers"
@@ -627,7 +645,7 @@ def load(root: Path, origin: str = "") -> LoadResult:
         fingerprint=fingerprint(root), origin=origin,
         folded_names=folded_index(clients),
     )
-    return LoadResult(ps, tuple(sort_diagnostics(ld.diags)))
+    return LoadResult(ps, tuple(sort_diagnostics(ld.diags))), ld.phones_read
 
 
-__all__ = ["LoadResult", "fingerprint", "load", "policy_files"]
+__all__ = ["LoadResult", "PhoneMemo", "fingerprint", "load", "load_with_memo", "policy_files"]

@@ -8,6 +8,7 @@ atomically and readable only by the user.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -77,7 +78,12 @@ def peek_cached(root: Path, origin: str = "") -> LoadResult | None:
 
 
 def load_cached(root: Path, origin: str = "") -> LoadResult:
-    """`load(root)`, from the compiled cache when the files are unchanged."""
+    """`load(root)`, from the compiled cache when the files are unchanged.
+
+    After an edit, the phone numbers of the last load of the same folder are reused
+    (they are most of a cold load of a large client list), and its cache entry is
+    replaced, so the cache holds one compiled set per folder.
+    """
     folder = cache_dir()
     if folder is None or not root.is_dir():
         from .loader import load
@@ -86,15 +92,52 @@ def load_cached(root: Path, origin: str = "") -> LoadResult:
     found = peek_cached(root, origin)
     if found is not None:
         return found
-    target = folder / f"{_key(root)}.pickle"
-    from .loader import load
+    from .loader import load_with_memo
 
-    result = load(root, origin)
-    _write_atomic(folder, target, result)
+    key = _key(root)
+    last = folder / f"last-{_root_key(root)}.pickle"
+    previous = _read_last(last)
+    result, phones = load_with_memo(root, origin, previous.get("phones"))
+    _write_atomic(folder, folder / f"{key}.pickle", result)
+    _write_atomic(folder, last, {"stamp": _phones_stamp(), "key": key, "phones": phones})
+    if previous.get("key") not in (None, key):
+        with contextlib.suppress(OSError):
+            (folder / f"{previous['key']}.pickle").unlink()
     return result
 
 
-def _write_atomic(folder: Path, target: Path, result: LoadResult) -> None:
+def _root_key(root: Path) -> str:
+    h = hashlib.sha256(f"{_FORMAT}\0{sys.prefix}\0{root.resolve()}".encode())
+    return h.hexdigest()[:32]
+
+
+def _phones_stamp() -> str:
+    """Changes when phonenumbers (whose answers the memo keeps) is upgraded."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("phonenumbers")
+    try:
+        return f"{spec.origin}:{os.stat(spec.origin).st_mtime_ns}" if spec and spec.origin else ""
+    except OSError:
+        return ""
+
+
+def _read_last(path: Path) -> dict:
+    """What the last load of a folder left: its cache key and its phone numbers."""
+    try:
+        with open(path, "rb") as fh:
+            last = pickle.load(fh)
+    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError,
+            ValueError):
+        return {}
+    if not isinstance(last, dict) or last.get("stamp") != _phones_stamp():
+        return {}
+    if not isinstance(last.get("phones"), dict):
+        last["phones"] = None
+    return last
+
+
+def _write_atomic(folder: Path, target: Path, result: object) -> None:
     import tempfile
 
     try:

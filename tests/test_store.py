@@ -1,0 +1,125 @@
+"""The compiled cache: fast starts that never miss an edit, and cheap reloads after one."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from boundaries import loader, store
+
+TIER = """\
+channels = ["call", "email"]
+callback = "always"
+[hours]
+mon-fri = ["08:00-17:00"]
+"""
+CLIENTS = """\
+[clients.acme]
+name = "ACME GmbH"
+tier = "standard"
+phones = ["+43 1 234567", "+43 664 1234567"]
+
+[clients.wald]
+name = "Waldbau"
+tier = "standard"
+phones = ["0732 123456"]
+"""
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("BOUNDARIES_CACHE", str(folder))
+    return folder
+
+
+@pytest.fixture
+def counted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every phone number the loader hands to phonenumbers."""
+    calls: list[str] = []
+    real = loader._classify
+
+    def spy(raw: str, region: str | None):
+        calls.append(raw)
+        return real(raw, region)
+
+    monkeypatch.setattr(loader, "_classify", spy)
+    return calls
+
+
+def _set(write_set, clients: str = CLIENTS) -> Path:
+    return write_set({"tiers/standard.toml": TIER, "clients.toml": clients},
+                     me='name = "M"\ntimezone = "Europe/Vienna"\nlocale = "de"\nregion = "AT"\n')
+
+
+def test_an_unchanged_set_comes_from_the_cache(write_set, cache, counted):
+    root = _set(write_set)
+    first = store.load_cached(root)
+    assert store.peek_cached(root) is not None
+    again = store.load_cached(root)
+    assert again.policies.phone_index == first.policies.phone_index
+    assert len(counted) == 3  # classified once, by the first load only
+
+
+def test_an_edit_is_never_missed(write_set, cache):
+    root = _set(write_set)
+    assert store.load_cached(root).policies.tiers["standard"].callback == "always"
+    (root / "tiers/standard.toml").write_text(TIER.replace('"always"', '"never"'))
+    assert store.peek_cached(root) is None
+    assert store.load_cached(root).policies.tiers["standard"].callback == "never"
+
+
+def test_after_an_edit_known_numbers_are_not_classified_again(write_set, cache, counted):
+    root = _set(write_set)
+    store.load_cached(root)
+    counted.clear()
+    edited = CLIENTS + '\n[clients.neu]\ntier = "standard"\nphones = ["+43 676 7654321"]\n'
+    (root / "clients.toml").write_text(edited)
+    result = store.load_cached(root)
+    assert counted == ["+43 676 7654321"]
+    assert result.policies.phone_types == {"+431234567": "fixed", "+436641234567": "mobile",
+                                           "+43732123456": "fixed", "+436767654321": "mobile"}
+    assert result.policies.phone_index["+43732123456"] == "wald"
+
+
+def test_a_changed_region_classifies_again(write_set, cache, counted):
+    root = _set(write_set)
+    store.load_cached(root)
+    counted.clear()
+    (root / "me.toml").write_text('name = "M"\ntimezone = "Europe/Berlin"\nlocale = "de"\n'
+                                  'region = "DE"\n')
+    result = store.load_cached(root)
+    assert sorted(counted) == sorted(["+43 1 234567", "+43 664 1234567", "0732 123456"])
+    assert "+49732123456" in result.policies.phone_index  # 0732… is a German number now
+
+
+def test_an_upgraded_phonenumbers_classifies_again(write_set, cache, counted, monkeypatch):
+    root = _set(write_set)
+    store.load_cached(root)
+    counted.clear()
+    (root / "tiers/standard.toml").write_text(TIER + "\n# edited\n")
+    monkeypatch.setattr(store, "_phones_stamp", lambda: "another version")
+    store.load_cached(root)
+    assert len(counted) == 3
+
+
+def test_the_cache_keeps_one_compiled_set_per_folder(write_set, cache):
+    root = _set(write_set)
+    for n in range(3):
+        (root / "tiers/standard.toml").write_text(TIER + f"\n# edit {n}\n")
+        store.load_cached(root)
+    files = sorted(p.name for p in cache.iterdir())
+    assert len(files) == 2, files  # the compiled set and what the last load left
+    for p in cache.iterdir():
+        assert stat.S_IMODE(p.stat().st_mode) == 0o600
+
+
+def test_an_unwritable_cache_only_costs_speed(write_set, tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("BOUNDARIES_CACHE", str(blocker / "cache"))
+    root = _set(write_set)
+    assert store.load_cached(root).ok
+    assert store.load_cached(root).ok
