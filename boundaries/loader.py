@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from . import schema_defs as S
@@ -28,20 +31,26 @@ from .model import (
 )
 from .senders import folded_index
 from .templates import template_problems
+from .tomlpos import Locator
 from .validate import FileCheck
 
 MAX_FILE_BYTES = 2_000_000
 _SYNTAX = re.compile(r"^(?P<msg>.*?) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
+T = TypeVar("T")
 _LOCALE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
-# (number as written, region of me.toml) -> (E.164, line type), or None if not a number
-PhoneMemo = dict[tuple[str, str | None], tuple[str, str] | None]
+# What tomllib, phonenumbers, holidays and pendulum answered, keyed by the question, e.g.
+# ("phone", "0664 1234567", "AT") -> ("+436641234567", "mobile"), or a file's bytes (their
+# hash) -> its parsed data and positions. A load records every answer it used, and the
+# next load of the same folder starts from them: asking these libraries (and importing
+# them) is most of a cold load.
+Memo = dict[tuple, Any]
 
 
 class _Loader:
-    def __init__(self, root: Path, phone_memo: PhoneMemo | None = None) -> None:
+    def __init__(self, root: Path, memo: Memo | None = None) -> None:
         self.root = root
-        self.phone_memo = phone_memo or {}
-        self.phones_read: PhoneMemo = {}  # what this load classified, to seed the next one
+        self.memo = memo or {}
+        self.answers: Memo = {}  # what this load asked, to seed the next one
         self.diags: list[Diagnostic] = []
         self.checks: dict[str, FileCheck] = {}
         self.me_unreadable = False  # then national phone numbers cannot be judged
@@ -76,12 +85,17 @@ class _Loader:
         if "\0" in text:
             self.diags.append(Diagnostic(rel, 1, 1, "error", "file is binary, not TOML text"))
             return None
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            self.diags.append(_syntax_diagnostic(rel, str(exc), text))
-            return None
-        self.checks[rel] = FileCheck(rel, text, self.diags, data)
+        key = ("toml", hashlib.blake2b(raw, digest_size=16).digest())
+        if key in self.memo:  # these bytes were parsed and indexed by the last load
+            data, loc = self.ask(key, lambda: None)
+        else:
+            try:
+                data = tomllib.loads(text)
+            except tomllib.TOMLDecodeError as exc:
+                self.diags.append(_syntax_diagnostic(rel, str(exc), text))
+                return None
+            data, loc = self.ask(key, lambda: (data, Locator(text, data)))
+        self.checks[rel] = FileCheck(rel, text, self.diags, loc)
         return data
 
     # -- me.toml ---------------------------------------------------------------------
@@ -110,14 +124,16 @@ class _Loader:
         region = v.get("holidays")
         phone_region = v.get("region")
         if region is not None:
-            message, choices = _check_holiday_region(region)
+            message, choices = self.ask(("holiday-region", region),
+                                        lambda: _check_holiday_region(region))
             country = region.split("-")[0].upper()
             if phone_region is None and (not message or "subdivision" in message):
                 phone_region = country  # a typo in the subdivision keeps the country
             if message:
                 fc.report(("holidays",), message, suggest(region, choices), at_value=True)
                 region = None
-        if "region" in v and not _valid_phone_region(v["region"]):
+        if "region" in v and not self.ask(("phone-region", v["region"]),
+                                          lambda: _valid_phone_region(v["region"])):
             fc.report(("region",), f"unknown country code `{v['region']}` for phone numbers",
                       "a two-letter country code, e.g. `AT`", at_value=True)
             phone_region = None
@@ -338,7 +354,8 @@ class _Loader:
                           "e.g. `de` or `en`", at_value=True)
             nums = []
             for i, raw in enumerate(v.get("phones", [])):
-                found = self.classify(raw, me.region)
+                found = self.ask(("phone", raw, me.region),
+                                 lambda raw=raw: _classify(raw, me.region))
                 if found is None and self.me_unreadable:
                     continue  # the region is in me.toml, which has its own error
                 if found is None:
@@ -373,11 +390,10 @@ class _Loader:
             )
         return clients, phones, emails
 
-    def classify(self, raw: str, region: str | None) -> tuple[str, str] | None:
-        """A client number's E.164 and line type, from the memo of the last load if there."""
-        key = (raw, region)
-        found = self.phone_memo[key] if key in self.phone_memo else _classify(raw, region)
-        self.phones_read[key] = found
+    def ask(self, key: tuple, compute: Callable[[], T]) -> T:
+        """A library's answer to `key`: from the last load's memo, else `compute()`."""
+        found = self.memo[key] if key in self.memo else compute()
+        self.answers[key] = found
         return found
 
     # -- replies ---------------------------------------------------------------------------
@@ -608,13 +624,13 @@ def load(root: Path, origin: str = "") -> LoadResult:
 
 
 def load_with_memo(root: Path, origin: str = "",
-                   phone_memo: PhoneMemo | None = None) -> tuple[LoadResult, PhoneMemo]:
-    """`load`, reusing the phone numbers classified by an earlier load (`phone_memo`);
-    also returns the numbers classified now, to pass to the next load."""
+                   memo: Memo | None = None) -> tuple[LoadResult, Memo]:
+    """`load`, reusing what the libraries answered an earlier load (`memo`);
+    also returns the answers this load used, to pass to the next one."""
     from .holiday_source import compute
     from .locale_names import names_for
 
-    ld = _Loader(root, phone_memo)
+    ld = _Loader(root, memo)
     me = ld.load_me()
     tiers: dict[str, Tier] = {}
     tdir = root / "tiers"
@@ -629,13 +645,16 @@ def load_with_memo(root: Path, origin: str = "",
     ld.unknown_tier(me, tiers)
 
     region, lang = me.holidays, me.locale.split("_")[0]
-    table = HolidayTable(region, (lambda y: compute(region, y, lang)) if region else None)
+    years = {}
     if region:
         this_year = date.today().year
-        for y in range(this_year - 1, this_year + 3):
-            table.name(date(y, 1, 1))
+        years = {y: ld.ask(("holidays", region, y, lang), lambda y=y: compute(region, y, lang))
+                 for y in range(this_year - 1, this_year + 3)}
+    table = HolidayTable(region, (lambda y: compute(region, y, lang)) if region else None,
+                         years)
     locales = {me.locale, "en", *replies, *(c.locale for c in clients.values() if c.locale)}
-    names = {loc.split("_")[0]: names_for(loc) for loc in sorted(locales)}
+    names = {loc.split("_")[0]: ld.ask(("locale-names", loc), lambda loc=loc: names_for(loc))
+             for loc in sorted(locales)}
     ps = PolicySet(
         root=str(root), me=me, tiers=dict(tiers),
         clients=dict(clients), phone_index=dict(phones),
@@ -645,7 +664,7 @@ def load_with_memo(root: Path, origin: str = "",
         fingerprint=fingerprint(root), origin=origin,
         folded_names=folded_index(clients),
     )
-    return LoadResult(ps, tuple(sort_diagnostics(ld.diags))), ld.phones_read
+    return LoadResult(ps, tuple(sort_diagnostics(ld.diags))), ld.answers
 
 
-__all__ = ["LoadResult", "PhoneMemo", "fingerprint", "load", "load_with_memo", "policy_files"]
+__all__ = ["LoadResult", "Memo", "fingerprint", "load", "load_with_memo", "policy_files"]

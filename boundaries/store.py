@@ -80,9 +80,11 @@ def peek_cached(root: Path, origin: str = "") -> LoadResult | None:
 def load_cached(root: Path, origin: str = "") -> LoadResult:
     """`load(root)`, from the compiled cache when the files are unchanged.
 
-    After an edit, the phone numbers of the last load of the same folder are reused
-    (they are most of a cold load of a large client list), and its cache entry is
-    replaced, so the cache holds one compiled set per folder.
+    After an edit, the last load of the same folder seeds this one (`loader.Memo`): the
+    files whose bytes did not change are not parsed again, and what phonenumbers,
+    holidays and pendulum answered is reused (asking them, and importing them, is most
+    of a cold load). That load's cache entry is replaced, so the cache holds one
+    compiled set per folder.
     """
     folder = cache_dir()
     if folder is None or not root.is_dir():
@@ -97,12 +99,13 @@ def load_cached(root: Path, origin: str = "") -> LoadResult:
     key = _key(root)
     last = folder / f"last-{_root_key(root)}.pickle"
     previous = _read_last(last)
-    result, phones = load_with_memo(root, origin, previous.get("phones"))
+    result, answers = load_with_memo(root, origin, previous.get("answers"))
     _write_atomic(folder, folder / f"{key}.pickle", result)
-    _write_atomic(folder, last, {"stamp": _phones_stamp(), "key": key, "phones": phones})
-    if previous.get("key") not in (None, key):
+    _write_atomic(folder, last, {"stamp": _libraries_stamp(), "key": key, "answers": answers})
+    replaced = previous.get("key")
+    if isinstance(replaced, str) and replaced != key:
         with contextlib.suppress(OSError):
-            (folder / f"{previous['key']}.pickle").unlink()
+            (folder / f"{replaced}.pickle").unlink()
     return result
 
 
@@ -111,29 +114,34 @@ def _root_key(root: Path) -> str:
     return h.hexdigest()[:32]
 
 
-def _phones_stamp() -> str:
-    """Changes when phonenumbers (whose answers the memo keeps) is upgraded."""
+def _libraries_stamp() -> str:
+    """Changes when this program or a library whose answers are kept (`loader.Memo`)
+    changes."""
     import importlib.util
 
-    spec = importlib.util.find_spec("phonenumbers")
-    try:
-        return f"{spec.origin}:{os.stat(spec.origin).st_mtime_ns}" if spec and spec.origin else ""
-    except OSError:
-        return ""
+    parts = [__version__, _code_stamp(), sys.version]
+    for name in ("phonenumbers", "holidays", "pendulum"):
+        spec = importlib.util.find_spec(name)
+        try:
+            origin = spec.origin if spec and spec.origin else ""
+            parts.append(f"{origin}:{os.stat(origin).st_mtime_ns if origin else 0}")
+        except OSError:
+            parts.append(name)
+    return "\n".join(parts)
 
 
 def _read_last(path: Path) -> dict:
-    """What the last load of a folder left: its cache key and its phone numbers."""
+    """What the last load of a folder left: its cache key and the libraries' answers."""
     try:
         with open(path, "rb") as fh:
             last = pickle.load(fh)
     except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError,
             ValueError):
         return {}
-    if not isinstance(last, dict) or last.get("stamp") != _phones_stamp():
+    if not isinstance(last, dict):
         return {}
-    if not isinstance(last.get("phones"), dict):
-        last["phones"] = None
+    if last.get("stamp") != _libraries_stamp() or not isinstance(last.get("answers"), dict):
+        last["answers"] = None  # its key still names the entry to replace
     return last
 
 

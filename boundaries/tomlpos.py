@@ -236,11 +236,12 @@ def index_positions(text: str) -> dict[Path, Pos]:
 
 _KEY_PART = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
 _DOTTED = rf"{_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART})*"
+# one match per header or `key =` line: (1) `[` or `[[`, (2) the header's key; or (3) a bare
+# key, or (4) a dotted or quoted one; then (5) `[` or `{` if the value is an array or table
 _LINE = re.compile(
-    rf"^[ \t]*(?:(?P<open>\[\[?)[ \t]*(?P<head>{_DOTTED})[ \t]*\]\]?[ \t]*(?:#[^\n]*)?$"
-    rf"|(?P<key>{_DOTTED})[ \t]*=[ \t]*)", re.M)
+    rf"^[ \t]*(?:(\[\[?)[ \t]*({_DOTTED})[ \t]*\]\]?[ \t]*(?:#[^\n]*)?$"
+    rf"|(?:([A-Za-z0-9_-]+)|({_DOTTED}))[ \t]*=[ \t]*([\[{{]?))", re.M)
 _PART = re.compile(_KEY_PART)
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 Spot = tuple[int, int, int]  # offset, line, offset of the line's start
 
 
@@ -284,54 +285,66 @@ def fast_index(text: str, data: Mapping) -> tuple[dict[Path, Pos], dict[Path, Sp
     table_path: Path = ()
     table: object = data
     line, last = 1, 0
+    count = text.count
     for m in _LINE.finditer(text):
         start = m.start()  # always a line's start
-        line += text.count("\n", last, start)
+        line += count("\n", last, start)
         last = start
-        head = m.group("head")
-        if head is not None:
-            keys = [n for n, _ in _key_names(text, m.start("head"), m.end("head"))]
-            path: Path = ()
-            for k in keys[:-1]:
-                path = (*path, k)
-                if path in aot_counts:
-                    path = (*path, aot_counts[path] - 1)
-            base = (*path, keys[-1])
-            if len(m.group("open")) == 2:
-                aot_counts[base] = aot_counts.get(base, 0) + 1
-                path = (*base, aot_counts[base] - 1)
-                positions.setdefault(base, (line, 1, line, 1))
-            else:
-                path = base
-                if path in aot_counts:  # `[a]` after `[[a]]` is not valid TOML anyway
-                    return None
-            positions.setdefault(path, (line, 1, line, 1))
-            node: object = data
-            for k in path:
-                node = _child(node, k)
-            if not isinstance(node, dict):
+        _, _, bare, dotted, box = m.groups()
+        if bare is not None:  # the common case, kept short
+            if bare not in table:  # type: ignore[operator]
                 return None
-            table_path, table = path, node
-            continue
-        kstart, kend, vstart = m.start("key"), m.end("key"), m.end()
-        key = m.group("key")
-        if _BARE_KEY.fullmatch(key):
-            path = (*table_path, key)
-            if key not in table:  # type: ignore[operator]
-                return None
-        else:  # dotted or quoted: each part is a path; the last part's column is the key's
+            path = (*table_path, bare)
+            kcol = m.start(3) - start + 1
+        elif dotted is not None:  # each part is a path; the last part's column is the key's
             node, path = table, table_path
-            for name, at in _key_names(text, kstart, kend):
+            for name, at in _key_names(text, m.start(4), m.end(4)):
                 node = _child(node, name)
                 if node is _MISSING:
                     return None
                 path = (*path, name)
                 positions.setdefault(path, (line, at - start + 1, line, at - start + 1))
-            kstart = at
-        positions[path] = (line, kstart - start + 1, line, vstart - start + 1)
-        if text.startswith(("[", "{"), vstart):
+            kcol = at - start + 1
+        else:
+            found = _header(text, m, line, data, aot_counts, positions)
+            if found is None:
+                return None
+            table_path, table = found
+            continue
+        vstart = m.end() - len(box)
+        positions[path] = (line, kcol, line, vstart - start + 1)
+        if box:
             deferred[path] = (vstart, line, start)
     return positions, deferred
+
+
+def _header(text: str, m: re.Match, line: int, data: Mapping, aot_counts: dict[Path, int],
+            positions: dict[Path, Pos]) -> tuple[Path, dict] | None:
+    """The path and the data of the table a header line opens (None: not in the data)."""
+    head = m.group(2)
+    if '"' in head or "'" in head:
+        keys = [n for n, _ in _key_names(text, m.start(2), m.end(2))]
+    else:
+        keys = [k.strip(" \t") for k in head.split(".")]
+    path: Path = ()
+    for k in keys[:-1]:
+        path = (*path, k)
+        if path in aot_counts:
+            path = (*path, aot_counts[path] - 1)
+    base = (*path, keys[-1])
+    if len(m.group(1)) == 2:
+        aot_counts[base] = aot_counts.get(base, 0) + 1
+        path = (*base, aot_counts[base] - 1)
+        positions.setdefault(base, (line, 1, line, 1))
+    else:
+        path = base
+    positions.setdefault(path, (line, 1, line, 1))
+    node: object = data
+    for k in path:
+        node = _child(node, k)
+        if node is _MISSING:
+            return None
+    return (path, node) if isinstance(node, dict) else None
 
 
 class Locator:
@@ -356,10 +369,14 @@ class Locator:
         return (pos[2], pos[3]) if pos else (1, 1)
 
     def line(self, path: Path) -> int:
-        return self.key(path)[0]
+        """Line of the key at ``path`` (or of its nearest parent)."""
+        pos = self.positions.get(path) or self._find(path)
+        return pos[0] if pos else 1
 
     def has(self, path: Path) -> bool:
         """Whether ``path`` itself is written in the document."""
+        if path in self.positions:
+            return True
         self._expand(path)
         return path in self.positions
 

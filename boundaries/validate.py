@@ -52,11 +52,10 @@ _WANTED = {
 class FileCheck:
     """Diagnostics collected for one file, with positions from its raw text."""
 
-    def __init__(self, rel: str, text: str, diags: list[Diagnostic],
-                 data: Mapping | None = None) -> None:
+    def __init__(self, rel: str, text: str, diags: list[Diagnostic], loc: Locator) -> None:
         self.rel = rel
         self.text = text
-        self.loc = Locator(text, data)
+        self.loc = loc
         self.diags = diags
 
     def report(self, path: Path, message: str, hint: str | None = None, *,

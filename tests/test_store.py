@@ -100,9 +100,10 @@ def test_an_upgraded_phonenumbers_classifies_again(write_set, cache, counted, mo
     store.load_cached(root)
     counted.clear()
     (root / "tiers/standard.toml").write_text(TIER + "\n# edited\n")
-    monkeypatch.setattr(store, "_phones_stamp", lambda: "another version")
+    monkeypatch.setattr(store, "_libraries_stamp", lambda: "another version")
     store.load_cached(root)
     assert len(counted) == 3
+    assert len(list(cache.iterdir())) == 2  # the entry of the older version is gone too
 
 
 def test_the_cache_keeps_one_compiled_set_per_folder(write_set, cache):
@@ -123,3 +124,44 @@ def test_an_unwritable_cache_only_costs_speed(write_set, tmp_path, monkeypatch):
     root = _set(write_set)
     assert store.load_cached(root).ok
     assert store.load_cached(root).ok
+
+
+def test_after_a_tier_edit_holidays_are_not_asked_again(write_set, cache, monkeypatch):
+    from datetime import date
+
+    from boundaries import holiday_source
+
+    root = write_set({"tiers/standard.toml": TIER})  # me.toml: holidays = "AT-4"
+    store.load_cached(root)
+    asked: list[str] = []
+    for name in ("compute", "check_region"):
+        real = getattr(holiday_source, name)
+        monkeypatch.setattr(holiday_source, name,
+                            lambda *a, _real=real, _name=name: asked.append(_name) or _real(*a))
+    (root / "tiers/standard.toml").write_text(TIER + "\n# edited\n")
+    ps = store.load_cached(root).policies
+    assert asked == []
+    assert ps.holidays.name(date(date.today().year, 12, 25)) == "Christtag"
+    (root / "me.toml").write_text((root / "me.toml").read_text().replace("AT-4", "AT-9"))
+    assert store.load_cached(root).policies.holidays.region == "AT-9"
+    assert "check_region" in asked and "compute" in asked
+
+
+def test_a_load_seeded_by_the_last_one_equals_a_fresh_load(write_set, cache, monkeypatch):
+    """Unchanged files come from the memo; every client, tier, diagnostic and position
+    must be what a load from scratch gives."""
+    broken_tier = TIER + 'on_holidays = "yes"\n'  # a diagnostic with a position
+    root = write_set({"tiers/standard.toml": TIER, "tiers/night.toml": broken_tier,
+                      "clients.toml": CLIENTS + '\n[clients.x]\ntier = "nope"\n'})
+    store.load_cached(root)
+    (root / "tiers/standard.toml").write_text(TIER + "\n# edited\n")
+    parsed: list[str] = []
+    real = loader.tomllib.loads
+    monkeypatch.setattr(loader.tomllib, "loads", lambda t: parsed.append(t) or real(t))
+    seeded = store.load_cached(root)
+    assert len(parsed) == 1  # only the edited file
+    fresh = loader.load(root)
+    assert seeded.diagnostics == fresh.diagnostics
+    assert [d.format() for d in seeded.errors] and seeded.diagnostics
+    assert seeded.policies.clients == fresh.policies.clients
+    assert seeded.policies.tiers == fresh.policies.tiers
