@@ -1,8 +1,10 @@
 """First paint of the TUI (start to an Ask screen showing a verdict) against a minimal
 hello-world Textual app, same run, whole processes, headless.
 
-Each child prints a marker right after the frame that shows its content has been drawn and
-leaves at once (no teardown); the parent times process start to the marker's arrival.
+Each child watches the frames Textual hands to its driver (`App._display`) and, at the first
+frame that holds its content (the verdict's word: ANSWER, LATER or DECLINE; for the floor,
+"hello"), prints a marker and leaves at once (no teardown); the parent times process start
+to the marker's arrival. Rendering that frame to text to look for the word is paid by both.
 
 Run by hand: `.venv/bin/python benchmarks/first_paint.py [--runs 10]`.
 Bytecode caching is on for the children; the compiled policy cache is warmed first.
@@ -21,44 +23,42 @@ from timing import user_env
 
 REPO = Path(__file__).resolve().parent.parent
 
-HELLO = """
+WATCH = """
+import os
 from textual.app import App
+
+_display = App._display
+
+def watching(self, screen, renderable):
+    _display(self, screen, renderable)
+    if renderable is not None and hasattr(renderable, "render_segments"):
+        text = renderable.render_segments(self.console)
+        if any(word in text for word in WORDS):
+            print("PAINTED", flush=True)
+            os._exit(0)
+
+App._display = watching
+"""
+
+HELLO = WATCH + """
 from textual.widgets import Static
+WORDS = ("hello",)
 
 class Hello(App):
     def compose(self):
         yield Static("hello")
-    def on_mount(self):
-        self.call_after_refresh(painted)
-
-def painted():
-    import os
-    print("PAINTED", flush=True)
-    os._exit(0)
 
 Hello().run(headless=True)
 """
 
-BOUNDARIES = f"""
+BOUNDARIES = WATCH + f"""
 from datetime import datetime
 from zoneinfo import ZoneInfo
 from boundaries.tui import make_app
+WORDS = ("ANSWER", "LATER", "DECLINE")
 
 app = make_app({str(REPO / "policies")!r}, watch_interval=None, who="acme",
                clock=lambda: datetime(2026, 1, 8, 18, 20, tzinfo=ZoneInfo("Europe/Vienna")))
-
-def painted():
-    import os
-    print("PAINTED", flush=True)
-    os._exit(0)
-
-def painted_with_verdict():
-    if app.query("AskPane") and app.query_one("AskPane").decision is not None:
-        app.call_after_refresh(painted)  # right after the frame with the verdict is drawn
-    else:
-        app.set_timer(0.002, painted_with_verdict)
-
-app.call_later(painted_with_verdict)
 app.run(headless=True)
 """
 

@@ -12,7 +12,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, TabbedContent, TabPane, TextArea
+from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
 
 from ..diagnostics import Diagnostic
 from ..discovery import Found, discover
@@ -329,6 +329,8 @@ class BoundariesApp(App[None]):
         self.notify(f"{label} {CLIPBOARD_NOTE}.", title="Copied")
 
     def action_help(self) -> None:
+        from textual.widgets import TextArea  # imported with the drafts, after the first paint
+
         focused = self.focused
         if isinstance(focused, Input):
             focused.insert_text_at_cursor("?")

@@ -10,16 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.lazy import Lazy
 from textual.suggester import SuggestFromList
-from textual.widgets import (
-    Input,
-    Label,
-    OptionList,
-    Select,
-    Static,
-    TabbedContent,
-    TabPane,
-    TextArea,
-)
+from textual.widgets import Input, Label, OptionList, Select, Static
 from textual.widgets.option_list import Option
 
 from ..checks import build_request
@@ -61,9 +52,12 @@ class ReasonList(OptionList):
 
 
 class Drafts(Vertical):
-    """The reply and the written confirmation, editable; mounted after the first paint."""
+    """The reply and the written confirmation, editable; mounted after the first paint
+    (TextArea, ≈20 ms to import, is imported only then)."""
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import TabbedContent, TabPane, TextArea
+
         with TabbedContent():
             with TabPane("Reply", id="reply-tab"):
                 yield TextArea("", id="reply", soft_wrap=True)
@@ -249,7 +243,7 @@ class AskPane(Vertical):
         d = self.decision
         reply, confirm = (d.reply, d.confirm) if d else (None, None)
         for wid, rep in (("#reply", reply), ("#confirm", confirm)):
-            for area in self.query(wid).results(TextArea):
+            for area in self.query(wid):  # the TextAreas, once mounted
                 area.text = self.bapp.mask(rep.text) if rep else ""
                 area.read_only = self.bapp.discreet_screen  # a masked draft is not for editing
 
@@ -281,5 +275,5 @@ class AskPane(Vertical):
         if self.bapp.discreet_screen:
             rep = (d.reply if which == "reply" else d.confirm) if d else None
             return rep.text if rep else ""
-        areas = list(self.query(f"#{which}").results(TextArea))
+        areas = list(self.query(f"#{which}"))
         return areas[0].text if areas else ""
