@@ -257,6 +257,12 @@ async def test_question_mark_types_in_inputs_and_shows_keys_elsewhere():
         await ready(app, pilot)
         await pilot.press("question_mark")
         assert app.query_one("#who", Input).value == "?"
+        reply = app.query_one("#reply")
+        reply.focus()
+        before = reply.text
+        await pilot.press("question_mark")  # an editable draft takes it as text too
+        assert reply.text.count("?") == before.count("?") + 1
+        assert not app.screen.query("HelpPanel")
         app.query_one("#reasons").focus()
         await pilot.press("question_mark")
         await pilot.pause()
