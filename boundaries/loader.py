@@ -86,15 +86,15 @@ class _Loader:
             self.diags.append(Diagnostic(rel, 1, 1, "error", "file is binary, not TOML text"))
             return None
         key = ("toml", hashlib.blake2b(raw, digest_size=16).digest())
-        if key in self.memo:  # these bytes were parsed and indexed by the last load
-            data, loc = self.ask(key, lambda: None)
-        else:
+        parsed = None
+        if key not in self.memo:  # else the last load parsed and indexed these bytes
             try:
                 data = tomllib.loads(text)
             except tomllib.TOMLDecodeError as exc:
                 self.diags.append(_syntax_diagnostic(rel, str(exc), text))
                 return None
-            data, loc = self.ask(key, lambda: (data, Locator(text, data)))
+            parsed = (data, Locator(text, data))
+        data, loc = self.ask(key, lambda: parsed)
         self.checks[rel] = FileCheck(rel, text, self.diags, loc)
         return data
 
