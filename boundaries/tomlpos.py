@@ -241,23 +241,14 @@ _DOTTED = rf"{_KEY_PART}(?:[ \t]*\.[ \t]*{_KEY_PART})*"
 _LINE = re.compile(
     rf"^[ \t]*(?:(\[\[?)[ \t]*({_DOTTED})[ \t]*\]\]?[ \t]*(?:#[^\n]*)?$"
     rf"|(?:([A-Za-z0-9_-]+)|({_DOTTED}))[ \t]*=[ \t]*([\[{{]?))", re.M)
-_PART = re.compile(_KEY_PART)
 Spot = tuple[int, int, int]  # offset, line, offset of the line's start
 
 
-def _key_names(text: str, start: int, end: int) -> list[tuple[str, int]]:
-    """The parts of the dotted key text[start:end], each with its offset."""
-    out = []
-    for m in _PART.finditer(text, start, end):
-        raw = m.group(0)
-        if raw[0] == "'":
-            name = raw[1:-1]
-        elif raw[0] == '"':
-            name = _Scanner(raw).read_string()
-        else:
-            name = raw
-        out.append((name, m.start()))
-    return out
+def _key_names(text: str, start: int, line_start: int) -> list[tuple[str, int]]:
+    """The parts of the dotted key at `start`, unquoted, each with its 1-based column."""
+    scanner = _Scanner(text)
+    scanner.i, scanner.line_start = start, line_start
+    return [(name, col) for name, _, col in scanner.read_key()]
 
 
 def _child(node: object, key: str | int) -> object:
@@ -298,13 +289,12 @@ def fast_index(text: str, data: Mapping) -> tuple[dict[Path, Pos], dict[Path, Sp
             kcol = m.start(3) - start + 1
         elif dotted is not None:  # each part is a path; the last part's column is the key's
             node, path = table, table_path
-            for name, at in _key_names(text, m.start(4), m.end(4)):
+            for name, kcol in _key_names(text, m.start(4), start):
                 node = _child(node, name)
                 if node is _MISSING:
                     return None
                 path = (*path, name)
-                positions.setdefault(path, (line, at - start + 1, line, at - start + 1))
-            kcol = at - start + 1
+                positions.setdefault(path, (line, kcol, line, kcol))
         else:
             found = _header(text, m, line, data, aot_counts, positions)
             if found is None:
@@ -323,7 +313,7 @@ def _header(text: str, m: re.Match, line: int, data: Mapping, aot_counts: dict[P
     """The path and the data of the table a header line opens (None: not in the data)."""
     head = m.group(2)
     if '"' in head or "'" in head:
-        keys = [n for n, _ in _key_names(text, m.start(2), m.end(2))]
+        keys = [n for n, _ in _key_names(text, m.start(2), m.start())]
     else:
         keys = [k.strip(" \t") for k in head.split(".")]
     path: Path = ()
@@ -370,13 +360,10 @@ class Locator:
 
     def line(self, path: Path) -> int:
         """Line of the key at ``path`` (or of its nearest parent)."""
-        pos = self.positions.get(path) or self._find(path)
-        return pos[0] if pos else 1
+        return self.key(path)[0]
 
     def has(self, path: Path) -> bool:
         """Whether ``path`` itself is written in the document."""
-        if path in self.positions:
-            return True
         self._expand(path)
         return path in self.positions
 
