@@ -36,7 +36,6 @@ from .validate import FileCheck
 
 MAX_FILE_BYTES = 2_000_000
 _SYNTAX = re.compile(r"^(?P<msg>.*?) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
-T = TypeVar("T")
 _LOCALE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
 # What tomllib, phonenumbers, holidays and pendulum answered, keyed by the question, e.g.
 # ("phone", "0664 1234567", "AT") -> ("+436641234567", "mobile"), or a file's bytes (their
@@ -44,6 +43,7 @@ _LOCALE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
 # next load of the same folder starts from them: asking these libraries (and importing
 # them) is most of a cold load.
 Memo = dict[tuple, Any]
+T = TypeVar("T")
 
 
 class _Loader:
@@ -97,6 +97,12 @@ class _Loader:
         data, loc = self.ask(key, lambda: parsed)
         self.checks[rel] = FileCheck(rel, text, self.diags, loc)
         return data
+
+    def ask(self, key: tuple, compute: Callable[[], T]) -> T:
+        """A library's answer to `key`: from the last load's memo, else `compute()`."""
+        found = self.memo[key] if key in self.memo else compute()
+        self.answers[key] = found
+        return found
 
     # -- me.toml ---------------------------------------------------------------------
     def load_me(self) -> Me:
@@ -389,12 +395,6 @@ class _Loader:
                 sources=dict(sources),
             )
         return clients, phones, emails
-
-    def ask(self, key: tuple, compute: Callable[[], T]) -> T:
-        """A library's answer to `key`: from the last load's memo, else `compute()`."""
-        found = self.memo[key] if key in self.memo else compute()
-        self.answers[key] = found
-        return found
 
     # -- replies ---------------------------------------------------------------------------
     def load_replies(self) -> dict[str, dict[str, Template]]:

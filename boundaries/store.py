@@ -96,12 +96,12 @@ def load_cached(root: Path, origin: str = "") -> LoadResult:
         return found
     from .loader import load_with_memo
 
-    key = _key(root)
+    key, stamp = _key(root), _libraries_stamp()
     last = folder / f"last-{_root_key(root)}.pickle"
-    previous = _read_last(last)
+    previous = _read_last(last, stamp)
     result, answers = load_with_memo(root, origin, previous.get("answers"))
     _write_atomic(folder, folder / f"{key}.pickle", result)
-    _write_atomic(folder, last, {"stamp": _libraries_stamp(), "key": key, "answers": answers})
+    _write_atomic(folder, last, {"stamp": stamp, "key": key, "answers": answers})
     replaced = previous.get("key")
     if isinstance(replaced, str) and replaced != key:
         with contextlib.suppress(OSError):
@@ -130,8 +130,9 @@ def _libraries_stamp() -> str:
     return "\n".join(parts)
 
 
-def _read_last(path: Path) -> dict:
-    """What the last load of a folder left: its cache key and the libraries' answers."""
+def _read_last(path: Path, stamp: str) -> dict:
+    """What the last load of a folder left: its cache key and, if it was made under the
+    same `_libraries_stamp()`, the libraries' answers."""
     try:
         with open(path, "rb") as fh:
             last = pickle.load(fh)
@@ -140,7 +141,7 @@ def _read_last(path: Path) -> dict:
         return {}
     if not isinstance(last, dict):
         return {}
-    if last.get("stamp") != _libraries_stamp() or not isinstance(last.get("answers"), dict):
+    if last.get("stamp") != stamp or not isinstance(last.get("answers"), dict):
         last["answers"] = None  # its key still names the entry to replace
     return last
 

@@ -162,6 +162,6 @@ def test_a_load_seeded_by_the_last_one_equals_a_fresh_load(write_set, cache, mon
     assert len(parsed) == 1  # only the edited file
     fresh = loader.load(root)
     assert seeded.diagnostics == fresh.diagnostics
-    assert [d.format() for d in seeded.errors] and seeded.diagnostics
+    assert seeded.errors  # the set is broken on purpose: diagnostics with positions
     assert seeded.policies.clients == fresh.policies.clients
     assert seeded.policies.tiers == fresh.policies.tiers
