@@ -1,4 +1,5 @@
-"""Replay speed, next to a floor measured in the same run; load + lint; peak memory.
+"""Replay speed, next to a floor measured in the same run; peak memory (load + lint of the
+large set: `benchmarks/load_lint.py`).
 
 Run by hand (data is generated once into --work, deterministic):
 
@@ -22,7 +23,7 @@ import time
 from pathlib import Path
 
 from generate import senders_of, write_requests, write_set
-from timing import user_env
+from timing import timed, user_env
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -50,14 +51,6 @@ PEAK = ("import resource, subprocess, sys\n"
         "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, "
         "check=True)\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024)")
-
-
-def timed(cmd: list[str], env: dict[str, str]) -> float:
-    """Seconds one whole process takes; it must succeed."""
-    t = time.perf_counter()
-    subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   check=True)
-    return time.perf_counter() - t
 
 
 def peak_memory(cmd: list[str], env: dict[str, str], stdin=None) -> tuple[float, int]:
@@ -117,23 +110,6 @@ def main() -> None:
         rate = args.rows / med
         print(f"{name:<34} median {med:6.2f} s  {rate:>9,.0f} rows/s  "
               f"{floor / med:4.2f} of the floor  (min {min(vals):.2f}, max {max(vals):.2f})")
-
-    lint = [boundaries, "lint", "--policies", str(data["large-set"])]
-    bare = [sys.executable, "-c", "pass"]
-    load = [sys.executable, "-c",
-            "import sys, time\nfrom pathlib import Path\nfrom boundaries.loader import load\n"
-            "t = time.perf_counter(); r = load(Path(sys.argv[1]))\n"
-            "print(time.perf_counter() - t, len(r.diagnostics))", str(data["large-set"])]
-    lint_s, bare_s, load_s = [], [], []
-    for _ in range(max(args.runs, 7)):
-        lint_s.append(timed(lint, env))
-        bare_s.append(timed(bare, env))
-        out = subprocess.run(load, env=env, capture_output=True, text=True, check=True).stdout
-        load_s.append(float(out.split()[0]))
-    print(f"large set (1,000 clients, 50 tiers): load + lint in-process median "
-          f"{statistics.median(load_s) * 1000:.0f} ms; `boundaries lint` whole process "
-          f"{statistics.median(lint_s) * 1000:.0f} ms vs `python -c pass` "
-          f"{statistics.median(bare_s) * 1000:.0f} ms")
 
     _, mem1 = peak_memory(cases["replay example set --no-history"], env)
     print(f"peak memory, {args.rows:,} rows: {mem1} MiB")
