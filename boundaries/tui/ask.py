@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.lazy import Lazy
 from textual.suggester import SuggestFromList
-from textual.widgets import Input, Label, OptionList, Select, Static
+from textual.widgets import Input, Label, OptionList, Select, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
 from ..checks import build_request
@@ -56,7 +56,7 @@ class Drafts(Vertical):
     (TextArea, ≈20 ms to import, is imported only then)."""
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import TabbedContent, TabPane, TextArea
+        from textual.widgets import TextArea
 
         with TabbedContent():
             with TabPane("Reply", id="reply-tab"):
