@@ -8,10 +8,11 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from textual.widgets import DataTable, Input, TabbedContent, TextArea
+from textual.widgets import DataTable, Input, TextArea
 
 from boundaries.tui import make_app
 from boundaries.tui.app import editor_command
+from boundaries.tui.widgets import ChoiceBar, TabBar
 
 from .tui_helpers import settle
 
@@ -77,6 +78,28 @@ async def test_channel_the_tier_lacks_declines():
         await pilot.pause()
         assert verdict(app) == "✖ DECLINE"
         assert "SMS" in app.query_one("#reply", TextArea).text
+
+
+async def test_kind_keys_and_a_click_on_the_wrapped_line():
+    app = app_for(clock=MORNING)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        await type_text(pilot, "stahl")
+        assert "in writing" not in shown(app, "#badges")  # a question is not confirmed
+        kind = app.query_one("#kind", ChoiceBar)
+        assert kind.size.height == 2  # five kinds do not fit the form's width: they wrap
+        kind.focus()
+        await pilot.press("o")  # complaint
+        await pilot.pause()
+        assert kind.value == "complaint" and "in writing" in shown(app, "#badges")
+        await pilot.click("#kind", offset=(13, 0))  # " task " on the first line
+        await pilot.pause()
+        assert kind.value == "task" and "in writing" not in shown(app, "#badges")
+        await pilot.click("#kind", offset=(2, 1))  # " billing " opens the second line
+        await pilot.pause()
+        assert kind.value == "billing" and "in writing" in shown(app, "#badges")
+        await pilot.press("left", "left")
+        assert kind.value == "task"
 
 
 async def test_typed_time_out_of_hours_gives_later_with_next_window():
@@ -165,7 +188,7 @@ async def test_clients_table_fills_the_form():
         await ready(app, pilot)
         await pilot.press("f3")
         await pilot.pause()
-        assert app.query_one("#main", TabbedContent).active == "clients"
+        assert app.active_tab == "clients"
         assert app.focused is app.query_one("#client-filter", Input)
         table = app.query_one("#client-table", DataTable)
         assert table.row_count == 5
@@ -175,7 +198,7 @@ async def test_clients_table_fills_the_form():
         table.focus()
         await pilot.press("enter")
         await pilot.pause()
-        assert app.query_one("#main", TabbedContent).active == "ask"
+        assert app.active_tab == "ask"
         assert app.query_one("#who", Input).value == "stahl"
         assert verdict(app) == "◷ LATER"
 
@@ -288,11 +311,44 @@ async def test_function_keys_switch_tabs():
     app = app_for()
     async with app.run_test(size=(100, 30)) as pilot:
         await ready(app, pilot)
-        tabs = app.query_one("#main", TabbedContent)
-        for key, tab in (("f2", "week"), ("f4", "problems"), ("f3", "clients"), ("f1", "ask")):
+        bar = app.query_one("#tabs", TabBar)
+        for key, tab in (("f2", "week"), ("f4", "problems"), ("f3", "clients"), ("f5", "journal"),
+                         ("f1", "ask")):
             await pilot.press(key)
             await pilot.pause()
-            assert tabs.active == tab
+            assert app.active_tab == tab and bar.value == tab
+            shown_panes = [w.id for w in app.query_one("#main").children if w.display]
+            assert shown_panes == [tab]
+
+
+async def test_tab_row_click_and_arrows_switch_tabs():
+    app = app_for()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(app, pilot)
+        # " Ask F1 " " Week F2 " " Clients F3 ": Clients starts at column 19
+        await pilot.click("#tabs", offset=(21, 0))
+        await pilot.pause()
+        assert app.active_tab == "clients"
+        assert app.focused is app.query_one("#client-filter", Input)
+        app.query_one("#tabs", TabBar).focus()
+        await pilot.press("right")
+        await pilot.pause()
+        assert app.active_tab == "problems"
+
+
+async def test_a_tab_key_before_the_other_panes_are_mounted():
+    app = app_for()
+    app._panes_mounted = True  # the first paint's callback mounts nothing ...
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.query("ClientsPane")
+        app._panes_mounted = False  # ... so F3 finds the panes not yet there
+        await pilot.press("f3")
+        await pilot.pause()
+        assert app.active_tab == "clients"
+        assert app.focused is app.query_one("#client-filter", Input)
+        assert app.query_one("#client-table", DataTable).row_count == 5
 
 
 async def test_week_shows_grid_and_both_timezones():
@@ -301,7 +357,7 @@ async def test_week_shows_grid_and_both_timezones():
         await ready(app, pilot)
         app.week_of("client:tanaka")
         await pilot.pause()
-        assert app.query_one("#main", TabbedContent).active == "week"
+        assert app.active_tab == "week"
         text = shown(app, "#week-grid")
         assert "my time, Europe/Vienna" in text and "their time, Asia/Tokyo" in text
         assert "holiday: Heilige Drei Könige" in text

@@ -12,7 +12,8 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, TabbedContent, TabPane
+from textual.widget import AwaitMount
+from textual.widgets import ContentSwitcher, Footer, Header, Input
 
 from ..diagnostics import Diagnostic
 from ..discovery import Found, discover
@@ -21,8 +22,11 @@ from ..loadresult import LoadResult
 from ..model import PolicySet
 from .ask import AskPane
 from .masking import Masker
+from .widgets import ChoiceBar, TabBar
 
 LAZY_PANES = ("WeekPane", "ClientsPane", "ProblemsPane", "JournalPane")  # see LazyPane
+TABS = [("ask", "Ask F1", ""), ("week", "Week F2", ""), ("clients", "Clients F3", ""),
+        ("problems", "Problems F4", ""), ("journal", "Journal F5", "")]
 
 Clock = Callable[[], datetime]
 Editor = Callable[[Path, int], None]
@@ -49,9 +53,8 @@ class BoundariesApp(App[None]):
     TITLE = "boundaries"
     AUTO_FOCUS = "#who"
     CSS = """
-    TabbedContent#main { height: 1fr; }
-    #main > ContentSwitcher { height: 1fr; }
-    TabPane { padding: 0 1; }
+    #main { height: 1fr; }
+    #main > * { padding: 0 1; }
     """
     BINDINGS = [
         Binding("f1", "tab('ask')", "Ask", show=False),
@@ -88,18 +91,15 @@ class BoundariesApp(App[None]):
         self.loaded = False
         self._stamp: tuple = ()
         self._masker = Masker(None)
+        self._panes_mounted = False
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False)
-        with TabbedContent(id="main", initial="ask"):
-            with TabPane("Ask F1", id="ask"):
-                yield AskPane()
+        yield TabBar(TABS, "ask", id="tabs")
+        with ContentSwitcher(id="main", initial="ask"):
+            yield AskPane(id="ask")
             # the other panes (and their module) are mounted after the first paint
-            yield TabPane("Week F2", id="week")
-            yield TabPane("Clients F3", id="clients")
-            yield TabPane("Problems F4", id="problems")
-            yield TabPane("Journal F5", id="journal")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -114,14 +114,19 @@ class BoundariesApp(App[None]):
             self.set_interval(self.watch_interval, self.poll_files)
         self.set_interval(30, self._follow_clock)
 
-    def _mount_other_panes(self) -> None:
+    def _mount_other_panes(self) -> AwaitMount | None:
+        """Week, Clients, Problems and Journal, hidden until their tab is shown (once)."""
+        if self._panes_mounted:
+            return None
+        self._panes_mounted = True
         from .journal_view import JournalPane
         from .panes import ClientsPane, ProblemsPane, WeekPane
 
-        self.query_one("#journal", TabPane).mount(JournalPane())
-        self.query_one("#week", TabPane).mount(WeekPane())
-        self.query_one("#clients", TabPane).mount(ClientsPane())
-        self.query_one("#problems", TabPane).mount(ProblemsPane())
+        panes = (WeekPane(id="week"), ClientsPane(id="clients"), ProblemsPane(id="problems"),
+                 JournalPane(id="journal"))
+        for pane in panes:
+            pane.display = False
+        return self.query_one("#main", ContentSwitcher).mount(*panes)
 
     # -- the journal ---------------------------------------------------------------------------
     def journal_entries(self, months: list[str]) -> tuple[list, list]:
@@ -289,24 +294,44 @@ class BoundariesApp(App[None]):
     FOCUS_IN_TAB = {"ask": "#who", "week": "#week-of", "clients": "#client-filter",
                     "problems": "#problem-table", "journal": "#journal-table"}
 
+    @property
+    def active_tab(self) -> str:
+        """The id of the tab shown: ask, week, clients, problems or journal."""
+        return self.query_one("#main", ContentSwitcher).current or "ask"
+
     def action_tab(self, tab: str) -> None:
         """Show a tab and focus its first control (focus left behind would pull it back)."""
-        self.query_one("#main", TabbedContent).active = tab
-        for target in self.query(self.FOCUS_IN_TAB[tab]):
-            self.set_focus(target)
+        bar = self.query_one("#tabs", TabBar)
+        with bar.prevent(ChoiceBar.Changed):
+            bar.value = tab
+        self._show_tab(tab, focus=True)
 
-    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        """Focus follows the tab (also for mouse clicks); Week follows the Ask form."""
-        if event.tabbed_content.id == "main" and event.pane.id == "week":
+    def on_choice_bar_changed(self, event: ChoiceBar.Changed) -> None:
+        """A click on the tab row, or ←/→ on it: focus moves into the tab shown."""
+        if event.bar.id == "tabs":
+            self._show_tab(event.value, focus=False)
+
+    def _show_tab(self, tab: str, focus: bool) -> None:
+        """Show `tab`; the Week follows the Ask form. Focus moves to the tab's first control
+        if `focus`, or if it is left outside the tab."""
+        mounting = self._mount_other_panes()
+        if mounting is not None:  # a key pressed before the first paint's callbacks ran
+            async def when_mounted() -> None:
+                await mounting
+                self._show_tab(tab, focus)
+
+            self.call_later(when_mounted)
+            return
+        self.query_one("#main", ContentSwitcher).current = tab
+        if tab == "week":
             d = self.query_one(AskPane).decision
             if d is not None:
                 for week in self.query("WeekPane"):
                     week.show_for(f"client:{d.client}" if d.client  # type: ignore[attr-defined]
                                   else f"tier:{d.tier}")
-        focus_moves = self.focused is None or event.pane not in self.focused.ancestors
-        if event.tabbed_content.id == "main" and event.pane.id in self.FOCUS_IN_TAB \
-                and focus_moves:
-            for target in self.query(self.FOCUS_IN_TAB[event.pane.id]):
+        pane = self.query_one(f"#{tab}")
+        if focus or self.focused is None or pane not in self.focused.ancestors:
+            for target in self.query(self.FOCUS_IN_TAB[tab]):
                 self.set_focus(target)
 
     def action_reload(self) -> None:

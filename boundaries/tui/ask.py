@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.lazy import Lazy
 from textual.suggester import SuggestFromList
-from textual.widgets import Input, Label, OptionList, Select, Static, TabbedContent, TabPane
+from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ..checks import build_request
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 CHANNEL_OPTIONS = [("call", "call", "c"), ("sms", "SMS", "s"), ("email", "email", "e"),
                    ("chat", "chat", "h")]
+KIND_KEYS = {"question": "q", "task": "t", "change": "c", "billing": "b", "complaint": "o"}
+KIND_OPTIONS = [(k, k, KIND_KEYS[k]) for k in KINDS]
 URGENCY_OPTIONS = [("normal", "normal", "n"), ("urgent", "urgent", "u"),
                    ("emergency", "emergency", "m")]
 VERDICT_MARK = {"answer": "✔ ANSWER", "later": "◷ LATER", "decline": "✖ DECLINE"}
@@ -56,7 +58,7 @@ class Drafts(Vertical):
     (TextArea, ≈20 ms to import, is imported only then)."""
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import TextArea
+        from textual.widgets import TabbedContent, TabPane, TextArea
 
         with TabbedContent():
             with TabPane("Reply", id="reply-tab"):
@@ -80,7 +82,7 @@ class AskPane(Vertical):
     AskPane #form { width: 36; padding: 0 1 0 0; height: auto; }
     AskPane #form Label { color: $text-muted; margin-top: 1; }
     AskPane #form Label.first { margin-top: 0; }
-    AskPane #form Input, AskPane #form Select { width: 100%; }
+    AskPane #form Input { width: 100%; }
     AskPane #top { height: auto; }
     AskPane #verdict-box { width: 1fr; height: auto; }
     AskPane #verdict { text-style: bold; padding: 0 1; width: 100%; height: 1; }
@@ -107,9 +109,8 @@ class AskPane(Vertical):
                 yield ChoiceBar(CHANNEL_OPTIONS, "call", id="channel")
                 yield Label("When? empty = now; ISO or HH:MM", markup=False)
                 yield Input(placeholder="now", id="when", compact=True)
-                yield Label("Kind")
-                yield Select([(k, k) for k in KINDS], value="question", allow_blank=False,
-                             id="kind", compact=True)
+                yield Label("Kind: keys q t c b o", markup=False)
+                yield ChoiceBar(KIND_OPTIONS, "question", id="kind")
                 yield Label("Urgency: keys n u m", markup=False)
                 yield ChoiceBar(URGENCY_OPTIONS, "normal", id="urgency")
             with Vertical(id="verdict-box"):
@@ -140,9 +141,6 @@ class AskPane(Vertical):
     def on_input_changed(self, event: Input.Changed) -> None:
         self.update_verdict()
 
-    def on_select_changed(self, event: Select.Changed) -> None:
-        self.update_verdict()
-
     def on_choice_bar_changed(self, event: ChoiceBar.Changed) -> None:
         self.update_verdict()
 
@@ -155,7 +153,7 @@ class AskPane(Vertical):
         return {
             "from": self.query_one("#who", Input).value,
             "channel": self.query_one("#channel", ChoiceBar).value,
-            "kind": self.query_one("#kind", Select).value,
+            "kind": self.query_one("#kind", ChoiceBar).value,
             "urgency": self.query_one("#urgency", ChoiceBar).value,
             "at": when or None,
         }
