@@ -39,9 +39,10 @@ _SYNTAX = re.compile(r"^(?P<msg>.*?) \(at line (?P<line>\d+), column (?P<col>\d+
 _LOCALE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
 # What tomllib, phonenumbers, holidays and pendulum answered, keyed by the question, e.g.
 # ("phone", "0664 1234567", "AT") -> ("+436641234567", "mobile"), or a file's bytes (their
-# hash) -> its parsed data and positions. A load records every answer it used, and the
-# next load of the same folder starts from them: asking these libraries (and importing
-# them) is most of a cold load.
+# hash) -> its parsed data and positions, or clients.toml's bytes (and what else its checks
+# read) -> its clients and diagnostics (see `load_clients`). A load records every answer it
+# used, and the next load of the same folder starts from them: asking these libraries (and
+# importing them) is most of a cold load.
 Memo = dict[tuple, Any]
 T = TypeVar("T")
 
@@ -59,7 +60,9 @@ class _Loader:
         self.tier_files = {f.stem for f in tdir.glob("*.toml")} if tdir.is_dir() else set()
 
     # -- reading ---------------------------------------------------------------
-    def read(self, rel: str) -> dict | None:
+    def read(self, rel: str, keep: bool = True) -> dict | None:
+        """A policy file's data (a problem is reported, then None); its parse is kept for the
+        next load unless `keep` is false."""
         path = self.root / rel
         try:
             raw = path.read_bytes()
@@ -94,7 +97,9 @@ class _Loader:
                 self.diags.append(_syntax_diagnostic(rel, str(exc), text))
                 return None
             parsed = (data, Locator(text, data))
-        data, loc = self.ask(key, lambda: parsed)
+        data, loc = self.memo.get(key, parsed)
+        if keep:
+            self.answers[key] = (data, loc)
         self.checks[rel] = FileCheck(rel, text, self.diags, loc)
         return data
 
@@ -322,14 +327,42 @@ class _Loader:
                 return
 
     # -- clients -----------------------------------------------------------------------
-    def load_clients(self, tiers: dict[str, Tier], me: Me):
+    def load_clients(self, me: Me) -> tuple[dict[str, Client], dict[str, str], dict[str, str]]:
+        """Clients and their number and address indexes. The result, with its diagnostics,
+        is kept for the next load: it depends only on the file's bytes, the tier file names,
+        the phone region and whether me.toml was readable. So a load after an edit elsewhere
+        takes it as it is, and does not even parse clients.toml, the largest file."""
         rel = "clients.toml"
+        try:
+            raw = (self.root / rel).read_bytes()
+        except OSError:
+            raw = None  # `read` reports why (or the file is optional and absent)
+        key = None
+        if raw is not None:
+            key = ("clients", hashlib.blake2b(raw, digest_size=16).digest(),
+                   frozenset(self.tier_files), me.region, self.me_unreadable)
+            if key in self.memo:
+                clients, phones, emails, types, diags = self.answers[key] = self.memo[key]
+                self.diags.extend(diags)
+                self.phone_types.update(types)
+                for k, v in self.memo.items():  # numbers classified earlier stay known
+                    if k[0] == "phone":
+                        self.answers[k] = v
+                return dict(clients), dict(phones), dict(emails)
+        first = len(self.diags)
+        clients, phones, emails = self._clients(rel, me)
+        if key is not None:
+            self.answers[key] = (clients, phones, emails,
+                                 {n: self.phone_types[n] for n in phones}, self.diags[first:])
+        return clients, phones, emails
+
+    def _clients(self, rel: str, me: Me):
         clients: dict[str, Client] = {}
         phones: dict[str, str] = {}
         emails: dict[str, str] = {}
         if not (self.root / rel).is_file():
             return clients, phones, emails
-        data = self.read(rel)
+        data = self.read(rel, keep=False)  # the result above is kept instead
         if data is None:
             return clients, phones, emails
         fc = self.checks[rel]
@@ -638,7 +671,7 @@ def load_with_memo(root: Path, origin: str = "",
         tier = ld.load_tier(f"tiers/{f.name}", f.stem)
         if tier is not None:
             tiers[f.stem] = tier
-    clients, phones, emails = ld.load_clients(tiers, me)
+    clients, phones, emails = ld.load_clients(me)
     replies = ld.load_replies()
     checks = ld.load_checks(clients, phones, emails)
     ld.reply_keys(tiers, replies, checks)

@@ -1,14 +1,13 @@
 """Opening a policy set: discovery, loading, and a compiled cache so `check` starts fast.
 
-The cache holds the loaded set and its diagnostics, keyed by a hash of every policy
-file's bytes (and this program's version), so an edit is never missed. It lives in the
-user cache folder (`$BOUNDARIES_CACHE` overrides it; `off` disables it), is written
-atomically and readable only by the user.
+The cache holds, per policy folder, the loaded set and its diagnostics, tagged with a hash
+of every policy file's bytes (and this program's version), so an edit is never missed. It
+lives in the user cache folder (`$BOUNDARIES_CACHE` overrides it; `off` disables it), is
+written atomically and readable only by the user.
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import pickle
@@ -22,7 +21,7 @@ from .files import fingerprint
 from .loadresult import LoadResult
 
 ENV_CACHE = "BOUNDARIES_CACHE"
-_FORMAT = 1
+_FORMAT = 2  # 2: one entry per folder (head, compiled set, answers)
 
 
 def cache_dir() -> Path | None:
@@ -64,54 +63,47 @@ def peek_cached(root: Path, origin: str = "") -> LoadResult | None:
     folder = cache_dir()
     if folder is None or not root.is_dir():
         return None
-    try:
-        with open(folder / f"{_key(root)}.pickle", "rb") as fh:
-            result = pickle.load(fh)
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError,
-            ValueError):
-        return None
-    if not isinstance(result, LoadResult) or result.policies is None:
-        return None
-    if result.policies.origin != origin:
-        result = LoadResult(result.policies._replace(origin=origin), result.diagnostics)
-    return _attach(result)
+    found, _ = _read_entry(_entry_path(folder, root), _key(root))
+    return None if found is None else _attach(_with_origin(found, origin))
 
 
 def load_cached(root: Path, origin: str = "") -> LoadResult:
     """`load(root)`, from the compiled cache when the files are unchanged.
 
     After an edit, the last load of the same folder seeds this one (`loader.Memo`): the
-    files whose bytes did not change are not parsed again, and what phonenumbers,
-    holidays and pendulum answered is reused (asking them, and importing them, is most
-    of a cold load). That load's cache entry is replaced, so the cache holds one
-    compiled set per folder.
+    files whose bytes did not change are not parsed again, clients.toml's clients are
+    reused when it did not change, and what phonenumbers, holidays and pendulum answered
+    is reused (asking them, and importing them, is most of a cold load). The cache holds
+    one entry per folder, which each load replaces.
     """
     folder = cache_dir()
     if folder is None or not root.is_dir():
         from .loader import load
 
         return load(root, origin)
-    found = peek_cached(root, origin)
+    path, key = _entry_path(folder, root), _key(root)
+    found, last = _read_entry(path, key)
     if found is not None:
-        return found
+        return _attach(_with_origin(found, origin))
     from .loader import load_with_memo
 
-    key, stamp = _key(root), _libraries_stamp()
-    last = folder / f"last-{_root_key(root)}.pickle"
-    previous = _read_last(last, stamp)
-    result, answers = load_with_memo(root, origin, previous.get("answers"))
-    _write_atomic(folder, folder / f"{key}.pickle", result)
-    _write_atomic(folder, last, {"stamp": stamp, "key": key, "answers": answers})
-    replaced = previous.get("key")
-    if isinstance(replaced, str) and replaced != key:
-        with contextlib.suppress(OSError):
-            (folder / f"{replaced}.pickle").unlink()
+    stamp = _libraries_stamp()
+    answers = last.get("answers") if last and last.get("stamp") == stamp else None
+    result, answers = load_with_memo(root, origin, answers)
+    _write_entry(folder, path, {"format": _FORMAT, "key": key, "stamp": stamp}, result, answers)
     return result
 
 
-def _root_key(root: Path) -> str:
+def _with_origin(result: LoadResult, origin: str) -> LoadResult:
+    ps = result.policies
+    if ps is None or ps.origin == origin:
+        return result
+    return LoadResult(ps._replace(origin=origin), result.diagnostics)
+
+
+def _entry_path(folder: Path, root: Path) -> Path:
     h = hashlib.sha256(f"{_FORMAT}\0{sys.prefix}\0{root.resolve()}".encode())
-    return h.hexdigest()[:32]
+    return folder / f"last-{h.hexdigest()[:32]}.pickle"
 
 
 def _libraries_stamp() -> str:
@@ -130,23 +122,36 @@ def _libraries_stamp() -> str:
     return "\n".join(parts)
 
 
-def _read_last(path: Path, stamp: str) -> dict:
-    """What the last load of a folder left: its cache key and, if it was made under the
-    same `_libraries_stamp()`, the libraries' answers."""
+_BROKEN = (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError,
+           ValueError, IndexError, KeyError)
+
+
+def _read_entry(path: Path, key: str) -> tuple[LoadResult | None, dict | None]:
+    """A folder's entry: (its compiled set, None) if it was made from the files as they
+    are now (`key`); else (None, {"stamp", "answers"}) of the load that made it.
+
+    An entry is three pickles in a row, written by one Pickler, so the answers share the
+    set's objects (its clients) instead of holding copies: the head (format, key, stamp),
+    the compiled set, the answers. An unchanged set reads only the first two."""
     try:
         with open(path, "rb") as fh:
-            last = pickle.load(fh)
-    except (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError,
-            ValueError):
-        return {}
-    if not isinstance(last, dict):
-        return {}
-    if last.get("stamp") != stamp or not isinstance(last.get("answers"), dict):
-        last["answers"] = None  # its key still names the entry to replace
-    return last
+            unpickler = pickle.Unpickler(fh)
+            head = unpickler.load()
+            if not isinstance(head, dict) or head.get("format") != _FORMAT:
+                return None, None
+            result = unpickler.load()
+            if head.get("key") == key:
+                ok = isinstance(result, LoadResult) and result.policies is not None
+                return (result if ok else None), None
+            answers = unpickler.load()
+    except _BROKEN:
+        return None, None
+    return None, {"stamp": head.get("stamp"),
+                  "answers": answers if isinstance(answers, dict) else None}
 
 
-def _write_atomic(folder: Path, target: Path, result: object) -> None:
+def _write_entry(folder: Path, target: Path, head: dict, result: LoadResult,
+                 answers: dict) -> None:
     import tempfile
 
     try:
@@ -154,7 +159,9 @@ def _write_atomic(folder: Path, target: Path, result: object) -> None:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
         try:
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump(result, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickler = pickle.Pickler(fh, protocol=pickle.HIGHEST_PROTOCOL)
+                for part in (head, result, answers):
+                    pickler.dump(part)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o600)
@@ -162,7 +169,7 @@ def _write_atomic(folder: Path, target: Path, result: object) -> None:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-    except OSError:
+    except (OSError, pickle.PicklingError):
         pass  # a cache that cannot be written only costs speed
 
 

@@ -103,7 +103,7 @@ def test_an_upgraded_phonenumbers_classifies_again(write_set, cache, counted, mo
     monkeypatch.setattr(store, "_libraries_stamp", lambda: "another version")
     store.load_cached(root)
     assert len(counted) == 3
-    assert len(list(cache.iterdir())) == 2  # the entry of the older version is gone too
+    assert len(list(cache.iterdir())) == 1  # one entry per folder, replaced
 
 
 def test_the_cache_keeps_one_compiled_set_per_folder(write_set, cache):
@@ -112,7 +112,7 @@ def test_the_cache_keeps_one_compiled_set_per_folder(write_set, cache):
         (root / "tiers/standard.toml").write_text(TIER + f"\n# edit {n}\n")
         store.load_cached(root)
     files = sorted(p.name for p in cache.iterdir())
-    assert len(files) == 2, files  # the compiled set and what the last load left
+    assert len(files) == 1, files  # the compiled set and what its load asked, together
     for p in cache.iterdir():
         assert stat.S_IMODE(p.stat().st_mode) == 0o600
 
@@ -165,3 +165,17 @@ def test_a_load_seeded_by_the_last_one_equals_a_fresh_load(write_set, cache, mon
     assert seeded.errors  # the set is broken on purpose: diagnostics with positions
     assert seeded.policies.clients == fresh.policies.clients
     assert seeded.policies.tiers == fresh.policies.tiers
+
+
+def test_kept_clients_follow_a_new_tier_file(write_set, cache):
+    """clients.toml unchanged, but a tier it names now exists: its error must go."""
+    clients = CLIENTS + '\n[clients.new]\nname = "New"\ntier = "gold"\n'
+    root = _set(write_set, clients)
+    first = store.load_cached(root)
+    assert [d.message for d in first.errors] == [
+        "client `new` names tier `gold`, but there is no tiers/gold.toml"]
+    (root / "tiers/standard.toml").write_text(TIER + "\n# edited\n")
+    assert store.load_cached(root).diagnostics == first.diagnostics  # kept, with the error
+    (root / "tiers/gold.toml").write_text(TIER)
+    again = store.load_cached(root)
+    assert again.ok and again.policies.clients["new"].tier == "gold"
