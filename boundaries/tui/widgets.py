@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.binding import Binding
 from textual.content import Content
 from textual.events import Click, Key
+from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
@@ -61,7 +62,7 @@ class ChoiceBar(Widget, can_focus=True):
             x += cells
         return lines
 
-    def get_content_height(self, container, viewport, width: int) -> int:
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         return len(self.layout_lines(width))
 
     def render(self) -> Content:
