@@ -13,9 +13,10 @@ import os
 import statistics
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
-from timing import timed, user_env
+from timing import interleaved, timed, user_env
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -44,10 +45,8 @@ def main() -> None:
         "check unknown number": (unknown, env),
         "check, no cache": (check, no_cache),
     }
-    samples: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(args.runs):
-        for name, (cmd, cmd_env) in cases.items():
-            samples[name].append(timed(cmd, cmd_env))
+    samples = interleaved(args.runs, {name: partial(timed, cmd, cmd_env)
+                                      for name, (cmd, cmd_env) in cases.items()})
     floor = statistics.median(samples["bare"])
     for name, vals in samples.items():
         med = statistics.median(vals)

@@ -17,9 +17,10 @@ import statistics
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
-from timing import user_env
+from timing import interleaved, user_env
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -83,10 +84,9 @@ def main() -> None:
     env = user_env()
     run(HELLO, env)
     run(BOUNDARIES, env)
-    hello, ours = [], []
-    for _ in range(args.runs):
-        hello.append(run(HELLO, env))
-        ours.append(run(BOUNDARIES, env))
+    samples = interleaved(args.runs, {"hello": partial(run, HELLO, env),
+                                      "ours": partial(run, BOUNDARIES, env)})
+    hello, ours = samples["hello"], samples["ours"]
     h, b = statistics.median(hello), statistics.median(ours)
     print(f"hello-world Textual app   median {h * 1000:7.1f} ms  (n={len(hello)})")
     print(f"boundaries, first verdict median {b * 1000:7.1f} ms  ratio {b / h:4.2f}×")

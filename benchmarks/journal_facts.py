@@ -15,10 +15,11 @@ import statistics
 import sys
 import tempfile
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from timing import timed, user_env
+from timing import interleaved, timed, user_env
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -70,10 +71,9 @@ def main() -> None:
         without = {**base, "BOUNDARIES_JOURNAL": str(empty)}
         for env in (with_year, without):
             timed(cmd, env)
-        a, b = [], []
-        for _ in range(args.runs):
-            a.append(timed(cmd, without))
-            b.append(timed(cmd, with_year))
+        samples = interleaved(args.runs, {"empty": partial(timed, cmd, without),
+                                          "year": partial(timed, cmd, with_year)})
+        a, b = samples["empty"], samples["year"]
         ma, mb = statistics.median(a), statistics.median(b)
         print(f"journal: {args.entries} entries in 12 files, {size / 1e6:.1f} MB")
         print(f"check, empty journal     median {ma * 1000:6.1f} ms (n={len(a)})")

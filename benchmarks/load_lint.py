@@ -15,14 +15,16 @@ any loader must at least do) in-process, and `python -c pass` for whole processe
 from __future__ import annotations
 
 import argparse
+import itertools
 import statistics
 import subprocess
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from generate import write_set
-from timing import timed, user_env
+from timing import interleaved, timed, user_env
 
 BIN = Path(sys.executable).parent
 
@@ -92,17 +94,20 @@ def main() -> None:
     lint = [str(BIN / "boundaries"), "lint", "--policies", str(root)]
     tier = root / "tiers" / "tier-00.toml"
     original = tier.read_text(encoding="utf-8")
-    times: dict[str, list[float]] = {k: [] for k in ("python", "cold", "after edit",
-                                                      "unchanged")}
     off = user_env(BOUNDARIES_CACHE="off")
+    edits = itertools.count()
+
+    def after_edit() -> float:
+        tier.write_text(original + f"\n# edit {next(edits)}\n", encoding="utf-8")
+        return timed(lint, env)
+
     timed(lint, env)
-    try:
-        for n in range(args.runs):
-            times["python"].append(timed([sys.executable, "-c", "pass"], env))
-            times["cold"].append(timed(lint, off))
-            tier.write_text(original + f"\n# edit {n}\n", encoding="utf-8")
-            times["after edit"].append(timed(lint, env))
-            times["unchanged"].append(timed(lint, env))
+    try:  # in this order: "unchanged" runs right after an edit was compiled
+        times = interleaved(args.runs, {"python": partial(timed, [sys.executable, "-c", "pass"],
+                                                          env),
+                                        "cold": partial(timed, lint, off),
+                                        "after edit": after_edit,
+                                        "unchanged": partial(timed, lint, env)})
     finally:
         tier.write_text(original, encoding="utf-8")
     floor = statistics.median(times["python"])

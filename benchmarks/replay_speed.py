@@ -20,10 +20,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 from generate import senders_of, write_requests, write_set
-from timing import timed, user_env
+from timing import interleaved, timed, user_env
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -99,10 +100,8 @@ def main() -> None:
     }
     for cmd in cases.values():  # warm bytecode
         subprocess.run(cmd, env=env, capture_output=True, check=False)
-    samples: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(args.runs):
-        for name, cmd in cases.items():
-            samples[name].append(timed(cmd, env))
+    samples = interleaved(args.runs, {name: partial(timed, cmd, env)
+                                      for name, cmd in cases.items()})
     floor = statistics.median(samples["floor (parse + local time)"])
     print(f"{args.rows:,} rows, {args.runs} runs each, interleaved; whole processes")
     for name, vals in samples.items():

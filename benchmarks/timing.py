@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Callable
 
 
 def user_env(**extra: str) -> dict[str, str]:
@@ -21,3 +22,13 @@ def timed(cmd: list[str], env: dict[str, str]) -> float:
     subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    check=True)
     return time.perf_counter() - t
+
+
+def interleaved(runs: int, cases: dict[str, Callable[[], float]]) -> dict[str, list[float]]:
+    """Every case `runs` times, taking turns so that machine noise hits all of them alike;
+    each case returns one sample in seconds."""
+    samples: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(runs):
+        for name, measure in cases.items():
+            samples[name].append(measure())
+    return samples
