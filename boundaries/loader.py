@@ -60,16 +60,16 @@ class _Loader:
         self.tier_files = {f.stem for f in tdir.glob("*.toml")} if tdir.is_dir() else set()
 
     # -- reading ---------------------------------------------------------------
-    def read(self, rel: str, keep: bool = True) -> dict | None:
+    def read(self, rel: str, keep: bool = True, raw: bytes | None = None) -> dict | None:
         """A policy file's data (a problem is reported, then None); its parse is kept for the
-        next load unless `keep` is false."""
-        path = self.root / rel
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            self.diags.append(Diagnostic(rel, 1, 1, "error",
-                                         f"cannot read file: {exc.strerror or exc}"))
-            return None
+        next load unless `keep` is false. `raw`: its bytes, if the caller read them."""
+        if raw is None:
+            try:
+                raw = (self.root / rel).read_bytes()
+            except OSError as exc:
+                self.diags.append(Diagnostic(rel, 1, 1, "error",
+                                             f"cannot read file: {exc.strerror or exc}"))
+                return None
         if len(raw) > MAX_FILE_BYTES:
             self.diags.append(Diagnostic(rel, 1, 1, "error",
                                          f"file is {len(raw):,} bytes; policy files are small "
@@ -350,19 +350,19 @@ class _Loader:
                         self.answers[k] = v
                 return dict(clients), dict(phones), dict(emails)
         first = len(self.diags)
-        clients, phones, emails = self._clients(rel, me)
+        clients, phones, emails = self._clients(rel, me, raw)
         if key is not None:
             self.answers[key] = (clients, phones, emails,
                                  {n: self.phone_types[n] for n in phones}, self.diags[first:])
         return clients, phones, emails
 
-    def _clients(self, rel: str, me: Me):
+    def _clients(self, rel: str, me: Me, raw: bytes | None):
         clients: dict[str, Client] = {}
         phones: dict[str, str] = {}
         emails: dict[str, str] = {}
-        if not (self.root / rel).is_file():
+        if raw is None and not (self.root / rel).is_file():
             return clients, phones, emails
-        data = self.read(rel, keep=False)  # the result above is kept instead
+        data = self.read(rel, keep=False, raw=raw)  # the result above is kept instead
         if data is None:
             return clients, phones, emails
         fc = self.checks[rel]

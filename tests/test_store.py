@@ -179,3 +179,18 @@ def test_kept_clients_follow_a_new_tier_file(write_set, cache):
     (root / "tiers/gold.toml").write_text(TIER)
     again = store.load_cached(root)
     assert again.ok and again.policies.clients["new"].tier == "gold"
+
+
+def test_an_unreadable_clients_file_is_reported(write_set, cache, monkeypatch):
+    root = _set(write_set)
+    real = Path.read_bytes
+
+    def denied(self: Path) -> bytes:
+        if self.name == "clients.toml":
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    result = store.load_cached(root)
+    assert [(d.path, d.message) for d in result.errors] == [
+        ("clients.toml", "cannot read file: Permission denied")]

@@ -25,7 +25,6 @@ class ChoiceBar(Widget, can_focus=True):
     ]
 
     value: reactive[str] = reactive("", init=False)
-    selected_style = "reverse bold"
 
     class Changed(Message):
         """The selected option changed."""
@@ -76,7 +75,7 @@ class ChoiceBar(Widget, can_focus=True):
                 if at >= 0:
                     text = text.stylize("underline", at + 1, at + 2)
                 if value == self.value:
-                    text = text.stylize(self.selected_style)
+                    text = text.stylize("reverse bold")
                 parts.append(text)
             rows.append(Content(" ").join(parts))
         return Content("\n").join(rows)
@@ -116,7 +115,6 @@ class TabBar(ChoiceBar):
     DEFAULT_CSS = """
     TabBar { background: $panel; }
     """
-    selected_style = "bold reverse"
 
 
 class LazyPane:
