@@ -51,12 +51,6 @@ def _journal(args: argparse.Namespace, now: datetime, tzname: str) -> Source:
     return journal_source(entries, f"the journal {span}")
 
 
-def _kept(header: list[str], produced: tuple[str, ...]) -> list[int] | None:
-    """Input columns passed through (those named like an output column are replaced)."""
-    keep = [i for i, h in enumerate(header) if h.strip().lower() not in produced]
-    return None if len(keep) == len(header) else keep
-
-
 def _emitter(header: list[str], produced: tuple[str, ...], fmt: str):
     """Writes one output row: the input's columns passed through (those named like a
     produced column are replaced), then the produced fields, as CSV or JSON Lines."""
