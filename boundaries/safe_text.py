@@ -10,6 +10,7 @@ itself, and it must stay exact.
 
 from __future__ import annotations
 
+
 def _escape(code: int) -> str:
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
