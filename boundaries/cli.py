@@ -240,7 +240,18 @@ def _now() -> datetime:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the `boundaries` console script."""
+    """Entry point of the `boundaries` console script.
+
+    Every byte of text it prints (results, diagnostics, argparse's messages) passes
+    `safe_text.visible`: a control character from a file or an argument is shown as
+    `\\u001b`, never obeyed by the terminal."""
+    from .safe_text import visible_output
+
+    with visible_output():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         args = build_parser().parse_args(argv)
         if not hasattr(args, "policies"):  # given neither before nor after the subcommand
@@ -297,9 +308,11 @@ def _dispatch(args: argparse.Namespace) -> int:
                "where": sc.run_where}[cmd]
         return run(args)
     if sys.stdin.isatty() and sys.stdout.isatty():
+        from .safe_text import raw_output
         from .tui import make_app
 
-        make_app(args.policies, who=args.sender or "").run()
+        with raw_output():  # the TUI sanitizes what it shows, and draws with escapes
+            make_app(args.policies, who=args.sender or "").run()
         return EXIT_OK
     return run_overview(args)
 
@@ -311,4 +324,6 @@ def policy_folder_error(path: Path) -> UsageError:
 
 
 def emit_json(obj: object) -> None:
+    """`obj` as JSON on stdout: its values exact (a raw DEL, C1 or bidi character in a string
+    reaches the terminal as its JSON escape, `\\u009b`, by way of `visible`)."""
     print(json.dumps(obj, ensure_ascii=False, indent=2))

@@ -6,6 +6,8 @@ import sys
 import time
 from typing import TextIO
 
+from .safe_text import raw_stream
+
 WIDTH = 24
 
 
@@ -21,7 +23,8 @@ class Progress:
 
     def __init__(self, total: int | None, stream: TextIO | None = None,
                  delay: float = 1.0) -> None:
-        self.stream = stream if stream is not None else sys.stderr
+        # its own \r and \x1b[K must reach the terminal: past the CLI's VisibleStream
+        self.stream = stream if stream is not None else raw_stream(sys.stderr)
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
         self.total = total or None
         self.delay = delay

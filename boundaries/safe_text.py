@@ -1,26 +1,31 @@
 """Untrusted text made safe for a terminal: control characters shown, never obeyed.
 
 Every string that came from a file or an input (a client's name, a tier description, a
-note, a CSV cell, a template) may hold escape sequences: ESC ] 0 ; … BEL retitles the
-terminal, OSC 52 writes the clipboard, CSI 2 J clears the screen. `visible()` renders each
-control character as a visible escape (`\\x1b`, `\\x07`, `\\u202e`), so the text reads the
-same and does nothing. JSON output needs none of this: JSON escapes control characters
-itself, and it must stay exact.
+note, a CSV cell, a template, a file name) may hold escape sequences: ESC ] 0 ; … BEL
+retitles the terminal, OSC 52 writes the clipboard, CSI 2 J clears the screen. `visible()`
+renders each control character as a visible escape (`\\u001b`, `\\u0007`, `\\u202e`), so the
+text reads the same and does nothing.
+
+The escapes are JSON's own: JSON text passed through `visible()` stays valid JSON with the
+same values (JSON escapes C0 itself; a raw DEL, C1 or bidi character inside a string becomes
+its `\\uXXXX` form). So one sink, `VisibleStream`, can guard all of stdout and stderr.
 """
 
 from __future__ import annotations
 
-
-def _escape(code: int) -> str:
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TextIO
 
 
 def _table(keep: str) -> dict[int, str]:
     codes = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0),
-             # bidirectional overrides and isolates: they reorder what the user reads
-             *range(0x202A, 0x202F), *range(0x2066, 0x206A),
-             0x2028, 0x2029]  # line and paragraph separators
-    return {c: _escape(c) for c in codes if chr(c) not in keep}
+             0x061C, 0x200E, 0x200F,  # bidi marks,
+             *range(0x202A, 0x202F), *range(0x2066, 0x206A),  # overrides and isolates:
+             0x2028, 0x2029,  # they reorder what the user reads; line/paragraph separators
+             *range(0xD800, 0xE000)]  # lone surrogates (argv's undecodable bytes)
+    return {c: f"\\u{c:04x}" for c in codes if chr(c) not in keep}
 
 
 _MULTILINE = _table("\n\t")
@@ -42,4 +47,53 @@ def is_safe(text: str, *, multiline: bool = True) -> bool:
     return visible(text, multiline=multiline) == text
 
 
-__all__ = ["is_safe", "visible"]
+class VisibleStream:
+    """A text stream that writes `visible(text)` to the stream it wraps: every print of a
+    command passes the output edge here. `raw` is the wrapped stream, for what must reach
+    the terminal as it is (the progress bar's own `\\r` and `\\x1b[K`)."""
+
+    def __init__(self, raw: TextIO) -> None:
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        self.raw.write(visible(text))
+        return len(text)
+
+    def writelines(self, lines: list[str]) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> object:  # flush, fileno, isatty, encoding, buffer…
+        return getattr(self.raw, name)
+
+
+def raw_stream(stream: TextIO | VisibleStream) -> TextIO:
+    """The stream under a `VisibleStream` (or `stream` itself)."""
+    return stream.raw if isinstance(stream, VisibleStream) else stream
+
+
+@contextmanager
+def visible_output() -> Iterator[None]:
+    """stdout and stderr through `visible()` for the duration (nested: once)."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout = VisibleStream(raw_stream(sys.stdout))  # type: ignore[assignment]
+    sys.stderr = VisibleStream(raw_stream(sys.stderr))  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+@contextmanager
+def raw_output() -> Iterator[None]:
+    """stdout and stderr unwrapped for the duration (the TUI draws escapes of its own)."""
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = raw_stream(sys.stdout), raw_stream(sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = saved
+
+
+__all__ = ["VisibleStream", "is_safe", "raw_output", "raw_stream", "visible",
+           "visible_output"]
