@@ -10,6 +10,8 @@ from pathlib import Path
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
+from textual.markup import escape
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import AwaitMount
@@ -20,6 +22,7 @@ from ..discovery import Found, discover
 from ..files import policy_files
 from ..loadresult import LoadResult
 from ..model import PolicySet
+from ..safe_text import visible
 from .ask import AskPane
 from .masking import Masker
 from .widgets import ChoiceBar, TabBar
@@ -36,14 +39,18 @@ CLIPBOARD_NOTE = ("sent to your terminal's clipboard (OSC 52); if nothing arrive
 
 
 def _stamp(root: Path) -> tuple:
-    """Names, sizes and modification times of the policy files: cheap change detection."""
+    """What the policy files are now, from `stat` alone: cheap change detection, polled.
+
+    Name, size and mtime miss an edit that keeps the size and puts the mtime back (`sed`
+    then `touch -r`); the change time and the inode cannot be put back (an edit in place
+    moves the one, a write-and-rename makes a new other)."""
     out = []
     for f in policy_files(root):
         try:
             st = f.stat()
         except OSError:
             continue
-        out.append((str(f), st.st_mtime_ns, st.st_size))
+        out.append((str(f), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev))
     return tuple(out)
 
 
@@ -208,14 +215,24 @@ class BoundariesApp(App[None]):
         self.refresh_all()
         self.notify(f"Recorded ({outcome}) in {path.name}.", title="Journal")
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """A toast with its control characters made visible, and (by default) no markup: a
+        message may quote a file name, an error or a note."""
+        super().notify(visible(message), title=visible(title, multiline=False),
+                       severity=severity, timeout=timeout, markup=markup)
+
     # -- time and masking --------------------------------------------------------------------
     def now(self) -> datetime:
         """The app's clock (injectable for tests)."""
         return self.clock()
 
-    def mask(self, text: str) -> str:
-        """`text` with names and numbers hidden while the discreet screen is on."""
-        return self._masker(text) if self.discreet_screen else text
+    def mask(self, text: str, *, multiline: bool = True) -> str:
+        """`text` as the screen may show it: names and numbers hidden while the discreet
+        screen is on, and control characters made visible (`safe_text.visible`). Every
+        string from a file or an input reaches a widget through here or `visible`."""
+        return visible(self._masker(text) if self.discreet_screen else text,
+                       multiline=multiline)
 
     def _follow_clock(self) -> None:
         ask = self.query_one(AskPane)
@@ -279,7 +296,7 @@ class BoundariesApp(App[None]):
 
     def _update_header(self) -> None:
         where = "example set (shipped)" if self.found.is_example else _short(self.found.path)
-        parts = [f"policies: {where}"]
+        parts = [f"policies: {visible(where, multiline=False)}"]
         if not self.loaded:
             parts.append("loading…")
         elif self.stale:
@@ -414,12 +431,15 @@ class BoundariesApp(App[None]):
         ps = self.policies
         if ps is None:
             return
+        def shown(text: str) -> str:  # the palette reads markup
+            return escape(self.mask(text, multiline=False))
+
         for c in sorted(ps.clients.values(), key=lambda c: c.name):
-            name = self.mask(c.name)
-            yield SystemCommand(f"Ask about {name}", f"client {self.mask(c.id)}, tier {c.tier}",
+            yield SystemCommand(shown(f"Ask about {c.name}"),
+                                shown(f"client {c.id}, tier {c.tier}"),
                                 lambda cid=c.id: self.ask_about(cid))
         for t in sorted(ps.tiers):
-            yield SystemCommand(f"Week of tier {t}", ps.tiers[t].description or "",
+            yield SystemCommand(shown(f"Week of tier {t}"), shown(ps.tiers[t].description or ""),
                                 lambda key=f"tier:{t}": self.week_of(key))
 
 

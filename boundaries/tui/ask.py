@@ -16,11 +16,12 @@ from textual.widgets.option_list import Option
 from ..checks import build_request
 from ..engine import decide, zone
 from ..request import NO_FACTS, Decision, Facts, Request
+from ..safe_text import visible
 from ..schema_defs import KINDS
 from ..senders import SenderError
 from ..timeparse import TimeError
 from ..wording import human_next
-from .widgets import ChoiceBar
+from .widgets import ChoiceBar, SafeInput
 
 if TYPE_CHECKING:
     from .app import BoundariesApp
@@ -58,13 +59,15 @@ class Drafts(Vertical):
     (TextArea, ≈20 ms to import, is imported only then)."""
 
     def compose(self) -> ComposeResult:
-        from textual.widgets import TabbedContent, TabPane, TextArea
+        from textual.widgets import TabbedContent, TabPane
+
+        from .safe_area import SafeTextArea
 
         with TabbedContent():
             with TabPane("Reply", id="reply-tab"):
-                yield TextArea("", id="reply", soft_wrap=True)
+                yield SafeTextArea("", id="reply", soft_wrap=True)
             with TabPane("Confirm in writing", id="confirm-tab"):
-                yield TextArea("", id="confirm", soft_wrap=True)
+                yield SafeTextArea("", id="confirm", soft_wrap=True)
 
     def on_mount(self) -> None:
         ask = self.app.query_one(AskPane)
@@ -103,12 +106,12 @@ class AskPane(Vertical):
         with Horizontal(id="top"):
             with Vertical(id="form"):
                 yield Label("Who? id, name, number or mail", classes="first", markup=False)
-                yield Input(self.bapp.initial_who, placeholder="e.g. +43 732 123456", id="who",
-                            compact=True)
+                yield SafeInput(self.bapp.initial_who, placeholder="e.g. +43 732 123456",
+                                id="who", compact=True)
                 yield Label("Channel: keys c s e h", markup=False)
                 yield ChoiceBar(CHANNEL_OPTIONS, "call", id="channel")
                 yield Label("When? empty = now; ISO or HH:MM", markup=False)
-                yield Input(placeholder="now", id="when", compact=True)
+                yield SafeInput(placeholder="now", id="when", compact=True)
                 yield Label("Kind: keys q t c b o", markup=False)
                 yield ChoiceBar(KIND_OPTIONS, "question", id="kind")
                 yield Label("Urgency: keys n u m", markup=False)
@@ -135,6 +138,7 @@ class AskPane(Vertical):
         if ps is not None:
             for c in ps.clients.values():
                 words += [c.id, c.name, *c.phones, *c.emails]
+        words = [visible(w, multiline=False) for w in words]  # shown as the input's ghost text
         self.query_one("#who", Input).suggester = SuggestFromList(words, case_sensitive=False)
 
     # -- events that change the request -------------------------------------------------------
@@ -194,7 +198,7 @@ class AskPane(Vertical):
         verdict = self.query_one("#verdict", Static)
         verdict.update("…" if kind == "none" else "⚠ NO POLICIES")
         verdict.set_classes("none")
-        self.query_one("#who-line", Static).update(self.bapp.mask(text))
+        self.query_one("#who-line", Static).update(self.bapp.mask(text, multiline=False))
         for wid in ("#next", "#badges"):
             self.query_one(wid, Static).update("")
         self.query_one("#reasons", ReasonList).clear_options()
@@ -209,8 +213,9 @@ class AskPane(Vertical):
         if d.client_name:
             who = f"{d.client_name} ({d.client})"
         self.query_one("#who-line", Static).update(
-            mask(f"{who} · tier {d.tier} · {channel} · {d.at.strftime('%a %d.%m. %H:%M')}"))
-        self.query_one("#next", Static).update(self._next_text(d))
+            mask(f"{who} · tier {d.tier} · {channel} · {d.at.strftime('%a %d.%m. %H:%M')}",
+                 multiline=False))
+        self.query_one("#next", Static).update(visible(self._next_text(d)))
         badges = [CALLBACK_WORDS[d.callback] + (" (landline)" if d.landline else "")]
         if d.in_writing:
             badges.append("✎ in writing")
@@ -227,12 +232,12 @@ class AskPane(Vertical):
             month = d.at.strftime("%B")
             badges.append(f"budget {self.facts.extra_effort_used} of "
                           f"{tier.extra_effort.per_month} used in {month}")
-        self.query_one("#badges", Static).update(" · ".join(badges))
+        self.query_one("#badges", Static).update(visible(" · ".join(badges), multiline=False))
         reasons = self.query_one("#reasons", ReasonList)
         reasons.clear_options()
         for i, r in enumerate(d.reasons):
-            text = Content(("▸ " if i == 0 else "  ") + mask(r.text) + "  ").append(
-                Content.styled(r.source, "dim"))
+            text = Content(("▸ " if i == 0 else "  ") + mask(r.text, multiline=False) + "  "
+                           ).append(Content.styled(visible(r.source, multiline=False), "dim"))
             reasons.add_option(Option(text, id=r.source if r.source != "builtin" else None))
         self.fill_drafts()
 

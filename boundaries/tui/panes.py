@@ -13,8 +13,9 @@ from textual.widgets import DataTable, Input, Select, Static
 
 from ..engine import zone
 from ..model import PolicySet, Tier
+from ..safe_text import visible
 from ..week import DayRow, week_rows
-from .widgets import LazyPane
+from .widgets import LazyPane, SafeInput
 
 if TYPE_CHECKING:
     from .app import BoundariesApp
@@ -23,6 +24,7 @@ _CELL_STYLE = {"█": "$success", "▒": "$warning", "·": "$text-disabled"}
 
 
 def _grid(rows: list[DayRow], title: str, now_day, now_slot: int | None) -> Content:
+    """The week as a grid; `title` is shown as given (made safe by the caller)."""
     head = " " * 11 + "".join(f"{h:02d}    " for h in range(0, 24, 3))
     lines = [Content.styled(title, "bold"), Content.styled(head.rstrip(), "dim")]
     for r in rows:
@@ -34,7 +36,7 @@ def _grid(rows: list[DayRow], title: str, now_day, now_slot: int | None) -> Cont
                 line = line.append(Content.styled("│", "bold $accent"))
             else:
                 line = line.append(Content.styled(cell, style))
-        line = line.append(Content("  " + (r.mark or r.windows or "—")))
+        line = line.append(Content("  " + visible(r.mark or r.windows or "—", multiline=False)))
         lines.append(line)
     return Content("\n").join(lines)
 
@@ -73,8 +75,10 @@ class WeekPane(LazyPane, VerticalScroll):
             select.set_options([])
             return
         mask = self.bapp.mask
-        options = [(f"tier {t}", f"tier:{t}") for t in sorted(ps.tiers)]
-        options += [(mask(f"client {c.name} ({c.id})"), f"client:{c.id}")
+        # Text, not str: a Select reads a str label as markup
+        options = [(Text(visible(f"tier {t}", multiline=False)), f"tier:{t}")
+                   for t in sorted(ps.tiers)]
+        options += [(Text(mask(f"client {c.name} ({c.id})", multiline=False)), f"client:{c.id}")
                     for c in sorted(ps.clients.values(), key=lambda c: c.name)]
         current = select.value
         select.set_options(options)
@@ -106,11 +110,12 @@ class WeekPane(LazyPane, VerticalScroll):
         title = ""
         if kind == "tier":
             tier = ps.tiers.get(name)
-            title = f"tier {name}"
+            title = visible(f"tier {name}", multiline=False)
         else:
             client = ps.clients.get(name)
             tier = ps.tiers.get(client.tier) if client else None
-            title = self.bapp.mask(f"{client.name} · tier {client.tier}") if client else name
+            title = self.bapp.mask(f"{client.name} · tier {client.tier}" if client else name,
+                                   multiline=False)
             if client and client.timezone and client.timezone != ps.me.timezone:
                 sender_tz = zone(client.timezone)
         if tier is None:
@@ -149,8 +154,8 @@ class ClientsPane(LazyPane, Vertical):
     reverse: bool = False
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter: name, tier, number, mail, note…", id="client-filter",
-                    compact=True)
+        yield SafeInput(placeholder="filter: name, tier, number, mail, note…",
+                        id="client-filter", compact=True)
         yield DataTable(id="client-table", cursor_type="row", zebra_stripes=True)
 
     @property
@@ -192,7 +197,7 @@ class ClientsPane(LazyPane, Vertical):
         rows.sort(key=lambda r: r[1][idx].casefold(), reverse=self.reverse)
         table.clear()
         for key, values in rows:
-            table.add_row(*(Text(mask(v)) for v in values), key=key)
+            table.add_row(*(Text(mask(v, multiline=False)) for v in values), key=key)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -256,7 +261,8 @@ class ProblemsPane(LazyPane, Vertical):
         for i, d in enumerate(diags):
             message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
             style = "bold red" if d.is_error else "yellow"
-            table.add_row(Text(f"{d.path}:{d.line}:{d.col}"), Text(d.severity, style=style),
+            table.add_row(Text(visible(f"{d.path}:{d.line}:{d.col}", multiline=False)),
+                          Text(d.severity, style=style),
                           Text(app.mask(message)), key=str(i), height=2 if d.hint else 1)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

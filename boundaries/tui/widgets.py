@@ -1,4 +1,5 @@
-"""Small widgets of the TUI: a one-key-per-option choice bar, and what lazy panes share."""
+"""Small widgets of the TUI: a one-key-per-option choice bar, an input that shows control
+characters visibly, and what lazy panes share."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
+from textual.widgets import Input
+
+from ..safe_text import visible
 
 
 class ChoiceBar(Widget, can_focus=True):
@@ -115,6 +119,18 @@ class TabBar(ChoiceBar):
     DEFAULT_CSS = """
     TabBar { background: $panel; }
     """
+
+
+class SafeInput(Input):
+    """An Input whose value never holds a control character: what is typed, pasted (a
+    number copied from a mail) or set (`--from`, a client id) shows them as `\\u001b`."""
+
+    def validate_value(self, value: str) -> str:
+        return visible(value, multiline=False)
+
+    def replace(self, text: str, start: int, end: int) -> None:
+        # made visible before it is inserted, so the cursor lands after what is shown
+        super().replace(visible(text, multiline=False), start, end)
 
 
 class LazyPane:
