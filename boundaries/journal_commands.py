@@ -21,7 +21,8 @@ def journal_facts(ps: PolicySet, req: Request, folder: Path) -> tuple[Facts, lis
 
     tz = zone(ps.me.timezone)
     client = req.sender.client_id
-    # only lines that mention this sender or client can matter: skip the rest unparsed
+    # only lines that can hold this sender or client matter: read() skips the others
+    # unparsed, and never one that could hold it (escaped in JSON, say)
     needle = client if client else (req.sender.number or req.sender.raw.strip().casefold())
     entries, warnings = read(folder, months_needed(req.at, tz, ps.me.reply_once_days),
                              must_contain=needle)
@@ -65,10 +66,12 @@ def record(ps: PolicySet, req: Request, d: Decision, outcome: str, minutes: int,
 def run_log(args: argparse.Namespace, now: datetime) -> int:
     from .commands import _enum, decide_from_args, format_decision
     from .journal import OUTCOMES
+    from .journal_schema import MAX_MINUTES
 
     outcome = _enum(args.outcome, "outcome", OUTCOMES)
-    if args.minutes < 0:
-        raise UsageError("--minutes cannot be negative")
+    if not 0 <= args.minutes <= MAX_MINUTES:
+        raise UsageError(f"--minutes must lie in 0–{MAX_MINUTES}", "the minutes spent on "
+                         "this request, e.g. --minutes 15")
     folder = journal_dir(args.journal)
     ps, req, d = decide_from_args(args, now, folder)
     try:
@@ -82,6 +85,22 @@ def run_log(args: argparse.Namespace, now: datetime) -> int:
     return EXIT_OK
 
 
+def print_conflicts(folder: Path) -> None:
+    """For `where`: each conflict copy in the journal folder and what to do with it."""
+    from .journal import conflict_copies, only_in
+    from .safe_text import visible
+
+    copies = conflict_copies(folder)
+    if copies:
+        print("  conflict copies made by a sync tool (read too, each entry counted once):")
+    for path in copies:
+        n = only_in(folder, path)
+        advice = "nothing only here: delete it" if n == 0 else (
+            f"{n} entr{'y' if n == 1 else 'ies'} only here: keep it (it is read), or move "
+            "those lines into the original and delete it")
+        print(f"    {visible(path.name, multiline=False)}: {advice}")
+
+
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -89,6 +108,7 @@ def parse_months(spec: str | None, now: datetime, tzname: str) -> list[str]:
     """`YYYY-MM` or `YYYY-MM..YYYY-MM` (default: this month) as a list of months."""
     from .engine import zone
     from .journal import months_between
+    from .timeparse import MAX_YEAR, MIN_YEAR
 
     if not spec:
         return [month_of(now.astimezone(zone(tzname)))]
@@ -100,6 +120,9 @@ def parse_months(spec: str | None, now: datetime, tzname: str) -> list[str]:
         if not m or not 1 <= int(m.group(2)) <= 12:
             raise UsageError(f"`{part}` is not a month", "write YYYY-MM, or a range "
                              "YYYY-MM..YYYY-MM, e.g. `2026-01..2026-03`")
+        if not MIN_YEAR <= int(m.group(1)) <= MAX_YEAR:
+            raise UsageError(f"`{part}`: the year must lie in {MIN_YEAR}–{MAX_YEAR}",
+                             "write YYYY-MM, e.g. `2026-01`")
         parsed.append(datetime(int(m.group(1)), int(m.group(2)), 1))
     if parsed[1] < parsed[0]:
         raise UsageError(f"the range {spec} ends before it starts")

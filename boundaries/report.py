@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from .journal import SPENT, Entry
 from .model import PolicySet
+from .safe_text import visible
 
 UNKNOWN = "(unknown senders)"
 FIELDS = ("client", "name", "requests", "answered", "after_hours", "after_hours_share",
@@ -84,11 +85,15 @@ def _bar(value: float, scale: float, width: int = 12) -> str:
 
 
 def render_text(rows: list[Row], title: str) -> str:
-    """A table with small bars: requests, after-hours share, extra effort vs budget."""
+    """A table with small bars: requests, after-hours share, extra effort vs budget.
+
+    Client ids and the title come from files: their control characters are shown."""
+    title = visible(title, multiline=False)
     if not rows:
         return f"{title}\n  no journal entries"
     most = max(r.requests for r in rows)
-    name_w = max(len(r.client) for r in rows)
+    shown = {r.client: visible(r.client, multiline=False) for r in rows}
+    name_w = max(len(c) for c in shown.values())
     lines = [title, f"  {'client':<{name_w}}  {'requests':<20} {'after hours':<18} "
                     f"{'extra effort':<13} {'minutes':>7} {'answered':>8} {'declined':>8} "
                     f"{'missed':>6}"]
@@ -98,7 +103,7 @@ def render_text(rows: list[Row], title: str) -> str:
         over = " !" if r.extra_effort_budget is not None and \
             r.extra_effort_used > r.extra_effort_budget else ""
         lines.append(
-            f"  {r.client:<{name_w}}  {r.requests:>4} {_bar(r.requests, most):<15} "
+            f"  {shown[r.client]:<{name_w}}  {r.requests:>4} {_bar(r.requests, most):<15} "
             f"{r.after_hours_share:>4.0%} {_bar(r.after_hours_share, 1.0, 10):<13} "
             f"{r.extra_effort_used:>2} of {budget:<8}{over:<2} {r.minutes:>6} "
             f"{r.answered:>8} {r.declined:>8} {r.missed:>6}")

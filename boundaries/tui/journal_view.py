@@ -12,6 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static
 
 from ..journal import OUTCOMES
+from ..safe_text import visible
 from .widgets import ChoiceBar, LazyPane
 
 if TYPE_CHECKING:
@@ -107,27 +108,37 @@ class JournalPane(LazyPane, VerticalScroll):
         self.refresh_journal()
 
     def refresh_journal(self) -> None:
-        """Show the last 50 entries and the current month's report."""
+        """Show the last 50 entries, the current month's report and any conflict copies."""
+        from ..journal import conflict_copies
         from ..report import build, render_text
 
         app = self.bapp
         months, entries, warnings = app.journal_month_entries()
-        mask = app.mask
+
+        def cell(text: str) -> Text:  # text from the journal: masked, control chars shown
+            return Text(visible(app.mask(text), multiline=False))
+
         table = self.query_one("#journal-table", DataTable)
         table.clear()
         for e in reversed(entries[-50:]):
             d = e.data
-            who = d.get("client") or d.get("from", "")
-            table.add_row(Text(e.at.strftime("%a %d.%m. %H:%M")), Text(mask(who)),
-                          Text(d.get("channel", "")), Text(d.get("decision", "")),
-                          Text(d.get("outcome", "")), Text(str(d.get("minutes") or "")),
-                          Text(mask(d.get("note", ""))))
+            table.add_row(Text(e.at.strftime("%a %d.%m. %H:%M")),
+                          cell(d.get("client") or d.get("from", "")), cell(d.get("channel", "")),
+                          cell(d.get("decision", "")), cell(d.get("outcome", "")),
+                          Text(str(d.get("minutes") or "")), cell(d.get("note", "")))
         from .app import _short
 
-        where = _short(app.journal_folder) if app.journal_folder else "none"
+        folder = app.journal_folder
+        where = _short(folder) if folder else "none"
         state = f"journal: {where} · {len(entries)} entries in {months[-1]}"
         if warnings:
             state += f" · {len(warnings)} unreadable line(s): {warnings[0]}"
-        self.query_one("#journal-state", Static).update(mask(state))
-        rows = build(entries, app.policies, 1)
-        self.query_one("#report", Static).update(mask(render_text(rows, f"Report {months[-1]}")))
+        copies = conflict_copies(folder) if folder else []
+        if copies:
+            state += (f" · {len(copies)} conflict cop{'y' if len(copies) == 1 else 'ies'} of a "
+                      f"sync tool, read and each entry counted once: "
+                      f"{', '.join(p.name for p in copies)} (see `boundaries where`)")
+        self.query_one("#journal-state", Static).update(
+            visible(app.mask(state), multiline=False))
+        report = render_text(build(entries, app.policies, 1), f"Report {months[-1]}")
+        self.query_one("#report", Static).update(app.mask(report))
