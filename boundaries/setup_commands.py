@@ -99,6 +99,7 @@ def run_schema(args: argparse.Namespace) -> int:
 def run_where(args: argparse.Namespace) -> int:
     from .discovery import discover
     from .journal import journal_dir
+    from .journal_commands import print_conflicts
     from .store import cache_dir
 
     found = discover(args.policies)
@@ -111,6 +112,7 @@ def run_where(args: argparse.Namespace) -> int:
     jd = journal_dir()
     print(f"journal:    {jd}" + ("  ($BOUNDARIES_JOURNAL)" if os.environ.get(
         "BOUNDARIES_JOURNAL") else "  (user data folder; set BOUNDARIES_JOURNAL to move it)"))
+    print_conflicts(jd)
     cd = cache_dir()
     print(f"cache:      {cd if cd else 'off ($BOUNDARIES_CACHE)'}")
     return EXIT_OK
