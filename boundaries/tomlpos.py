@@ -182,31 +182,13 @@ class _Scanner:
         self.positions[path] = (line, col, vline, vcol)
         self.read_value(path)
 
-    def resolve(self, keys: list[str]) -> Path:
-        path: Path = ()
-        for k in keys:
-            path = (*path, k)
-            if path in self.aot_counts:
-                path = (*path, self.aot_counts[path] - 1)
-        return path
-
     def header(self) -> Path:
         line, _ = self.here()
         double = self.s.startswith("[[", self.i)
         self.advance(2 if double else 1)
-        parts = self.read_key()
-        keys = [p[0] for p in parts]
+        parts = [(name, col) for name, _, col in self.read_key()]
         self.skip_line()
-        if double:
-            prefix = self.resolve(keys[:-1])
-            base = (*prefix, keys[-1])
-            self.aot_counts[base] = self.aot_counts.get(base, 0) + 1
-            path = (*base, self.aot_counts[base] - 1)
-            self.positions.setdefault(base, (line, 1, line, 1))
-        else:
-            path = self.resolve(keys)
-        self.positions.setdefault(path, (line, 1, line, 1))
-        return path
+        return _header_path(parts, line, double, self.aot_counts, self.positions)
 
     def run(self) -> dict[Path, Pos]:
         table: Path = ()
@@ -232,6 +214,28 @@ def index_positions(text: str) -> dict[Path, Pos]:
         return _Scanner(text).run()
     except (IndexError, RecursionError):  # pragma: no cover - tolerate odd input
         return {}
+
+
+def _header_path(parts: list[tuple[str, int]], line: int, double: bool,
+                 aot_counts: dict[Path, int], positions: dict[Path, Pos]) -> Path:
+    """The path a `[a.b]` or `[[a.b]]` header opens; records where each part is written.
+
+    The header itself is at column 1; each enclosing table it names (`a` of `[a.b]`) at
+    its own column, unless that table was written earlier.
+    """
+    path: Path = ()
+    for name, col in parts[:-1]:
+        path = (*path, name)
+        positions.setdefault(path, (line, col, line, col))
+        if path in aot_counts:
+            path = (*path, aot_counts[path] - 1)
+    base = (*path, parts[-1][0])
+    if double:
+        aot_counts[base] = aot_counts.get(base, 0) + 1
+        positions.setdefault(base, (line, 1, line, 1))
+        base = (*base, aot_counts[base] - 1)
+    positions.setdefault(base, (line, 1, line, 1))
+    return base
 
 
 _KEY_PART = r"""(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')"""
@@ -313,22 +317,14 @@ def _header(text: str, m: re.Match, line: int, data: Mapping, aot_counts: dict[P
     """The path and the data of the table a header line opens (None: not in the data)."""
     head = m.group(2)
     if '"' in head or "'" in head:
-        keys = [n for n, _ in _key_names(text, m.start(2), m.start())]
+        parts = _key_names(text, m.start(2), m.start())
     else:
-        keys = [k.strip(" \t") for k in head.split(".")]
-    path: Path = ()
-    for k in keys[:-1]:
-        path = (*path, k)
-        if path in aot_counts:
-            path = (*path, aot_counts[path] - 1)
-    base = (*path, keys[-1])
-    if len(m.group(1)) == 2:
-        aot_counts[base] = aot_counts.get(base, 0) + 1
-        path = (*base, aot_counts[base] - 1)
-        positions.setdefault(base, (line, 1, line, 1))
-    else:
-        path = base
-    positions.setdefault(path, (line, 1, line, 1))
+        parts, col = [], m.start(2) - m.start() + 1
+        for raw in head.split("."):
+            name = raw.lstrip(" \t")
+            parts.append((name.rstrip(" \t"), col + len(raw) - len(name)))
+            col += len(raw) + 1
+    path = _header_path(parts, line, len(m.group(1)) == 2, aot_counts, positions)
     node: object = data
     for k in path:
         node = _child(node, k)
