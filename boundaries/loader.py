@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import tomllib
@@ -16,6 +17,7 @@ from .diagnostics import Diagnostic, sort_diagnostics, suggest
 from .files import fingerprint, policy_files
 from .hours import HoursError, day_key_choices, merge_windows, parse_day_key, parse_window
 from .loadresult import LoadResult
+from .locale_names import is_locale_code, locale_problem
 from .model import (
     URGENCY_RANK,
     Away,
@@ -36,7 +38,6 @@ from .validate import FileCheck
 
 MAX_FILE_BYTES = 2_000_000
 _SYNTAX = re.compile(r"^(?P<msg>.*?) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
-_LOCALE = re.compile(r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
 # What tomllib, phonenumbers, holidays and pendulum answered, keyed by the question, e.g.
 # ("phone", "0664 1234567", "AT") -> ("+436641234567", "mobile"), or a file's bytes (their
 # hash) -> its parsed data and positions, or clients.toml's bytes (and what else its checks
@@ -103,6 +104,19 @@ class _Loader:
         self.checks[rel] = FileCheck(rel, text, self.diags, loc)
         return data
 
+    @functools.cached_property
+    def reply_locales(self) -> frozenset[str]:
+        """The locales the set has replies for (the stems of replies/*.toml)."""
+        d = self.root / "replies"
+        return frozenset(f.stem for f in d.glob("*.toml")) if d.is_dir() else frozenset()
+
+    def locale(self, fc: FileCheck, path: tuple, code: str) -> bool:
+        """Whether `code` may be a locale (else it is reported at its value)."""
+        problem = locale_problem(code, self.reply_locales)
+        if problem:
+            fc.report(path, *problem, at_value=True)
+        return problem is None
+
     def ask(self, key: tuple, compute: Callable[[], T]) -> T:
         """A library's answer to `key`: from the last load's memo, else `compute()`."""
         found = self.memo[key] if key in self.memo else compute()
@@ -129,9 +143,8 @@ class _Loader:
                       _tz_hint(tzname), at_value=True)
             tzname = "UTC"
         locale = v.get("locale", "en")
-        if "locale" in v and not _LOCALE.match(locale):
-            fc.report(("locale",), f"`{locale}` is not a locale code", "e.g. `de` or `en`",
-                      at_value=True)
+        if "locale" in v and not self.locale(fc, ("locale",), locale):
+            locale = "en"
         region = v.get("holidays")
         phone_region = v.get("region")
         if region is not None:
@@ -340,7 +353,7 @@ class _Loader:
         key = None
         if raw is not None:
             key = ("clients", hashlib.blake2b(raw, digest_size=16).digest(),
-                   frozenset(self.tier_files), me.region, self.me_unreadable)
+                   frozenset(self.tier_files), me.region, self.me_unreadable, self.reply_locales)
             if key in self.memo:
                 clients, phones, emails, types, diags = self.answers[key] = self.memo[key]
                 self.diags.extend(diags)
@@ -388,9 +401,8 @@ class _Loader:
                 fc.report((*path, "timezone"), f"unknown timezone `{tz}`", _tz_hint(tz),
                           at_value=True)
                 tz = None
-            if "locale" in v and not _LOCALE.match(v["locale"]):
-                fc.report((*path, "locale"), f"`{v['locale']}` is not a locale code",
-                          "e.g. `de` or `en`", at_value=True)
+            if "locale" in v and not self.locale(fc, (*path, "locale"), v["locale"]):
+                del v["locale"]
             nums = []
             for i, raw in enumerate(v.get("phones", [])):
                 found = self.ask(("phone", raw, me.region),
@@ -440,7 +452,7 @@ class _Loader:
             if data is None:
                 continue
             fc = self.checks[rel]
-            if not _LOCALE.match(locale):
+            if not is_locale_code(locale):
                 fc.report((), f"`{f.name}`: the file name must be a locale code",
                           "e.g. replies/de.toml or replies/en.toml")
                 continue
@@ -477,17 +489,18 @@ class _Loader:
             path = ("check", i)
             v = fc.table(entry, S.CHECK, path, f"check {i + 1}")
             for key in ("at", "next"):
-                if isinstance(v.get(key), str):
+                if isinstance(v.get(key), (str, datetime)):  # a bare TOML datetime, too
                     from .timeparse import TimeError, parse_at
 
-                    if re.fullmatch(r"\s*\d{1,2}:\d{2}\s*", v[key]):
-                        fc.report((*path, key), f"`{v[key]}` has no date: a check must not "
+                    text = v[key] if isinstance(v[key], str) else v[key].isoformat()
+                    if re.fullmatch(r"\s*\d{1,2}:\d{2}\s*", text):
+                        fc.report((*path, key), f"`{text}` has no date: a check must not "
                                   "depend on the day it runs", "e.g. `2026-01-08T18:20`",
                                   at_value=True)
                         del v[key]
                         continue
                     try:
-                        parse_at(v[key], ZoneInfo("UTC"), datetime(2000, 1, 1))
+                        parse_at(text, ZoneInfo("UTC"), datetime(2000, 1, 1))
                     except TimeError as exc:
                         fc.report((*path, key), str(exc), exc.hint, at_value=True)
                         del v[key]

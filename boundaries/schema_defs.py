@@ -19,6 +19,10 @@ HOURS_VALUES = ("in", "out")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PLACEHOLDERS = ("next", "next_date", "next_time", "my_name", "client_name", "channels")
 ENGINE_REPLY_KEYS = ("after-hours", "holiday", "away", "wrong-channel", "declined", "confirm")
+# a language (2-3 lowercase letters), optionally `-` or `_` and a region (`AT`, `419`) or a
+# script (`Hant`): `de`, `de-AT`, `pt_BR`, `es-419`, `zh-Hant`; at most 8 characters. The
+# loader also wants a known language (locale_names.locale_problem).
+LOCALE_PATTERN = r"^[a-z]{2,3}([_-]([A-Za-z]{2,4}|[0-9]{3}))?$"
 
 
 class Field(NamedTuple):
@@ -27,6 +31,10 @@ class Field(NamedTuple):
     type: string | bool | int | date | strings (list of strings) | table |
     tables (array of tables) | map (table with free keys, values per `values`) |
     hours | window | one-or-many (a value or a list of values) | datetime-text
+
+    minimum, maximum: the inclusive range of an int; every int has both, so that no
+    value lint accepts can overflow a date computation or a loop.
+    pattern: the form of a string (for the JSON Schema; the loader checks it).
     """
 
     type: str
@@ -37,9 +45,13 @@ class Field(NamedTuple):
     fields: Mapping[str, Field] = {}
     values: Field | None = None
     minimum: int | None = None
+    maximum: int | None = None
+    pattern: str | None = None
 
 
 def _f(type_: str, doc: str = "", **kw: object) -> Field:
+    if type_ == "int" and (kw.get("minimum") is None or kw.get("maximum") is None):
+        raise TypeError("an int field needs a minimum and a maximum")
     return Field(type_, doc, **kw)  # type: ignore[arg-type]
 
 
@@ -52,19 +64,22 @@ AWAY = {
 ME = {
     "name": _f("string", "my name, `{my_name}` in replies", required=True),
     "timezone": _f("string", "IANA timezone of every window, e.g. `Europe/Vienna`", required=True),
-    "locale": _f("string", "default language of replies", default="en"),
+    "locale": _f("string", "default language of replies", default="en",
+                 pattern=LOCALE_PATTERN),
     "holidays": _f("string", "public holiday region, e.g. `AT-4`, `DE-BY`, `DE`"),
     "region": _f("string", "country for phone numbers without +country"),
     "unknown_tier": _f("string", "tier for senders that match no client", default="unknown"),
     "callback_landlines": _f("bool", "false: never call back a fixed-line number", default=True),
     "reply_once_days": _f("int", "send the same reply to the same sender at most once in this "
-                          "many days (0: always; needs the journal)", minimum=0, default=0),
+                          "many days (0: always; needs the journal)", minimum=0, maximum=3650,
+                          default=0),
     "away": _f("tables", "time off: not reachable at all", fields=AWAY),
 }
 
 EXTRA_EFFORT = {
     "allowed": _f("bool", "may I answer outside hours at all?", default=False),
-    "per_month": _f("int", "extra-effort answers per client and calendar month", minimum=0),
+    "per_month": _f("int", "extra-effort answers per client and calendar month",
+                    minimum=0, maximum=1000),
     "min_urgency": _f("string", "least urgency that earns extra effort", enum=URGENCIES,
                       default="urgent"),
 }
@@ -79,7 +94,7 @@ CONDITIONS = {
     "away": _f("bool", "I am away"),
     "client_time": _f("window", "the sender's own wall-clock time lies in HH:MM-HH:MM"),
     "repeat": _f("int", "at least this many requests from the sender in 15 minutes",
-                 minimum=1),
+                 minimum=1, maximum=100),
 }
 
 RULE = {
@@ -109,7 +124,7 @@ CLIENT = {
     "phones": _f("strings", "phone numbers in any format", default=[]),
     "emails": _f("strings", "mail addresses", default=[]),
     "timezone": _f("string", "how replies state times (default: mine)"),
-    "locale": _f("string", "language of replies (default: mine)"),
+    "locale": _f("string", "language of replies (default: mine)", pattern=LOCALE_PATTERN),
     "trust": _f("string", "`revoked`: no extra effort", enum=TRUSTS, default="ok"),
     "callback": _f("string", "narrows the tier's callback", enum=CALLBACKS),
     "discreet": _f("bool", "widens the tier's discreet"),

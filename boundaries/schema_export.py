@@ -27,12 +27,16 @@ def _field(f: Field) -> dict:
         out["type"] = "string"
         if f.enum:
             out["enum"] = list(f.enum)
+        if f.pattern:
+            out["pattern"] = f.pattern
     elif t == "bool":
         out["type"] = "boolean"
     elif t == "int":
         out["type"] = "integer"
         if f.minimum is not None:
             out["minimum"] = f.minimum
+        if f.maximum is not None:
+            out["maximum"] = f.maximum
     elif t == "date":
         out.update(type="string", format="date")
     elif t == "strings":

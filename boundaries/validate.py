@@ -49,6 +49,18 @@ _WANTED = {
 }
 
 
+def in_range(value: int, spec: Field) -> bool:
+    """Whether an int lies within the field's bounds (both inclusive)."""
+    low = spec.minimum if spec.minimum is not None else value
+    high = spec.maximum if spec.maximum is not None else value
+    return low <= value <= high
+
+
+def range_hint(spec: Field) -> str:
+    """`a whole number from 0 to 3650`: the hint for a value out of range."""
+    return f"a whole number from {spec.minimum} to {spec.maximum}"
+
+
 class FileCheck:
     """Diagnostics collected for one file, with positions from its raw text."""
 
@@ -126,8 +138,9 @@ class FileCheck:
             self.report(path, f"`{key}` must be {_WANTED.get(t, t)}, not {_a(toml_type(value))}",
                         hint, at_value=True)
             return False
-        if t == "int" and spec.minimum is not None and value < spec.minimum:  # type: ignore
-            self.report(path, f"`{key}` must be at least {spec.minimum}", at_value=True)
+        if t == "int" and not in_range(value, spec):  # type: ignore[arg-type]
+            self.report(path, f"`{key}` is {value}, out of range", range_hint(spec),
+                        at_value=True)
             return False
         if t == "strings" or t == "one-or-many":
             items = value if isinstance(value, list) else [value]
