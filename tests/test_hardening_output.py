@@ -12,6 +12,7 @@ import io
 import json
 import re
 import sys
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -71,9 +72,8 @@ def broken_set(write_set):
                       "clients.toml": CLIENTS}, name="broken")
 
 
-@pytest.fixture
-def evil_journal(tmp_path):
-    folder = tmp_path / "journal"
+def write_evil_journal(folder: Path) -> Path:
+    """A journal folder with one entry whose sender, client and note hold escapes."""
     folder.mkdir()
     entry = {"id": "01EVIL", "recorded_at": "2026-01-08T17:21:00+00:00",
              "at": "2026-01-08T18:20:00+01:00", "from": EVIL, "sender": "raw:" + EVIL,
@@ -83,6 +83,11 @@ def evil_journal(tmp_path):
              "reply_key": None, "outcome": "missed", "minutes": 5, "note": "note " + CLEAR}
     (folder / "2026-01.test.jsonl").write_text(json.dumps(entry) + "\n", encoding="utf-8")
     return folder
+
+
+@pytest.fixture
+def evil_journal(tmp_path: Path) -> Path:
+    return write_evil_journal(tmp_path / "journal")
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

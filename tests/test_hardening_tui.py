@@ -19,12 +19,11 @@ from boundaries.safe_text import visible
 from boundaries.tui import make_app
 from boundaries.tui.app import _stamp
 
+from .test_hardening_output import CLEAR, EVIL, write_evil_journal
 from .tui_helpers import settle
 
 DATA = Path(__file__).parent / "data" / "tui"
 EVENING = datetime(2026, 1, 8, 18, 20, tzinfo=ZoneInfo("Europe/Vienna"))
-EVIL = "E\u001b]0;PWNED\u0007\u001b]52;c;aGFja2Vk\u0007"
-CLEAR = "\u001b[2J\u009b31m\u202e"
 RAW_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # a rendered line holds no newline either
 
 
@@ -49,15 +48,7 @@ def evil_set(tmp_path: Path) -> Path:
         f.write(f"\n[[away]]\nfrom = 2026-01-13\nto = 2026-01-13\n"
                 f"reason = {q('Urlaub ' + CLEAR)}\n")
     (root / "tiers" / "t\u001b]0;x\u0007.toml").write_text('description = "no hours"\n')
-    journal = tmp_path / "journal"
-    journal.mkdir()
-    entry = {"id": "01EVIL", "recorded_at": "2026-01-08T17:21:00+00:00",
-             "at": "2026-01-08T18:20:00+01:00", "from": EVIL, "sender": "raw:" + EVIL,
-             "client": "x" + EVIL, "channel": "call", "kind": "question", "urgency": "normal",
-             "decision": "later", "tier": "maint", "within_hours": False,
-             "reason": "tiers/maint.toml:6", "policy_hash": "h", "extra_effort": False,
-             "reply_key": None, "outcome": "missed", "minutes": 5, "note": "note " + CLEAR}
-    (journal / "2026-01.test.jsonl").write_text(json.dumps(entry) + "\n", encoding="utf-8")
+    write_evil_journal(tmp_path / "journal")
     return root
 
 
