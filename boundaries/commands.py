@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from .cli import EXIT_BAD, EXIT_FAIL, EXIT_OK, UsageError, emit_json, policy_folder_error
@@ -185,7 +185,7 @@ def run_test(args: argparse.Namespace) -> int:
 def run_week(args: argparse.Namespace, now: datetime) -> int:
     from .engine import zone
     from .senders import SenderError, resolve_sender
-    from .timeparse import TimeError, parse_at
+    from .timeparse import TimeError, parse_at, parse_day
     from .week import render_grid, week_rows
 
     _, result = _load(args)
@@ -193,7 +193,7 @@ def run_week(args: argparse.Namespace, now: datetime) -> int:
     tz = zone(ps.me.timezone)
     try:
         if args.at and len(args.at.strip()) == 10:
-            start_day = date.fromisoformat(args.at.strip())
+            start_day = parse_day(args.at)
         else:
             start_day = (parse_at(args.at, tz, now) if args.at else now.astimezone(tz)).date()
     except (TimeError, ValueError) as exc:
