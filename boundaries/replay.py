@@ -6,15 +6,15 @@ the last 15 minutes of requests, so memory stays flat however long the file is.
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple
 
 from .compiled import Compiled, Row, SenderEntry
+from .echo import clip_cells, quoted
 from .model import PolicySet
-from .replay_input import InputError, Source, parse_instant
+from .replay_input import Source, Unreadable, parse_instant
 from .schema_defs import CHANNELS, KINDS, URGENCIES
 from .senders import SenderError, resolve_sender
 from .simulated_journal import SimulatedJournal
@@ -161,7 +161,7 @@ def _field(value: str, default: str, allowed: frozenset[str], name: str,
         return v
     from .diagnostics import one_of
 
-    raise BadRow(f"unknown {name} `{value}`: use {one_of(choices)}")
+    raise BadRow(f"unknown {name} {quoted(value)}: use {one_of(choices)}")
 
 
 Sink = Callable[[list[str], str, float, str, str, list[Row]], None]
@@ -175,6 +175,7 @@ def replay(source: Source, runs: list[SetRun], sink: Sink | None,
 
     `on_bad(where, message)` hears about each bad row; `on_unsorted(where, previous)` about
     the first row earlier than one before it (history then follows the file's order).
+    InputError from the source (a file broken at a line) stops the replay.
     """
     idx = source.index
     i_from, i_at = idx["from"], idx["at"]
@@ -187,72 +188,61 @@ def replay(source: Source, runs: list[SetRun], sink: Sink | None,
     rows = bad = unsorted = 0
     last_t = float("-inf")
     last_where = ""
-    it = source.rows
     try:
-        while True:
+        for cells in source.rows:  # the hot loop: keep it lean
+            if not cells:
+                continue  # a blank line
+            rows += 1
+            if progress is not None and rows % _PROGRESS_EVERY == 0:
+                progress(rows, source.position())
             try:
-                for cells in it:  # the hot loop: keep it lean
-                    if not cells:
-                        continue  # a blank line
-                    rows += 1
-                    if progress is not None and rows % _PROGRESS_EVERY == 0:
-                        progress(rows, source.position())
-                    try:
-                        if len(cells) != width:
-                            raise BadRow(f"{len(cells)} fields, the header has {width}")
-                        raw = cells[i_from]
-                        try:
-                            t = parse_instant(cells[i_at], offsets)
-                        except TimeError as exc:
-                            raise BadRow(f"{exc}" + (f" ({exc.hint})" if exc.hint else "")
-                                         ) from None
-                        channel = cells[i_ch] if i_ch >= 0 else "call"
-                        if channel not in _CHANNELS:
-                            channel = _field(channel, "call", _CHANNELS, "channel", CHANNELS)
-                        kind = cells[i_kind] if i_kind >= 0 else "question"
-                        if kind not in _KINDS:
-                            kind = _field(kind, "question", _KINDS, "kind", KINDS)
-                        urgency = cells[i_urg] if i_urg >= 0 else "normal"
-                        if urgency not in _URGENCIES:
-                            urgency = _field(urgency, "normal", _URGENCIES, "urgency",
-                                             URGENCIES)
-                        if single:
-                            entry = senders.get(raw)
-                            if entry.__class__ is not SenderEntry:
-                                entry = first.entry(raw)
-                        else:
-                            entries = [run.entry(raw) for run in runs]
-                    except BadRow as exc:
-                        bad += 1
-                        on_bad(source.where(), str(exc))
-                        continue
-                    if single:
-                        row = first.decide(entry, t, channel, kind, urgency)
-                        if sink is not None:
-                            sink(cells, raw, t, channel, urgency, [row])
-                    else:
-                        decided = [run.decide(e, t, channel, kind, urgency)
-                                   for run, e in zip(runs, entries, strict=True)]
-                        if sink is not None:
-                            sink(cells, raw, t, channel, urgency, decided)
-                    if t < last_t:
-                        unsorted += 1
-                        if unsorted == 1 and on_unsorted is not None:
-                            on_unsorted(source.where(), last_where)
-                    else:
-                        last_t = t
-                        if on_unsorted is not None:
-                            last_where = source.where()
-                break
-            except csv.Error as exc:  # one malformed row; the reader goes on after it
-                rows += 1
+                if len(cells) != width:
+                    if cells.__class__ is Unreadable:
+                        raise BadRow(cells.message)
+                    raise BadRow(f"{len(cells)} fields, the header has {width}")
+                raw = cells[i_from]
+                try:
+                    t = parse_instant(cells[i_at], offsets)
+                except TimeError as exc:
+                    raise BadRow(f"{exc}" + (f" ({exc.hint})" if exc.hint else "")) from None
+                channel = cells[i_ch] if i_ch >= 0 else "call"
+                if channel not in _CHANNELS:
+                    channel = _field(channel, "call", _CHANNELS, "channel", CHANNELS)
+                kind = cells[i_kind] if i_kind >= 0 else "question"
+                if kind not in _KINDS:
+                    kind = _field(kind, "question", _KINDS, "kind", KINDS)
+                urgency = cells[i_urg] if i_urg >= 0 else "normal"
+                if urgency not in _URGENCIES:
+                    urgency = _field(urgency, "normal", _URGENCIES, "urgency", URGENCIES)
+                if single:
+                    entry = senders.get(raw)
+                    if entry.__class__ is not SenderEntry:
+                        entry = first.entry(raw)
+                else:
+                    entries = [run.entry(raw) for run in runs]
+            except BadRow as exc:
                 bad += 1
-                on_bad(source.where(), f"not CSV: {exc}")
+                on_bad(source.where(), clip_cells(str(exc), cells))
+                continue
+            if single:
+                row = first.decide(entry, t, channel, kind, urgency)
+                if sink is not None:
+                    sink(cells, raw, t, channel, urgency, [row])
+            else:
+                decided = [run.decide(e, t, channel, kind, urgency)
+                           for run, e in zip(runs, entries, strict=True)]
+                if sink is not None:
+                    sink(cells, raw, t, channel, urgency, decided)
+            if t < last_t:
+                unsorted += 1
+                if unsorted == 1 and on_unsorted is not None:
+                    on_unsorted(source.where(), last_where)
+            else:
+                last_t = t
+                if on_unsorted is not None:
+                    last_where = source.where()
         if progress is not None:
             progress(rows, source.position())
-    except UnicodeDecodeError:
-        raise InputError(f"{source.where()}: not UTF-8 text",
-                         "save the file as CSV, UTF-8") from None
     finally:
         source.close()
     return Totals(rows, bad, unsorted)
