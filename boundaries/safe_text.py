@@ -13,23 +13,22 @@ its `\\uXXXX` form). So one sink, `VisibleStream`, can guard all of stdout and s
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-
-def _table(keep: str) -> dict[int, str]:
-    codes = [*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0),
-             0x061C, 0x200E, 0x200F,  # bidi marks,
-             *range(0x202A, 0x202F), *range(0x2066, 0x206A),  # overrides and isolates:
-             0x2028, 0x2029,  # they reorder what the user reads; line/paragraph separators
-             *range(0xD800, 0xE000)]  # lone surrogates (argv's undecodable bytes)
-    return {c: f"\\u{c:04x}" for c in codes if chr(c) not in keep}
+# what a terminal may obey: C0 (newline and tab aside, in multi-line text), DEL and C1; the
+# bidi marks, overrides and isolates, which reorder what the user reads; the line and
+# paragraph separators; lone surrogates (undecodable bytes of an argument)
+_OTHERS = r"\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff"
+_FIND = {True: re.compile(rf"[\x00-\x08\x0b-\x1f{_OTHERS}]"),
+         False: re.compile(rf"[\x00-\x1f{_OTHERS}]")}
 
 
-_MULTILINE = _table("\n\t")
-_ONE_LINE = _table("")
+def _escape(m: re.Match[str]) -> str:
+    return f"\\u{ord(m.group()):04x}"
 
 
 def visible(text: str, *, multiline: bool = True) -> str:
@@ -37,9 +36,10 @@ def visible(text: str, *, multiline: bool = True) -> str:
 
     `multiline` keeps newlines and tabs (a reply, a file's listing); without it they are
     escaped too (a name in a one-line label, a diagnostic)."""
-    if text.isprintable() and (multiline or "\t" not in text):
+    find = _FIND[multiline]
+    if find.search(text) is None:
         return text  # the common case, fast
-    return text.translate(_MULTILINE if multiline else _ONE_LINE)
+    return find.sub(_escape, text)
 
 
 def is_safe(text: str, *, multiline: bool = True) -> bool:
