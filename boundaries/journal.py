@@ -206,8 +206,8 @@ def read(folder: Path, months: Iterable[str] | None = None,
         lines = raw.removeprefix(b"\xef\xbb\xbf").split(b"\n")
         torn = bool(raw) and not raw.endswith(b"\n")
         for number, blob in enumerate(lines, start=1):
-            blob = blob.strip()
-            if not blob or (needle is not None and needle not in blob and b"\\" not in blob):
+            if (needle is not None and needle not in blob and b"\\" not in blob) \
+                    or not blob.strip():
                 continue
             try:
                 data, at = parse_line(blob)

@@ -16,8 +16,13 @@ from .timeparse import MAX_YEAR, MIN_YEAR
 OUTCOMES = ("answered", "called-back", "missed", "declined")
 MAX_MINUTES = 100_000  # about ten weeks: more on one request is a typing error
 TEXT = ("id", "recorded_at", "from", "sender", "client", "tier", "channel", "kind",
-        "urgency", "decision", "reason", "policy_hash", "reply_key", "note")
+        "urgency", "decision", "reason", "policy_hash", "reply_key", "note", "outcome")
 FLAGS = ("within_hours", "extra_effort")
+# the exact JSON type of each known field (`type(...) is`: true is not a number here)
+_TYPES: dict[str, type] = {**dict.fromkeys(TEXT, str), **dict.fromkeys(FLAGS, bool),
+                           "at": str, "minutes": int}
+_WORDS = {str: "text", bool: "true or false",
+          int: f"a whole number from 0 to {MAX_MINUTES}"}
 
 
 class EntryError(ValueError):
@@ -37,32 +42,29 @@ def parse_line(blob: bytes) -> tuple[dict, datetime]:
 
 def check(data: object) -> tuple[dict, datetime]:
     """`data` as a valid entry (nulls dropped) and its `at`, or EntryError."""
-    if not isinstance(data, dict):
+    if type(data) is not dict:
         raise EntryError("not a JSON object")
-    fields = {k: v for k, v in data.items() if v is not None}
+    fields = {}
+    for key, value in data.items():
+        if value is not None:
+            want = _TYPES.get(key)
+            if want is not None and type(value) is not want:
+                raise EntryError(f"`{key}` must be {_WORDS[want]}, not {_show(value)}")
+            fields[key] = value
     at = _at(fields.get("at"))
-    for key in TEXT:
-        if key in fields and not isinstance(fields[key], str):
-            raise EntryError(f"`{key}` must be text, not {_show(fields[key])}")
-    for key in FLAGS:
-        if key in fields and not isinstance(fields[key], bool):
-            raise EntryError(f"`{key}` must be true or false, not {_show(fields[key])}")
-    minutes = fields.get("minutes", 0)
-    if isinstance(minutes, bool) or not isinstance(minutes, int) \
-            or not 0 <= minutes <= MAX_MINUTES:
-        raise EntryError(f"`minutes` must be a whole number from 0 to {MAX_MINUTES}, "
-                         f"not {_show(minutes)}")
+    if not 0 <= fields.get("minutes", 0) <= MAX_MINUTES:
+        raise EntryError(f"`minutes` must be {_WORDS[int]}, not {_show(fields['minutes'])}")
     if fields.get("outcome", OUTCOMES[0]) not in OUTCOMES:
         raise EntryError(f"`outcome` must be one of {', '.join(OUTCOMES)}, "
                          f"not {_show(fields['outcome'])}")
     return fields, at
 
 
-def _at(value: object) -> datetime:
+def _at(value: str | None) -> datetime:
     if value is None:
         raise EntryError("`at` is missing")
     try:
-        at = datetime.fromisoformat(value) if isinstance(value, str) else None
+        at = datetime.fromisoformat(value)
     except ValueError:
         at = None
     if at is None or at.tzinfo is None:

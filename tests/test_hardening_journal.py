@@ -23,13 +23,6 @@ from .test_engine import MAINT, PREMIUM
 
 VIENNA = ZoneInfo("Europe/Vienna")
 AT = "2026-01-07T21:00:00+01:00"
-ME = """\
-name = "Martin Huber"
-timezone = "Europe/Vienna"
-locale = "de"
-holidays = "AT-4"
-callback_landlines = false
-"""
 # ids that JSON escapes (quote, backslash, a control character) or may escape (non-ASCII)
 ODD_IDS = ['q"x', "b\\x", "jörg", "t\tb"]
 CLIENTS = """\
@@ -62,7 +55,7 @@ tier = "premium"
 @pytest.fixture
 def pset(write_set) -> Path:
     return write_set({"tiers/premium.toml": PREMIUM, "tiers/maint.toml": MAINT,
-                      "clients.toml": CLIENTS}, me=ME)
+                      "clients.toml": CLIENTS})
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:
