@@ -258,8 +258,8 @@ ZONES = ("Europe/Vienna", "Pacific/Kiritimati", "Pacific/Pago_Pago", "UTC")
 @example(at="9999-12-31T23:59:59.999999-23:59", zone="Pacific/Kiritimati")
 def test_any_at_decides_or_exits_2_with_a_message(capsys, tmp_path_factory, at, zone):
     policies = _set(tmp_path_factory.getbasetemp(), zone)
-    code, out, err = run(capsys, "check", "--from", "acme", "--at", at, "--policies",
-                         str(policies))
+    code, out, err = run(capsys, "check", "--from", "acme", f"--at={at}", "--policies",
+                         str(policies))  # (`--at -:` would be an option to argparse)
     no_crash(code, err)
     if code == 0:
         assert out.startswith(("ANSWER", "LATER", "DECLINE"))
