@@ -77,7 +77,8 @@ def run_log(args: argparse.Namespace, now: datetime) -> int:
     try:
         path = record(ps, req, d, outcome, args.minutes, args.note or "", folder, now)
     except OSError as exc:
-        raise UsageError(f"could not write the journal in {folder}: {exc.strerror or exc}",
+        raise UsageError(f"could not write the journal {exc.filename or f'in {folder}'}: "
+                         f"{exc.strerror or exc}",
                          "check the folder, or choose another with --journal DIR") from None
     print(format_decision(ps, d, req.channel).splitlines()[0])
     print(f"recorded: {outcome}" + (f", {args.minutes} min" if args.minutes else "")
