@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,11 +25,14 @@ def run_init(args: argparse.Namespace) -> int:
     from .holiday_source import check_region, compute
     from .starter import Settings, detect, files, schema_files, write_all
 
+    if not args.dir.strip():
+        raise UsageError("DIR is empty; init writes into the folder you name",
+                         "e.g. `boundaries init ~/policies`, or `.` for this folder")
     root = Path(args.dir).expanduser()
-    if root.exists() and not root.is_dir():
-        raise UsageError(f"{root} is a file, not a folder; nothing was written",
-                         "choose a new folder name")
     found = detect()
+    today = date.today()
+    schemas = schema_files()
+    _refuse_blocked(root, [*files(found, {}, today), *schemas])  # before any question
     interactive = sys.stdin.isatty() and sys.stdout.isatty() and not args.yes
     name = args.name or (_ask("Your name", found.name) if interactive else found.name)
     tz = args.timezone or (_ask("Timezone", found.timezone) if interactive else found.timezone)
@@ -51,17 +55,19 @@ def run_init(args: argparse.Namespace) -> int:
         if message:
             raise UsageError(message, "e.g. `AT-9`, `DE-BY`, `CH-ZH`, or leave it out")
     settings = Settings(name=name, timezone=tz, locale=locale, holidays=region or None)
-    today = date.today()
     holidays: dict = {}
     if settings.holidays:
         for year in (today.year + 1, today.year + 2):
             holidays.update(compute(settings.holidays, year, "en"))
-    texts = {**files(settings, holidays, today), **schema_files()}
-    existing = sorted(rel for rel in texts if (root / rel).exists())
-    if existing:
-        raise UsageError(f"{root} already holds {', '.join(existing)}; nothing was written",
-                         "init never overwrites: choose an empty or new folder")
-    write_all(root, texts)
+    texts = {**files(settings, holidays, today), **schemas}
+    _refuse_blocked(root, texts)
+    try:
+        write_all(root, texts)
+    except OSError as exc:
+        print(f"{exc.filename or root}: error: cannot write: {exc.strerror or exc}",
+              file=sys.stderr)
+        raise UsageError(f"nothing was written to {root}",
+                         "check the folder's permissions and the disk") from None
     print(f"Wrote a starter policy set to {root}:")
     for rel in sorted(texts):
         if not rel.startswith("."):
@@ -76,6 +82,18 @@ Next:
 Editors: the files start with `#:schema`, which Even Better TOML / taplo use to complete
 keys and flag mistakes (see docs/editors.md).""")
     return EXIT_OK
+
+
+def _refuse_blocked(root: Path, rels: Iterable[str]) -> None:
+    """A `PATH: error:` line for each file or folder in the way of init, then exit 2."""
+    from .starter import blocked
+
+    problems = blocked(root, rels)
+    for path, message in problems:
+        print(f"{path}: error: {message}", file=sys.stderr)
+    if problems:
+        raise UsageError(f"nothing was written to {root}",
+                         "init never overwrites: choose an empty or new folder")
 
 
 # -- schema ----------------------------------------------------------------------------------
@@ -119,14 +137,19 @@ def run_where(args: argparse.Namespace) -> int:
 
 
 # -- client add ------------------------------------------------------------------------------
-def run_client_add(args: argparse.Namespace) -> int:
-    import tomllib
+_ATTEMPTS = 3  # reads of clients.toml before giving up on an editor that keeps saving it
 
-    import tomli_w
+
+class _Changed(Exception):
+    """clients.toml changed between our read and our rename (an edit that took no lock)."""
+
+
+def run_client_add(args: argparse.Namespace) -> int:
+    """Append a client under the folder's clients.toml lock: read, check and write as one."""
+    import contextlib
 
     from .discovery import discover
-    from .fsutil import atomic_write
-    from .loader import load
+    from .fsutil import exclusive_lock, lock_path
 
     found = discover(args.policies)
     root = found.path
@@ -136,13 +159,91 @@ def run_client_add(args: argparse.Namespace) -> int:
     if not (root / "me.toml").is_file():
         raise UsageError(f"{root} is not a policy folder (no me.toml)",
                          "pass --policies DIR, or run `boundaries init DIR` first")
+    if not args.id.replace("-", "").replace("_", "").isalnum():
+        raise UsageError(f"`{args.id}` cannot be a client id",
+                         "use letters, digits, `-` and `_`, e.g. `kunde-x`")
+    target = root / "clients.toml"
+    real = _writable_target(target)
+
+    def waiting() -> None:
+        print(f"boundaries: waiting for {lock_path(real)} (another `client add`?)",
+              file=sys.stderr)
+
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(exclusive_lock(real, on_wait=waiting))
+        except OSError as exc:
+            raise UsageError(f"could not lock {target}: {exc.strerror or exc}; it is unchanged",
+                             "check the folder's permissions") from None
+        for _ in range(_ATTEMPTS):
+            with contextlib.suppress(_Changed):
+                return _add_once(args, root, target, real)
+    raise UsageError(f"{target} changed each time it was read (an editor saving it?); it is "
+                     f"as that edit left it, and `{args.id}` was not added",
+                     "save and close the file, then run the command again")
+
+
+def _writable_target(target: Path) -> Path:
+    """The file to write: clients.toml, or the file its symlink points at. Refuses (exit 2)
+    a dangling link, something that is not a regular file, and a read-only file."""
+    import stat
+
+    if not os.path.lexists(target):
+        return target
+    real = Path(os.path.realpath(target))
+    try:
+        st = os.stat(real)
+    except OSError as exc:
+        raise UsageError(f"{target} leads to {real}, which cannot be read: "
+                         f"{exc.strerror or exc}", "fix or remove the link") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise UsageError(f"{target} is not a regular file; it is unchanged",
+                         "clients.toml must be a plain text file")
+    if not st.st_mode & stat.S_IWUSR or not os.access(real, os.W_OK):
+        raise UsageError(f"{target} is read-only; it is unchanged",
+                         f"make it writable (chmod u+w {real}) or add the client by hand")
+    return real
+
+
+def _snapshot(path: Path) -> tuple[bytes, int] | None:
+    """The bytes and permission bits of a regular file, or None if there is none."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}; it is unchanged") from None
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            raise UsageError(f"{path} is not a regular file; it is unchanged",
+                             "clients.toml must be a plain text file")
+        return fh.read(), st.st_mode & 0o777
+
+
+def _unchanged(path: Path, old: tuple[bytes, int] | None) -> None:
+    """Raise _Changed unless `path` holds what `_snapshot` read before (bytes, not stat: an
+    edit can keep size and mtime)."""
+    now = _snapshot(path)
+    if (None if now is None else now[0]) != (None if old is None else old[0]):
+        raise _Changed
+
+
+def _add_once(args: argparse.Namespace, root: Path, target: Path, real: Path) -> int:
+    """One read-check-write of clients.toml, under its lock; _Changed if it moved under us."""
+    import tomllib
+
+    from .fsutil import atomic_write
+    from .loader import load
+
+    snap = _snapshot(real)
+    old = snap[0] if snap else b""
     before = load(root)
     ps = before.policies
     assert ps is not None
     cid = args.id
-    if not cid.replace("-", "").replace("_", "").isalnum():
-        raise UsageError(f"`{cid}` cannot be a client id",
-                         "use letters, digits, `-` and `_`, e.g. `kunde-x`")
     same = next((c for c in ps.clients if c.casefold() == cid.casefold()), None)
     if same is not None:
         raise UsageError(f"client `{same}` exists already ({ps.clients[same].source})",
@@ -174,17 +275,13 @@ def run_client_add(args: argparse.Namespace) -> int:
     for key in ("timezone", "locale", "notes"):
         if getattr(args, key):
             entry[key] = getattr(args, key)
-    target = root / "clients.toml"
-    old = target.read_bytes() if target.is_file() else b""
     if old:
         try:
-            tomllib.loads(old.decode("utf-8"))
+            tomllib.loads(old.decode("utf-8-sig"))  # a byte order mark is fine, as in lint
         except (tomllib.TOMLDecodeError, UnicodeDecodeError):
             raise UsageError("clients.toml has errors; fix them first",
                              f"boundaries lint --policies {root}") from None
-    table = tomli_w.dumps({"clients": {cid: entry}}).encode("utf-8")
-    sep = b"" if not old else (b"\n" if old.endswith(b"\n") else b"\n\n")
-    new = old + sep + table
+    new = _appended(old, cid, entry)
     problems = _errors_with(root, new, before)
     if problems:
         for d in problems:
@@ -193,12 +290,26 @@ def run_client_add(args: argparse.Namespace) -> int:
               "unchanged", file=sys.stderr)
         return EXIT_BAD
     try:
-        atomic_write(target, new, mode=(target.stat().st_mode & 0o777) if old else 0o600)
+        atomic_write(real, new, mode=snap[1] if snap else 0o600,
+                     before_replace=lambda: _unchanged(real, snap))
     except OSError as exc:
         raise UsageError(f"could not write {target}: {exc.strerror or exc}; it is unchanged",
                          "check the disk and the folder's permissions") from None
-    print(f"added client `{cid}` (tier {args.tier}) at the end of {target}")
+    via = f" (the file it links to, {real})" if target.is_symlink() else ""
+    print(f"added client `{cid}` (tier {args.tier}) at the end of {target}{via}")
     return EXIT_OK
+
+
+def _appended(old: bytes, cid: str, entry: dict) -> bytes:
+    """`old` with a `[clients.<cid>]` table after a blank line, in `old`'s line endings
+    (those of its first line: CRLF or LF)."""
+    import tomli_w
+
+    first = old.find(b"\n")
+    nl = b"\r\n" if first > 0 and old[first - 1:first] == b"\r" else b"\n"
+    table = tomli_w.dumps({"clients": {cid: entry}}).encode("utf-8").replace(b"\n", nl)
+    sep = b"" if not old else (nl if old.endswith(b"\n") else nl + nl)
+    return old + sep + table
 
 
 def _errors_with(root: Path, clients: bytes, before) -> list:

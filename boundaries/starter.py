@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -278,10 +281,46 @@ def schema_files() -> dict[str, str]:
             for k in KINDS}
 
 
+def blocked(root: Path, rels: Iterable[str]) -> list[tuple[Path, str]]:
+    """What stands in the way of writing `rels` under `root`: a file (or anything but a
+    folder) where a folder must be, and anything at all where a file must go."""
+    problems: dict[Path, str] = {}
+    for rel in sorted(rels):
+        path = root / rel
+        for folder in [None, *reversed(path.relative_to(root).parents[:-1])]:
+            here = root if folder is None else root / folder
+            if os.path.lexists(here) and not here.is_dir():
+                problems.setdefault(here, "is a file; init needs a folder there")
+                break
+        else:
+            if os.path.lexists(path):
+                problems[path] = "exists already; init never overwrites"
+    return sorted(problems.items())
+
+
 def write_all(root: Path, texts: dict[str, str]) -> None:
-    """Write new files atomically; personal data (me, clients) readable by the user only."""
+    """Write new files atomically; personal data (me, clients) readable by the user only.
+    All or nothing: on an OSError, what this call made is removed again and it re-raises."""
     from .fsutil import atomic_write
 
-    for rel, text in texts.items():
-        mode = 0o600 if rel in ("me.toml", "clients.toml") else 0o644
-        atomic_write(root / rel, text.encode("utf-8"), mode=mode)
+    made: list[Path] = []  # files and folders, in the order they were made
+    try:
+        for rel, text in texts.items():
+            path = root / rel
+            missing = [d for d in (path.parent, *path.parent.parents) if not d.exists()]
+            for folder in reversed(missing):
+                folder.mkdir()
+                made.append(folder)
+            mode = 0o600 if rel in ("me.toml", "clients.toml") else 0o644
+            if os.path.lexists(path):  # appeared since the check
+                raise FileExistsError(errno.EEXIST, "exists already", str(path))
+            atomic_write(path, text.encode("utf-8"), mode=mode)
+            made.append(path)
+    except OSError:
+        for path in reversed(made):
+            with contextlib.suppress(OSError):
+                if path.is_dir():
+                    path.rmdir()  # only if empty: never what someone else put there
+                else:
+                    path.unlink()
+        raise
