@@ -38,8 +38,17 @@ def user_config_policies() -> Path:
 
 
 def discover(explicit: str | os.PathLike | None = None, cwd: Path | None = None) -> Found:
-    """--policies DIR, $BOUNDARIES_POLICIES, ./policies with me.toml, user config, example."""
-    if explicit:
+    """--policies DIR, $BOUNDARIES_POLICIES, ./policies with me.toml, user config, example.
+
+    `--policies ''` is a usage error (it would otherwise fall through to the next rule and
+    silently lint another set); an empty $BOUNDARIES_POLICIES counts as unset, as empty
+    environment variables conventionally do."""
+    if explicit is not None:
+        if not os.fspath(explicit).strip():
+            from .cli import UsageError
+
+            raise UsageError("--policies needs a folder", "e.g. --policies ~/policies; leave "
+                             "it out to use the discovery order (`boundaries where`)")
         path = Path(explicit).expanduser()
         return Found(path, "--policies", _is_example(path))
     env = os.environ.get(ENV_POLICIES)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from . import schema_defs as S
 from .diagnostics import Diagnostic, sort_diagnostics, suggest
-from .files import fingerprint, policy_files
+from .files import FileRefused, fingerprint, policy_files, read_policy_file
 from .hours import HoursError, day_key_choices, merge_windows, parse_day_key, parse_window
 from .loadresult import LoadResult
 from .locale_names import is_locale_code, locale_problem
@@ -33,10 +33,10 @@ from .model import (
 )
 from .senders import folded_index
 from .templates import template_problems
+from .tomldepth import MAX_DEPTH, too_deep
 from .tomlpos import Locator
 from .validate import FileCheck
 
-MAX_FILE_BYTES = 2_000_000
 _SYNTAX = re.compile(r"^(?P<msg>.*?) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
 # What tomllib, phonenumbers, holidays and pendulum answered, keyed by the question, e.g.
 # ("phone", "0664 1234567", "AT") -> ("+436641234567", "mobile"), or a file's bytes (their
@@ -57,8 +57,13 @@ class _Loader:
         self.checks: dict[str, FileCheck] = {}
         self.me_unreadable = False  # then national phone numbers cannot be judged
         self.phone_types: dict[str, str] = {}  # E.164 -> line type, of every client number
-        tdir = root / "tiers"
-        self.tier_files = {f.stem for f in tdir.glob("*.toml")} if tdir.is_dir() else set()
+        self.files = {f.relative_to(root).as_posix(): f for f in policy_files(root)}
+        self.tier_files = {f.stem for f in self.listed("tiers")}
+
+    def listed(self, folder: str) -> list[Path]:
+        """The policy files in tiers/ or replies/, in order, whatever their kind (a folder
+        or a FIFO named `x.toml` is read, and reported, like any other)."""
+        return [f for rel, f in self.files.items() if rel.startswith(f"{folder}/")]
 
     # -- reading ---------------------------------------------------------------
     def read(self, rel: str, keep: bool = True, raw: bytes | None = None) -> dict | None:
@@ -66,17 +71,14 @@ class _Loader:
         next load unless `keep` is false. `raw`: its bytes, if the caller read them."""
         if raw is None:
             try:
-                raw = (self.root / rel).read_bytes()
+                raw = read_policy_file(self.root / rel)
+            except FileRefused as exc:  # not a regular file, or too large: never read
+                self.diags.append(Diagnostic(rel, 1, 1, "error", exc.message, exc.hint))
+                return None
             except OSError as exc:
                 self.diags.append(Diagnostic(rel, 1, 1, "error",
                                              f"cannot read file: {exc.strerror or exc}"))
                 return None
-        if len(raw) > MAX_FILE_BYTES:
-            self.diags.append(Diagnostic(rel, 1, 1, "error",
-                                         f"file is {len(raw):,} bytes; policy files are small "
-                                         f"(limit {MAX_FILE_BYTES:,})",
-                                         "is this really a policy file?"))
-            return None
         try:
             text = raw.decode("utf-8-sig")  # a byte order mark (some Windows editors) is fine
         except UnicodeDecodeError as exc:
@@ -92,10 +94,21 @@ class _Loader:
         key = ("toml", hashlib.blake2b(raw, digest_size=16).digest())
         parsed = None
         if key not in self.memo:  # else the last load parsed and indexed these bytes
-            try:
-                data = tomllib.loads(text)
-            except tomllib.TOMLDecodeError as exc:
-                self.diags.append(_syntax_diagnostic(rel, str(exc), text))
+            deep, data = too_deep(text), None
+            if deep is None:
+                try:
+                    data = tomllib.loads(text)
+                except tomllib.TOMLDecodeError as exc:
+                    self.diags.append(_syntax_diagnostic(rel, str(exc), text))
+                    return None
+                except RecursionError:  # too_deep is meant to see it first
+                    pass
+            if data is None:
+                self.diags.append(Diagnostic(
+                    rel, deep.line if deep else 1, deep.col if deep else 1, "error",
+                    f"nested more than {MAX_DEPTH} levels deep here",
+                    "each table, array, inline table and part of a dotted key is a level; "
+                    "policy files need a few"))
                 return None
             parsed = (data, Locator(text, data))
         data, loc = self.memo.get(key, parsed)
@@ -107,8 +120,7 @@ class _Loader:
     @functools.cached_property
     def reply_locales(self) -> frozenset[str]:
         """The locales the set has replies for (the stems of replies/*.toml)."""
-        d = self.root / "replies"
-        return frozenset(f.stem for f in d.glob("*.toml")) if d.is_dir() else frozenset()
+        return frozenset(f.stem for f in self.listed("replies"))
 
     def locale(self, fc: FileCheck, path: tuple, code: str) -> bool:
         """Whether `code` may be a locale (else it is reported at its value)."""
@@ -126,7 +138,7 @@ class _Loader:
     # -- me.toml ---------------------------------------------------------------------
     def load_me(self) -> Me:
         rel = "me.toml"
-        if not (self.root / rel).is_file():
+        if rel not in self.files:
             self.diags.append(Diagnostic(rel, 1, 1, "error", "me.toml is missing",
                                          "every policy folder needs me.toml with `name` and "
                                          "`timezone`; `boundaries init DIR` writes a starter"))
@@ -347,7 +359,7 @@ class _Loader:
         takes it as it is, and does not even parse clients.toml, the largest file."""
         rel = "clients.toml"
         try:
-            raw = (self.root / rel).read_bytes()
+            raw = read_policy_file(self.root / rel)
         except OSError:
             raw = None  # `read` reports why (or the file is optional and absent)
         key = None
@@ -373,7 +385,7 @@ class _Loader:
         clients: dict[str, Client] = {}
         phones: dict[str, str] = {}
         emails: dict[str, str] = {}
-        if raw is None and not (self.root / rel).is_file():
+        if raw is None and rel not in self.files:
             return clients, phones, emails
         data = self.read(rel, keep=False, raw=raw)  # the result above is kept instead
         if data is None:
@@ -444,8 +456,7 @@ class _Loader:
     # -- replies ---------------------------------------------------------------------------
     def load_replies(self) -> dict[str, dict[str, Template]]:
         out: dict[str, dict[str, Template]] = {}
-        d = self.root / "replies"
-        for f in sorted(d.glob("*.toml")) if d.is_dir() else []:
+        for f in self.listed("replies"):
             rel = f"replies/{f.name}"
             locale = f.stem
             data = self.read(rel)
@@ -477,7 +488,7 @@ class _Loader:
     # -- checks ----------------------------------------------------------------------------
     def load_checks(self, clients, phones, emails) -> tuple[Check, ...]:
         rel = "checks.toml"
-        if not (self.root / rel).is_file():
+        if rel not in self.files:
             return ()
         data = self.read(rel)
         if data is None:
@@ -679,8 +690,7 @@ def load_with_memo(root: Path, origin: str = "",
     ld = _Loader(root, memo)
     me = ld.load_me()
     tiers: dict[str, Tier] = {}
-    tdir = root / "tiers"
-    for f in sorted(tdir.glob("*.toml")) if tdir.is_dir() else []:
+    for f in ld.listed("tiers"):
         tier = ld.load_tier(f"tiers/{f.name}", f.stem)
         if tier is not None:
             tiers[f.stem] = tier

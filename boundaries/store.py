@@ -4,13 +4,20 @@ The cache holds, per policy folder, the loaded set and its diagnostics, tagged w
 of every policy file's bytes (and this program's version), so an edit is never missed. It
 lives in the user cache folder (`$BOUNDARIES_CACHE` overrides it; `off` disables it), is
 written atomically and readable only by the user.
+
+Unpickling runs code, so only what the user alone could have written is read: the folder
+and the entry must belong to the user and be writable by no one else (checked with fstat on
+what is opened, so nothing can be swapped in between); anything else is a one-line warning
+on stderr and a fresh load.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
+import stat
 import sys
 from datetime import date
 from pathlib import Path
@@ -25,8 +32,11 @@ _FORMAT = 2  # 2: one entry per folder (head, compiled set, answers)
 
 
 def cache_dir() -> Path | None:
-    """Where compiled sets are kept, or None when caching is off."""
+    """Where compiled sets are kept, or None when caching is off (also where files have no
+    POSIX owner and mode to check)."""
     env = os.environ.get(ENV_CACHE)
+    if os.name != "posix":
+        return None
     if env:
         return None if env.lower() in ("off", "0", "none") else Path(env)
     from platformdirs import user_cache_dir
@@ -123,7 +133,42 @@ def _libraries_stamp() -> str:
 
 
 _BROKEN = (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError,
-           ValueError, IndexError, KeyError)
+           ValueError, IndexError, KeyError, RecursionError)
+_WARNED: set[str] = set()
+
+
+class _Untrusted(Exception):
+    """A cache folder or entry that someone else could have written."""
+
+
+def _check_owner(st: os.stat_result, what: str, path: Path) -> None:
+    """Raise _Untrusted (after a warning, once per path) unless `st` is the user's own and
+    writable by no one else."""
+    problem = None
+    if st.st_uid != os.geteuid():
+        problem = f"it belongs to uid {st.st_uid}, not to you"
+    elif st.st_mode & 0o022:
+        problem = f"others may write to it (mode {stat.S_IMODE(st.st_mode):o})"
+    if problem is None:
+        return
+    if str(path) not in _WARNED:
+        _WARNED.add(str(path))
+        print(f"boundaries: warning: not using the cache {what} {path}: {problem}; "
+              f"remove it{' or chmod 700 it' if what == 'folder' else ''}", file=sys.stderr)
+    raise _Untrusted(str(path))
+
+
+def _open_folder(folder: Path, create: bool = False) -> int:
+    """A descriptor of the cache folder, checked; entries are opened relative to it."""
+    if create:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        _check_owner(os.fstat(fd), "folder", folder)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _read_entry(path: Path, key: str) -> tuple[LoadResult | None, dict | None]:
@@ -132,9 +177,20 @@ def _read_entry(path: Path, key: str) -> tuple[LoadResult | None, dict | None]:
 
     An entry is three pickles in a row, written by one Pickler, so the answers share the
     set's objects (its clients) instead of holding copies: the head (format, key, stamp),
-    the compiled set, the answers. An unchanged set reads only the first two."""
+    the compiled set, the answers. An unchanged set reads only the first two. Only an
+    entry of the user's own, in a folder of the user's own, is unpickled."""
     try:
-        with open(path, "rb") as fh:
+        dir_fd = _open_folder(path.parent)
+        try:
+            fd = os.open(path.name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC,
+                         dir_fd=dir_fd)
+        finally:
+            os.close(dir_fd)
+        with os.fdopen(fd, "rb") as fh:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode):
+                return None, None
+            _check_owner(st, "file", path)
             unpickler = pickle.Unpickler(fh)
             head = unpickler.load()
             if not isinstance(head, dict) or head.get("format") != _FORMAT:
@@ -144,7 +200,7 @@ def _read_entry(path: Path, key: str) -> tuple[LoadResult | None, dict | None]:
                 ok = isinstance(result, LoadResult) and result.policies is not None
                 return (result if ok else None), None
             answers = unpickler.load()
-    except _BROKEN:
+    except (_Untrusted, *_BROKEN):
         return None, None
     return None, {"stamp": head.get("stamp"),
                   "answers": answers if isinstance(answers, dict) else None}
@@ -152,11 +208,16 @@ def _read_entry(path: Path, key: str) -> tuple[LoadResult | None, dict | None]:
 
 def _write_entry(folder: Path, target: Path, head: dict, result: LoadResult,
                  answers: dict) -> None:
-    import tempfile
-
+    """Replace `target` atomically: a new file (0600) in the checked folder, then a rename,
+    both relative to the folder's descriptor."""
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".pickle")
+        dir_fd = _open_folder(folder, create=True)
+    except (_Untrusted, OSError):
+        return  # a cache that cannot be used only costs speed
+    tmp = f".tmp-{os.getpid()}-{os.urandom(6).hex()}.pickle"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
+                     0o600, dir_fd=dir_fd)
         try:
             with os.fdopen(fd, "wb") as fh:
                 pickler = pickle.Pickler(fh, protocol=pickle.HIGHEST_PROTOCOL)
@@ -164,13 +225,14 @@ def _write_entry(folder: Path, target: Path, head: dict, result: LoadResult,
                     pickler.dump(part)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, target)
+            os.replace(tmp, target.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-    except (OSError, pickle.PicklingError):
+            with contextlib.suppress(FileNotFoundError):  # it was renamed
+                os.unlink(tmp, dir_fd=dir_fd)
+    except (OSError, pickle.PicklingError, RecursionError):
         pass  # a cache that cannot be written only costs speed
+    finally:
+        os.close(dir_fd)
 
 
 def open_policies(explicit: str | None = None) -> tuple[Found, LoadResult]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from boundaries import loader, store
+from boundaries import files, loader, store
 
 TIER = """\
 channels = ["call", "email"]
@@ -183,14 +183,15 @@ def test_kept_clients_follow_a_new_tier_file(write_set, cache):
 
 def test_an_unreadable_clients_file_is_reported(write_set, cache, monkeypatch):
     root = _set(write_set)
-    real = Path.read_bytes
+    real = files.read_policy_file
 
-    def denied(self: Path) -> bytes:
-        if self.name == "clients.toml":
+    def denied(path: Path, *args) -> bytes:
+        if path.name == "clients.toml":
             raise PermissionError(13, "Permission denied")
-        return real(self)
+        return real(path, *args)
 
-    monkeypatch.setattr(Path, "read_bytes", denied)
+    monkeypatch.setattr(loader, "read_policy_file", denied)
+    monkeypatch.setattr(files, "read_policy_file", denied)
     result = store.load_cached(root)
     assert [(d.path, d.message) for d in result.errors] == [
         ("clients.toml", "cannot read file: Permission denied")]
