@@ -207,20 +207,16 @@ def _writable_target(target: Path) -> Path:
 
 def _snapshot(path: Path) -> tuple[bytes, int] | None:
     """The bytes and permission bits of a regular file, or None if there is none."""
-    import stat
+    from .files import FileRefused, read_policy_file
 
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        return read_policy_file(path), os.stat(path).st_mode & 0o777
     except FileNotFoundError:
         return None
+    except FileRefused as exc:
+        raise UsageError(f"{path}: {exc.message}; it is unchanged", exc.hint) from None
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}; it is unchanged") from None
-    with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise UsageError(f"{path} is not a regular file; it is unchanged",
-                             "clients.toml must be a plain text file")
-        return fh.read(), st.st_mode & 0o777
 
 
 def _unchanged(path: Path, old: tuple[bytes, int] | None) -> None:
