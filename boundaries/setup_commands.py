@@ -106,7 +106,16 @@ def run_schema(args: argparse.Namespace) -> int:
 
         target = Path(args.write).expanduser()
         for rel, text in schema_files().items():
-            atomic_write(target / rel, text.encode("utf-8"))
+            try:
+                atomic_write(target / rel, text.encode("utf-8"))
+            except (FileExistsError, NotADirectoryError) as exc:  # a file where a folder goes
+                print(f"{exc.filename}: error: is a file; a folder is needed there",
+                      file=sys.stderr)
+                return EXIT_BAD
+            except OSError as exc:
+                print(f"{exc.filename or target / rel}: error: cannot write: "
+                      f"{exc.strerror or exc}", file=sys.stderr)
+                return EXIT_BAD
         print(f"wrote {len(schema_files())} schema files to {target / '.schema'}")
         return EXIT_OK
     emit_json(schema_for(args.kind) if args.kind else bundle())

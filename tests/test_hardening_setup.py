@@ -288,3 +288,14 @@ def test_init_dot_still_writes_into_this_folder(tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert run(capsys, "init", ".", "--timezone", "UTC", "--yes")[0] == 0
     assert_lints_clean(tmp_path)
+
+
+@pytest.mark.parametrize("blocker", [".schema", "."])
+def test_schema_write_onto_a_file_is_a_path_error(tmp_path, capsys, blocker):
+    folder = tmp_path / "set"
+    if blocker != ".":
+        folder.mkdir()
+    (folder / blocker).write_text("mine\n")
+    code, out, err = run(capsys, "schema", "--write", str(folder))
+    assert code == 2 and out == "" and ": error: is a file" in err
+    assert "internal error" not in err
