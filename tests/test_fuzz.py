@@ -69,6 +69,9 @@ def test_the_oracle_sees_each_broken_promise(run: Run, lint_clean: bool, problem
     assert any(problem in p for p in _problems(run, lint_clean))
 
 
-def test_the_oracle_lets_json_be_exact_and_test_fail() -> None:
-    assert not list(_problems(Run("check", [], 0, '{"a": "\x9b"}\n', "", is_json=True), False))
+def test_the_oracle_wants_json_valid_and_escaped_and_lets_test_fail() -> None:
+    assert not list(_problems(Run("check", [], 0, '{"a": "\\u009b"}\n', "", is_json=True),
+                              False))
+    assert list(_problems(Run("check", [], 0, '{"a": "\x9b"}\n', "", is_json=True), False))
+    assert list(_problems(Run("check", [], 0, '{"a": \n', "", is_json=True), False))
     assert not list(_problems(Run("test", [], 1, "1 failed\n", "", promised=True), True))

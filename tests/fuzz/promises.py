@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import random
 import re
@@ -25,12 +26,12 @@ from boundaries.cli import main
 from .mutate import DEVICE, JOURNAL_MONTH, Case, edge_arg
 
 COMMANDS = ("lint", "check", "test", "week", "log", "report")
-TIMEOUT = 5  # seconds for one command: far beyond any normal run, short of a hang
+TIMEOUT = 10  # seconds for one command: far beyond any normal run, short of a hang
 UNKNOWN = "fuzz@unknown.example"  # a sender no mutation produces: the unknown tier
 AT = f"{JOURNAL_MONTH}-08T18:20"
-# C0 (but newline and tab), DEL, C1, bidi overrides and isolates, line/paragraph separators
-_UNSAFE_TEXT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-_UNSAFE_JSON = re.compile("[\x00-\x09\x0b-\x1f]")  # JSON escapes C0 itself; C1 stays exact
+# C0 (but newline and tab), DEL, C1, bidi overrides and isolates, line/paragraph separators:
+# never raw on stdout or stderr, JSON included (JSON has an escape for each of them)
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 _ID = re.compile(r"[a-z][a-z0-9_-]*")
 
 
@@ -195,12 +196,17 @@ def _problems(run: Run, lint_clean: bool) -> Iterator[str]:
     elif run.code not in (0, 1, 2):
         yield f"exit code {run.code}"
     if "internal error" in text.lower() or "Traceback" in text:
-        yield "internal error"
-    bad_out = (_UNSAFE_JSON if run.is_json else _UNSAFE_TEXT).search(run.out)
-    bad_err = _UNSAFE_TEXT.search(run.err)
-    for stream, bad in (("stdout", bad_out), ("stderr", bad_err)):
+        kind = re.search(r"internal error: (\w+)|^(\w+Error)\b", text, re.MULTILINE)
+        yield f"internal error ({next(filter(None, kind.groups()))})" if kind \
+            else "internal error"
+    for stream, bad in (("stdout", _UNSAFE.search(run.out)), ("stderr", _UNSAFE.search(run.err))):
         if bad:
             yield f"control character {bad.group()!r} on {stream}"
+    if run.is_json and run.code == 0:
+        try:
+            json.loads(run.out)
+        except ValueError as exc:
+            yield f"--json output is not JSON: {exc}"
     if lint_clean and run.promised:
         ok = (0, 1) if run.name == "test" else (0,)
         if run.code not in ok:
