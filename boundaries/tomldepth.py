@@ -18,9 +18,10 @@ from typing import NamedTuple
 
 MAX_DEPTH = 32
 
-_SCALAR = r'''(?:"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[A-Za-z0-9_:.+-]+)'''  # no nesting in it
+_SCALAR = r'''(?:"(?!"")(?:[^"\\\n]|\\.)*"|'(?!'')[^'\n]*'|[A-Za-z0-9_:.+-]+)'''  # one line
 _LINE = r'''[ \t]*[A-Za-z0-9_-]+[ \t]*=[ \t]*<V>[ \t]*(?:\#[^\n]*)?\r?\n'''  # `key = …`
-_ARRAY = r'''\[[ \t]*(?:<S>[ \t]*,?[ \t]*)*\]'''  # an array of scalars on one line
+_ARRAY = r'''\[[ \t]*(?:<S>[ \t]*(?:,[ \t]*<S>[ \t]*)*,?[ \t]*)?\]'''  # scalars on one line
+# (each repetition above starts with a character the one before cannot end with: linear)
 _TOKEN = re.compile(r'''
     \n(?:<SCALAR_LINE>)*<ARRAY_LINE>(?:<SCALAR_LINE>|<ARRAY_LINE>)*(?P<arrays>)
                                      # a line end, and the `key = scalar` and `key = [scalars]`
@@ -137,8 +138,11 @@ class _Scan:
                 in_key, holder, parts = True, stack[-1][1], 1
         return found or self.deepest
 
+
 def _parts(key: str) -> list[str]:
     """The parts of a dotted key as written, `"a"` and `a` alike."""
+    if '"' not in key and "'" not in key:
+        return [p.strip() for p in key.split(".")]
     parts, start = [], 0
     for m in _TOKEN.finditer(key):
         if m.group() == ".":

@@ -252,6 +252,13 @@ def test_the_scan_reads_toml_as_tomllib_does(text, depth):
     assert nesting_depth(text) == depth
 
 
+def test_the_scan_takes_no_time_on_an_unclosed_array_of_words():
+    """A pattern that could split `aaaa…` into words in many ways took 2^n steps."""
+    code = ("from boundaries.tomldepth import too_deep\n"
+            "assert too_deep('x = [' + 'a' * 5000 + ' {' + chr(10) + '[' + 'a ' * 5000) is None")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
 # -- #5: the cache unpickles only the user's own files ----------------------------------------
 class _Payload:
     """A planted pickle: loading it makes a folder (any code could run instead)."""
