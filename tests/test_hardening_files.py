@@ -19,20 +19,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from boundaries import files, store
-from boundaries.cli import main
 from boundaries.tomldepth import MAX_DEPTH, nesting_depth, too_deep
+
+from .test_cli import run
 
 TIER = '[hours]\nmon-fri = "08:00-17:00"\n'
 CLIENTS = '[clients.acme]\nname = "ACME"\ntier = "standard"\n'
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(args))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 2
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def run_process(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
