@@ -33,10 +33,11 @@ from .model import (
 )
 from .senders import folded_index
 from .templates import template_problems
-from .tomldepth import MAX_DEPTH, too_deep
+from .tomldepth import MAX_DEPTH, position, too_deep
 from .tomlpos import Locator
 from .validate import FileCheck
 
+_LONG_INT = re.compile(r"[0-9][0-9_]{4300,}")
 _SYNTAX = re.compile(r"^(?P<msg>.*?) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
 # What tomllib, phonenumbers, holidays and pendulum answered, keyed by the question, e.g.
 # ("phone", "0664 1234567", "AT") -> ("+436641234567", "mobile"), or a file's bytes (their
@@ -94,21 +95,9 @@ class _Loader:
         key = ("toml", hashlib.blake2b(raw, digest_size=16).digest())
         parsed = None
         if key not in self.memo:  # else the last load parsed and indexed these bytes
-            deep, data = too_deep(text), None
-            if deep is None:
-                try:
-                    data = tomllib.loads(text)
-                except tomllib.TOMLDecodeError as exc:
-                    self.diags.append(_syntax_diagnostic(rel, str(exc), text))
-                    return None
-                except RecursionError:  # too_deep is meant to see it first
-                    pass
-            if data is None:
-                self.diags.append(Diagnostic(
-                    rel, deep.line if deep else 1, deep.col if deep else 1, "error",
-                    f"nested more than {MAX_DEPTH} levels deep here",
-                    "each table, array, inline table and part of a dotted key is a level; "
-                    "policy files need a few"))
+            data = _parse(rel, text)
+            if isinstance(data, Diagnostic):
+                self.diags.append(data)
                 return None
             parsed = (data, Locator(text, data))
         data, loc = self.memo.get(key, parsed)
@@ -587,6 +576,27 @@ def _could_be_sender(text: str, clients: dict[str, Client]) -> bool:
     if any(folded in (c.id.casefold(), c.name.casefold()) for c in clients.values()):
         return True
     return "@" in text or looks_like_phone(text)
+
+
+def _parse(rel: str, text: str) -> dict | Diagnostic:
+    """tomllib's data for `text`, or the problem that stops it (never an exception)."""
+    deep = too_deep(text)
+    if deep is None:
+        try:
+            return tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            return _syntax_diagnostic(rel, str(exc), text)
+        except ValueError:  # int() refuses more than 4,300 digits; tomllib passes that on
+            m = _LONG_INT.search(text)
+            line, col = position(text, m.start()) if m else (1, 1)
+            return Diagnostic(rel, line, col, "error", "a number of more than 4,300 digits",
+                              "policy numbers are small: see the bounds in the docs")
+        except RecursionError:  # too_deep is meant to see it first
+            pass
+    line, col = (deep.line, deep.col) if deep else (1, 1)
+    return Diagnostic(rel, line, col, "error", f"nested more than {MAX_DEPTH} levels deep here",
+                      "each table, array, inline table and part of a dotted key is a level; "
+                      "policy files need a few")
 
 
 def _syntax_diagnostic(rel: str, message: str, text: str) -> Diagnostic:

@@ -58,6 +58,11 @@ def too_deep(text: str, limit: int = MAX_DEPTH) -> TooDeep | None:
     return found if isinstance(found, TooDeep) else None
 
 
+def position(text: str, at: int) -> tuple[int, int]:
+    """The 1-based line and column of offset `at` of `text`."""
+    return text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+
+
 _HEADER = re.compile(r"""\[\[?(?:[^\]\n"']|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')*\]""")
 
 
@@ -72,8 +77,7 @@ class _Scan:
         self.deepest = max(self.deepest, depth)
         if depth <= self.limit:
             return None
-        line = self.text.count("\n", 0, at) + 1
-        return TooDeep(line, at - (self.text.rfind("\n", 0, at) + 1) + 1, depth)
+        return TooDeep(*position(self.text, at), depth)
 
     def header(self, at: int, end: int) -> tuple[int, TooDeep | None]:
         """A `[a.b]` or `[[a.b]]` header at `at`..`end`: the depth of the table it opens.

@@ -186,6 +186,17 @@ def test_the_depth_limit_is_inclusive(load_set):
     assert [d.message for d in deeper.errors] == ["nested more than 32 levels deep here"]
 
 
+@pytest.mark.parametrize("digits", ["9" * 5000, "1_" * 4400 + "0"], ids=["plain", "with_"])
+def test_a_number_too_long_for_python_is_an_error_at_its_place(capsys, pset, digits):
+    """tomllib passes on int()'s ValueError (4,300 digits at most), not a TOMLDecodeError."""
+    (pset / "tiers/standard.toml").write_text(f"{TIER}[extra_effort]\nper_month = {digits}\n")
+    code, out, _ = run(capsys, "lint", "--policies", str(pset))
+    assert code == 1
+    assert "tiers/standard.toml:4:13: error: a number of more than 4,300 digits" in out
+    code, _, err = run(capsys, "check", "--policies", str(pset), "--from", "acme")
+    assert code == 2 and "internal error" not in err
+
+
 def test_a_cache_write_that_recurses_only_costs_speed(pset, cache, monkeypatch):
     class Recursing(pickle.Pickler):
         def dump(self, obj: object) -> None:
