@@ -91,7 +91,7 @@ def fingerprint(root: Path) -> str:
         except FileRefused as exc:
             seen = b"refused\0" + exc.message.encode()
         except OSError as exc:
-            seen = b"unreadable\0" + str(exc.strerror or exc).encode()
-        h.update(f.relative_to(root).as_posix().encode() + b"\0")
+            seen = b"unreadable\0" + os.fsencode(str(exc.strerror or exc))
+        h.update(os.fsencode(f.relative_to(root).as_posix()) + b"\0")  # any name
         h.update(len(seen).to_bytes(8, "big") + seen)
     return h.hexdigest()

@@ -54,7 +54,7 @@ def _key(root: Path) -> str:
     h = hashlib.sha256()
     for part in (str(_FORMAT), __version__, _code_stamp(), sys.version, sys.prefix,
                  str(root.resolve()), str(date.today().year), fingerprint(root)):
-        h.update(part.encode() + b"\0")
+        h.update(os.fsencode(part) + b"\0")  # a path may be any bytes
     return h.hexdigest()[:32]
 
 
@@ -112,7 +112,7 @@ def _with_origin(result: LoadResult, origin: str) -> LoadResult:
 
 
 def _entry_path(folder: Path, root: Path) -> Path:
-    h = hashlib.sha256(f"{_FORMAT}\0{sys.prefix}\0{root.resolve()}".encode())
+    h = hashlib.sha256(os.fsencode(f"{_FORMAT}\0{sys.prefix}\0{root.resolve()}"))
     return folder / f"last-{h.hexdigest()[:32]}.pickle"
 
 

@@ -139,6 +139,16 @@ def test_a_problem_that_is_gone_is_not_served_from_the_cache(capsys, pset, cache
     assert (code, "tiers/x.toml" in out) == (0, False), out
 
 
+def test_names_that_are_not_utf8_are_keyed_too(capsys, write_set, tmp_path, cache):
+    root = write_set({"tiers/standard.toml": TIER, "clients.toml": CLIENTS},
+                     name=os.fsdecode(b"set-\xff"))
+    (root / os.fsdecode(b"tiers/\xff\xfe.toml")).write_text(TIER)
+    for _ in range(2):  # the second from the cache
+        code, out, err = run(capsys, "lint", "--policies", str(root))
+        assert code == 0 and "internal error" not in err, err
+    assert store.peek_cached(root) is not None
+
+
 def test_the_fingerprint_sees_each_kind_of_entry(pset):
     target = pset / "tiers/x.toml"
     seen = {"absent": files.fingerprint(pset)}
