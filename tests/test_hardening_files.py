@@ -144,7 +144,7 @@ def test_names_that_are_not_utf8_are_keyed_too(capsys, write_set, tmp_path, cach
                      name=os.fsdecode(b"set-\xff"))
     (root / os.fsdecode(b"tiers/\xff\xfe.toml")).write_text(TIER)
     for _ in range(2):  # the second from the cache
-        code, out, err = run(capsys, "lint", "--policies", str(root))
+        code, _out, err = run(capsys, "lint", "--policies", str(root))
         assert code == 0 and "internal error" not in err, err
     assert store.peek_cached(root) is not None
 
