@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from .safe_text import visible
+
 
 class Diagnostic(NamedTuple):
     """One problem at PATH:LINE:COL (PATH relative to the policy folder)."""
@@ -21,10 +23,14 @@ class Diagnostic(NamedTuple):
         return self.severity == "error"
 
     def format(self) -> str:
-        """The one-line `PATH:LINE:COL: severity: message` form, plus a hint line."""
-        text = f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        """The one-line `PATH:LINE:COL: severity: message` form, plus a hint line.
+
+        A newline that came from a file (a quoted key, a file name) is shown as `\\u000a`:
+        each diagnostic stays one line, so no file can forge a second one."""
+        head = f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        text = visible(head, multiline=False)
         if self.hint:
-            text += f"\n    hint: {self.hint}"
+            text += "\n    hint: " + visible(self.hint, multiline=False)
         return text
 
     def as_json(self) -> dict:

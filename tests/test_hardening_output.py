@@ -244,3 +244,18 @@ def test_json_through_visible_is_the_same_json(obj):
     text = json.dumps(obj, ensure_ascii=False, indent=2)
     assert json.loads(visible(text)) == obj
     assert RAW_CONTROL.search(visible(text)) is None
+
+
+def test_a_newline_from_a_file_cannot_forge_a_diagnostic(capsys, write_set):
+    # a quoted key may hold a newline; its diagnostic must stay one line (plus its hint)
+    forged = 'x\\nme.toml:1:1: error: forged'
+    root = write_set({"tiers/maint.toml": MAINT + f'\n"{forged}" = 1\n'})
+    code, out, err = run(capsys, "lint", "--policies", str(root))
+    assert code == 1
+    lines = (out + err).splitlines()
+    assert not any(line.startswith("me.toml:1:1: error: forged") for line in lines)
+    unknown = [line for line in lines if "forged" in line]
+    assert len(unknown) == 1 and unknown[0].startswith("tiers/maint.toml:")
+    assert "\\u000a" in unknown[0]
+    code, out, _ = run(capsys, "lint", "--policies", str(root), "--json")
+    assert any("\nme.toml:1:1" in d["message"] for d in json.loads(out))

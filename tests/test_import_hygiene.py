@@ -11,7 +11,7 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parent.parent / "boundaries"
 CORE = ("engine", "timecalc", "hours", "model", "request", "templates", "wording",
-        "diagnostics", "schema_defs", "compiled")
+        "diagnostics", "schema_defs", "compiled", "safe_text")
 IO_MODULES = {"boundaries.cli", "boundaries.commands", "boundaries.loader", "boundaries.store",
               "boundaries.discovery", "boundaries.senders", "boundaries.phones",
               "boundaries.holiday_source", "boundaries.locale_names"}
