@@ -1,5 +1,5 @@
 """`python -m boundaries`."""
 
-from .cli import main
+from boundaries.cli.main import main
 
 raise SystemExit(main())

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from boundaries.loader import LoadResult, load
+from boundaries.policy.load import LoadResult, load
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "policies"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from boundaries.cli import main
+from boundaries.cli.main import main
 
 from .test_engine import CLIENTS, DE, DISCREET, EN, MAINT, ME_AWAY, NIGHT, PREMIUM, UNKNOWN
 
@@ -91,7 +91,7 @@ def test_check_json_unknown_sender_client_null(capsys, pset):
 def test_check_at_accepts_clock_time_today(capsys, pset, monkeypatch):
     from datetime import UTC, datetime
 
-    monkeypatch.setattr("boundaries.cli._now", lambda: datetime(2026, 1, 8, 9, 0, tzinfo=UTC))
+    monkeypatch.setattr("boundaries.cli.main._now", lambda: datetime(2026, 1, 8, 9, 0, tzinfo=UTC))
     code, out, _ = run(capsys, "check", "--policies", str(pset), "--from", "acme",
                        "--at", "18:20", "--json")
     assert code == 0 and json.loads(out)["at"] == "2026-01-08T18:20:00+01:00"

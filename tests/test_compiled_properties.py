@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from boundaries.compiled import Compiled, Offsets
-from boundaries.engine import decide, situation, verdict
-from boundaries.model import Away, HolidayTable, Me, PolicySet, Rule, Tier
-from boundaries.replay_input import parse_instant
-from boundaries.request import NO_FACTS, Request, Sender
-from boundaries.timeparse import parse_at
+from boundaries.core.compiled import Compiled, Offsets
+from boundaries.core.engine import decide, situation, verdict
+from boundaries.core.model import Away, HolidayTable, Me, PolicySet, Rule, Tier
+from boundaries.core.request import NO_FACTS, Request, Sender
+from boundaries.policy.timeparse import parse_at
+from boundaries.replay.input import parse_instant
 
 from .test_time_properties import (
     GAP_SCENARIO,

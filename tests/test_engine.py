@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from boundaries.checks import build_request
-from boundaries.engine import decide
-from boundaries.loader import load
-from boundaries.request import Facts
+from boundaries.core.engine import decide
+from boundaries.core.request import Facts
+from boundaries.policy.checks import build_request
+from boundaries.policy.load import load
 
 VIENNA = ZoneInfo("Europe/Vienna")
 NOW = datetime(2026, 1, 8, 12, 0, tzinfo=VIENNA)

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from boundaries import schema_defs as S
-from boundaries.locale_names import known_languages, locale_problem, names_for
-from boundaries.schema_defs import Field
-from boundaries.schema_export import schema_for
-from boundaries.tomlpos import Locator
+from boundaries.core import schema as S
+from boundaries.core.schema import Field
+from boundaries.policy.json_schema import schema_for
+from boundaries.policy.locales import known_languages, locale_problem, names_for
+from boundaries.policy.tomlpos import Locator
 
 from .test_cli import run
 

@@ -18,8 +18,9 @@ import tomli_w
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from boundaries import files, store
-from boundaries.tomldepth import MAX_DEPTH, nesting_depth, too_deep
+from boundaries.policy import cache as store
+from boundaries.policy import files
+from boundaries.policy.tomldepth import MAX_DEPTH, nesting_depth, too_deep
 
 from .test_cli import run
 
@@ -267,7 +268,7 @@ def test_the_scan_reads_toml_as_tomllib_does(text, depth):
 
 def test_the_scan_takes_no_time_on_an_unclosed_array_of_words():
     """A pattern that could split `aaaa…` into words in many ways took 2^n steps."""
-    code = ("from boundaries.tomldepth import too_deep\n"
+    code = ("from boundaries.policy.tomldepth import too_deep\n"
             "assert too_deep('x = [' + 'a' * 5000 + ' {' + chr(10) + '[' + 'a ' * 5000) is None")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
 

@@ -15,9 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual.widgets import DataTable
 
-from boundaries.cli import main
-from boundaries.journal import append, conflict_copies, device_name, is_conflict_copy, new_id, read
-from boundaries.safe_text import visible
+from boundaries.cli.main import main
+from boundaries.core.text import visible
+from boundaries.journal.store import (
+    append,
+    conflict_copies,
+    device_name,
+    is_conflict_copy,
+    new_id,
+    read,
+)
 
 from .test_engine import MAINT, PREMIUM
 

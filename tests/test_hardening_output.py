@@ -18,9 +18,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from boundaries.cli import main
-from boundaries.progress import Progress
-from boundaries.safe_text import VisibleStream, raw_stream, visible, visible_output
+from boundaries.cli.main import main
+from boundaries.cli.output import VisibleStream, raw_stream, visible_output
+from boundaries.cli.progress import Progress
+from boundaries.core.text import visible
 
 from .test_engine import DE, EN, MAINT, PREMIUM, UNKNOWN
 

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from boundaries.cli import main
-from boundaries.compiled import Offsets
-from boundaries.replay_input import parse_instant
-from boundaries.timeparse import TimeError, parse_at
+from boundaries.cli.main import main
+from boundaries.core.compiled import Offsets
+from boundaries.policy.timeparse import TimeError, parse_at
+from boundaries.replay.input import parse_instant
 
 from .conftest import EXAMPLE, ME
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from boundaries import setup_commands
-from boundaries.cli import main
-from boundaries.loader import load
+from boundaries.cli import setup as setup_commands
+from boundaries.cli.main import main
+from boundaries.policy.load import load
 
 
 def run(capsys, *args: str) -> tuple[int, str, str]:

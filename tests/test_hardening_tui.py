@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from textual.widgets import Input, TextArea
 
-from boundaries.safe_text import visible
+from boundaries.core.text import visible
 from boundaries.tui import make_app
 from boundaries.tui.app import _stamp
 

@@ -13,14 +13,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from boundaries.checks import build_request
-from boundaries.cli import main
-from boundaries.engine import decide
-from boundaries.history import facts_for, month_bounds
-from boundaries.journal import append, new_id, read
-from boundaries.loader import load
-from boundaries.report import build, render_csv
-from boundaries.request import sender_key
+from boundaries.cli.main import main
+from boundaries.core.engine import decide
+from boundaries.core.request import sender_key
+from boundaries.journal.facts import facts_for, month_bounds
+from boundaries.journal.report import build, render_csv
+from boundaries.journal.store import append, new_id, read
+from boundaries.policy.checks import build_request
+from boundaries.policy.load import load
 
 from .test_engine import CLIENTS, DE, EN, MAINT, ME_AWAY, PREMIUM, UNKNOWN
 

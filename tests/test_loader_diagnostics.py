@@ -16,8 +16,8 @@ from typing import NamedTuple
 
 import pytest
 
-from boundaries.cli import main
-from boundaries.loader import load
+from boundaries.cli.main import main
+from boundaries.policy.load import load
 
 from .conftest import ME
 

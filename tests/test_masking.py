@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from boundaries.loader import load
+from boundaries.policy.load import load
 from boundaries.tui.masking import HIDDEN, Masker
 
 DATA = Path(__file__).parent / "data" / "tui"

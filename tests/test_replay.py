@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from boundaries.cli import main
-from boundaries.progress import Progress
+from boundaries.cli.main import main
+from boundaries.cli.progress import Progress
 
 from .conftest import EXAMPLE
 
@@ -342,9 +342,9 @@ def test_the_documented_example_file_replays_cleanly(capsys):
 
 def test_progress_hears_the_last_row_after_reading_ends(calls):
     """On a terminal the bar is updated at the end too, when the file is done (not closed)."""
-    from boundaries.loader import load
-    from boundaries.replay import SetRun, replay
-    from boundaries.replay_input import open_csv
+    from boundaries.policy.load import load
+    from boundaries.replay.input import open_csv
+    from boundaries.replay.run import SetRun, replay
 
     source = open_csv(str(calls))
     heard: list[tuple[int, int | None]] = []

@@ -11,11 +11,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from boundaries.checks import run_checks
-from boundaries.cli import main
-from boundaries.loader import load
-from boundaries.schema_export import KINDS, schema_for
-from boundaries.starter import schema_files
+from boundaries.cli.main import main
+from boundaries.policy.checks import run_checks
+from boundaries.policy.json_schema import KINDS, schema_for
+from boundaries.policy.load import load
+from boundaries.policy.starter import schema_files
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "policies"

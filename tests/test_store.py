@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from boundaries import files, loader, store
+from boundaries.policy import cache as store
+from boundaries.policy import files
+from boundaries.policy import load as loader
 
 TIER = """\
 channels = ["call", "email"]
@@ -129,7 +131,7 @@ def test_an_unwritable_cache_only_costs_speed(write_set, tmp_path, monkeypatch):
 def test_after_a_tier_edit_holidays_are_not_asked_again(write_set, cache, monkeypatch):
     from datetime import date
 
-    from boundaries import holiday_source
+    from boundaries.policy import holidays as holiday_source
 
     root = write_set({"tiers/standard.toml": TIER})  # me.toml: holidays = "AT-4"
     store.load_cached(root)

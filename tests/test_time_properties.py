@@ -1,4 +1,4 @@
-"""Property tests for the wall-clock arithmetic of boundaries.timecalc (contract §1, §3).
+"""Property tests for the wall-clock arithmetic of boundaries.core.time (contract §1, §3).
 
 Window edges are wall-clock times computed each from its own local date and time: a
 time in the spring-forward gap moves forward by the gap's length (convert to UTC with
@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from boundaries.hours import merge_windows, parse_window
-from boundaries.model import Week
-from boundaries.timecalc import (
+from boundaries.core.hours import merge_windows, parse_window
+from boundaries.core.model import Week
+from boundaries.core.time import (
     containing_window,
     localize,
     next_window,

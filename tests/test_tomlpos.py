@@ -13,7 +13,7 @@ import tomllib
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from boundaries.tomlpos import Locator, fast_index, index_positions
+from boundaries.policy.tomlpos import Locator, fast_index, index_positions
 
 BARE = st.sampled_from(["a", "b", "tier", "mon-fri", "x_1", "42", "hours", "when"])
 KEY = st.one_of(BARE, BARE.map(lambda k: f'"{k} y"'), BARE.map(lambda k: f"'{k}.z'"),

@@ -383,7 +383,7 @@ def test_editor_command(monkeypatch, editor, expected):
 
 
 async def test_recording_writes_one_entry_and_the_budget_badge_updates(tmp_path):
-    from boundaries.journal import read
+    from boundaries.journal.store import read
 
     journal = tmp_path / "journal"
     app = make_app(DATA, clock=lambda: EVENING, watch_interval=None, journal=journal)

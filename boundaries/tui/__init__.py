@@ -2,7 +2,7 @@
 
 import gc
 
-from .app import BoundariesApp, make_app
+from boundaries.tui.app import BoundariesApp, make_app
 
 # Textual and our modules stay for the whole run: move what importing them made out of the
 # collector's sight, so it does not walk it again and again while the first frame is built

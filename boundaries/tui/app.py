@@ -17,15 +17,15 @@ from textual.screen import Screen
 from textual.widget import AwaitMount
 from textual.widgets import ContentSwitcher, Footer, Header, Input
 
-from ..diagnostics import Diagnostic
-from ..discovery import Found, discover
-from ..files import policy_files
-from ..loadresult import LoadResult
-from ..model import PolicySet
-from ..safe_text import visible
-from .ask import AskPane
-from .masking import Masker
-from .widgets import ChoiceBar, TabBar
+from boundaries.core.diagnostics import Diagnostic
+from boundaries.core.model import PolicySet
+from boundaries.core.text import visible
+from boundaries.policy.discovery import Found, discover
+from boundaries.policy.files import policy_files
+from boundaries.policy.result import LoadResult
+from boundaries.tui.ask import AskPane
+from boundaries.tui.masking import Masker
+from boundaries.tui.widgets import ChoiceBar, TabBar
 
 LAZY_PANES = ("WeekPane", "ClientsPane", "ProblemsPane", "JournalPane")  # see LazyPane
 TABS = [("ask", "Ask F1", ""), ("week", "Week F2", ""), ("clients", "Clients F3", ""),
@@ -126,8 +126,8 @@ class BoundariesApp(App[None]):
         if self._panes_mounted:
             return None
         self._panes_mounted = True
-        from .journal_view import JournalPane
-        from .panes import ClientsPane, ProblemsPane, WeekPane
+        from boundaries.tui.journal_view import JournalPane
+        from boundaries.tui.panes import ClientsPane, ProblemsPane, WeekPane
 
         panes = (WeekPane(id="week"), ClientsPane(id="clients"), ProblemsPane(id="problems"),
                  JournalPane(id="journal"))
@@ -138,7 +138,7 @@ class BoundariesApp(App[None]):
     # -- the journal ---------------------------------------------------------------------------
     def journal_entries(self, months: list[str]) -> tuple[list, list]:
         """Entries and warnings of these months (read once, kept until something is recorded)."""
-        from ..journal import read
+        from boundaries.journal.store import read
 
         entries: list = []
         warnings: list = []
@@ -154,8 +154,8 @@ class BoundariesApp(App[None]):
         return entries, [x.format() for x in warnings]
 
     def journal_month_entries(self) -> tuple[list[str], list, list]:
-        from ..engine import zone
-        from ..journal import month_of
+        from boundaries.core.engine import zone
+        from boundaries.journal.store import month_of
 
         tz = zone(self.policies.me.timezone) if self.policies else UTC
         month = month_of(self.now().astimezone(tz))
@@ -164,8 +164,8 @@ class BoundariesApp(App[None]):
 
     def facts_for(self, req):
         """What the journal says about `req` (budget used, repeats, replies sent)."""
-        from ..engine import zone
-        from ..history import facts_for, months_needed
+        from boundaries.core.engine import zone
+        from boundaries.journal.facts import facts_for, months_needed
 
         ps = self.policies
         assert ps is not None
@@ -175,7 +175,7 @@ class BoundariesApp(App[None]):
 
     def action_record(self) -> None:
         """Record the request on the Ask screen, its decision and what I did."""
-        from .journal_view import RecordScreen
+        from boundaries.tui.journal_view import RecordScreen
 
         ask = self.query_one(AskPane)
         d, req = ask.decision, ask.request
@@ -198,7 +198,7 @@ class BoundariesApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="record")
     def _write_record(self, req, d, outcome: str, minutes: int, note: str) -> None:
-        from ..journal_commands import record
+        from boundaries.cli.journal import record
 
         ps = self.policies
         assert ps is not None and self.journal_folder is not None
@@ -243,7 +243,7 @@ class BoundariesApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load_policies(self) -> None:
         """Load (or reload) the set off the UI thread and hand the result back."""
-        from ..store import load_cached
+        from boundaries.policy.cache import load_cached
 
         stamp = _stamp(self.found.path)
         if not self.found.path.is_dir():
@@ -475,8 +475,8 @@ def make_app(policies: str | os.PathLike | None = None, clock: Clock | None = No
 
     `who` prefills the Ask form (e.g. the caller's number from a phone integration).
     """
-    from ..journal import journal_dir
-    from ..store import peek_cached
+    from boundaries.journal.store import journal_dir
+    from boundaries.policy.cache import peek_cached
 
     found = discover(policies)
     return BoundariesApp(found, clock or (lambda: datetime.now(UTC)), editor, watch_interval,

@@ -13,18 +13,18 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ..checks import build_request
-from ..engine import decide, zone
-from ..request import NO_FACTS, Decision, Facts, Request
-from ..safe_text import visible
-from ..schema_defs import KINDS
-from ..senders import SenderError
-from ..timeparse import TimeError
-from ..wording import human_next
-from .widgets import ChoiceBar, SafeInput
+from boundaries.core.engine import decide, zone
+from boundaries.core.request import NO_FACTS, Decision, Facts, Request
+from boundaries.core.schema import KINDS
+from boundaries.core.text import visible
+from boundaries.core.wording import human_next
+from boundaries.policy.checks import build_request
+from boundaries.policy.senders import SenderError
+from boundaries.policy.timeparse import TimeError
+from boundaries.tui.widgets import ChoiceBar, SafeInput
 
 if TYPE_CHECKING:
-    from .app import BoundariesApp
+    from boundaries.tui.app import BoundariesApp
 
 CHANNEL_OPTIONS = [("call", "call", "c"), ("sms", "SMS", "s"), ("email", "email", "e"),
                    ("chat", "chat", "h")]
@@ -61,7 +61,7 @@ class Drafts(Vertical):
     def compose(self) -> ComposeResult:
         from textual.widgets import TabbedContent, TabPane
 
-        from .safe_area import SafeTextArea
+        from boundaries.tui.safe_area import SafeTextArea
 
         with TabbedContent():
             with TabPane("Reply", id="reply-tab"):

@@ -11,12 +11,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, DataTable, Input, Label, Static
 
-from ..journal import OUTCOMES
-from ..safe_text import visible
-from .widgets import ChoiceBar, LazyPane
+from boundaries.core.text import visible
+from boundaries.journal.store import OUTCOMES
+from boundaries.tui.widgets import ChoiceBar, LazyPane
 
 if TYPE_CHECKING:
-    from .app import BoundariesApp
+    from boundaries.tui.app import BoundariesApp
 
 OUTCOME_OPTIONS = [("answered", "answered", "a"), ("called-back", "called back", "c"),
                    ("missed", "missed", "m"), ("declined", "declined", "d")]
@@ -109,8 +109,8 @@ class JournalPane(LazyPane, VerticalScroll):
 
     def refresh_journal(self) -> None:
         """Show the last 50 entries, the current month's report and any conflict copies."""
-        from ..journal import conflict_copies
-        from ..report import build, render_text
+        from boundaries.journal.report import build, render_text
+        from boundaries.journal.store import conflict_copies
 
         app = self.bapp
         months, entries, warnings = app.journal_month_entries()
@@ -126,7 +126,7 @@ class JournalPane(LazyPane, VerticalScroll):
                           cell(d.get("client") or d.get("from", "")), cell(d.get("channel", "")),
                           cell(d.get("decision", "")), cell(d.get("outcome", "")),
                           Text(str(d.get("minutes") or "")), cell(d.get("note", "")))
-        from .app import _short
+        from boundaries.tui.app import _short
 
         folder = app.journal_folder
         where = _short(folder) if folder else "none"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from ..model import PolicySet
+from boundaries.core.model import PolicySet
 
 # a phone number starts with +, 00 or a trunk 0 (dates and clock times do not)
 _DIGITS = re.compile(r"(?<![\w.:])(?:\+|\(?0)[\d ()./-]{5,}\d")

@@ -11,14 +11,14 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.widgets import DataTable, Input, Select, Static
 
-from ..engine import zone
-from ..model import PolicySet, Tier
-from ..safe_text import visible
-from ..week import DayRow, week_rows
-from .widgets import LazyPane, SafeInput
+from boundaries.core.engine import zone
+from boundaries.core.model import PolicySet, Tier
+from boundaries.core.text import visible
+from boundaries.core.week import DayRow, week_rows
+from boundaries.tui.widgets import LazyPane, SafeInput
 
 if TYPE_CHECKING:
-    from .app import BoundariesApp
+    from boundaries.tui.app import BoundariesApp
 
 _CELL_STYLE = {"█": "$success", "▒": "$warning", "·": "$text-disabled"}
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, EditResult
 
-from ..safe_text import visible
+from boundaries.core.text import visible
 
 
 class SafeTextArea(TextArea):

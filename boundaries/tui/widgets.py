@@ -12,7 +12,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Input
 
-from ..safe_text import visible
+from boundaries.core.text import visible
 
 
 class ChoiceBar(Widget, can_focus=True):

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from boundaries import schema_defs as S
-from boundaries.schema_defs import Field
+from boundaries.core import schema as S
+from boundaries.core.schema import Field
 
 from .tomlgen import Raw, dumps
 from .values import CONTROL, DEEP, KEYS, SENDERS, TEMPLATES, edge_value, json_value

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from boundaries.cli import main
+from boundaries.cli.main import main
 
 from .mutate import DEVICE, JOURNAL_MONTH, Case, edge_arg
 

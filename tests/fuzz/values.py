@@ -10,7 +10,7 @@ import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
-from boundaries.schema_defs import DAYS, Field
+from boundaries.core.schema import DAYS, Field
 
 from .tomlgen import Raw
 

@@ -1,0 +1,326 @@
+"""The `boundaries` command line. Never imports Textual on the subcommand paths."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from boundaries import __version__
+from boundaries.core.errors import BoundariesError, RequestError
+
+EXIT_OK, EXIT_FAIL, EXIT_BAD = 0, 1, 2
+
+
+class UsageError(RequestError):
+    """Bad arguments of a command: exit 2 with a lint-style message."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # exit 2 with usage, as argparse does, no traceback
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD)
+
+
+_CHECK_EXAMPLES = """examples:
+  boundaries check --from "+43 732 123456" --at 2026-01-08T18:20
+  boundaries check --from acme --channel sms --urgency urgent --json
+  boundaries check --from office@acme.example --channel email --kind change --at 18:20
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a subcommand's absent --policies must not undo one given before it
+    common.add_argument("--policies", metavar="DIR", default=argparse.SUPPRESS,
+                        help="policy folder (default: $BOUNDARIES_POLICIES, ./policies, "
+                             "the user config folder, then the shipped example set)")
+    p = _Parser(prog="boundaries", parents=[common],
+                description="Should I answer this call, SMS or mail now? Decides from your "
+                            "policy files (TOML) and says why, when, and what to reply.",
+                epilog="Run `boundaries COMMAND --help` for examples. Without a command, "
+                       "starts the terminal UI (or, when not on a terminal, prints an "
+                       "overview of the policy set in use).",
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"boundaries {__version__}")
+    p.add_argument("--from", dest="sender", metavar="WHO",
+                   help="open the terminal UI with this caller already filled in")
+    # an explicit prog spares argparse a help formatter (and a shutil import) at every start
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
+                           prog="boundaries")
+
+    # the request fields of §2, shared by `check` and `log`
+    request = argparse.ArgumentParser(add_help=False)
+    request.add_argument("--from", dest="sender", required=True, metavar="WHO",
+                   help="client id, client name, phone number (any format) or mail address")
+    request.add_argument("--channel", default="call", metavar="C",
+                   help="call, sms, email or chat (default: call)")
+    request.add_argument("--at", metavar="T",
+                   help="ISO 8601 time, with or without offset (without: my time), "
+                        "or HH:MM today (default: now)")
+    request.add_argument("--kind", default="question", metavar="K",
+                   help="question, task, change, billing or complaint (default: question)")
+    request.add_argument("--urgency", default="normal", metavar="U",
+                   help="normal, urgent or emergency (default: normal)")
+    request.add_argument("--journal", metavar="DIR",
+                   help="journal folder for budgets and repeats (default: $BOUNDARIES_JOURNAL, "
+                        "then the user data folder); only `log` writes it")
+
+    c = sub.add_parser("check", parents=[common, request], help="decide one incoming request",
+                       description="Decide one incoming request: answer now, later, or "
+                                   "decline, with reasons, next window and a reply to send.",
+                       epilog=_CHECK_EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("--json", action="store_true", help="print the decision as one JSON object")
+
+    lg = sub.add_parser("log", parents=[common, request], help="record a request and what I did",
+                        description="Decide a request as `check` does and append it, with what "
+                                    "I did, to the journal (budgets, repeats, reports).",
+                        epilog="examples:\n"
+                               "  boundaries log --from acme --at 2026-01-08T18:20 --outcome "
+                               "missed\n"
+                               "  boundaries log --from stahlwerk --urgency urgent --outcome "
+                               "answered --minutes 25 --note \"Server down\"",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    lg.add_argument("--outcome", required=True, metavar="O",
+                    help="answered, called-back, missed or declined")
+    lg.add_argument("--minutes", type=int, default=0, help="time spent")
+    lg.add_argument("--note", default="", help="what was agreed, in a few words")
+
+    rq = sub.add_parser("report", parents=[common], help="per-client figures from the journal",
+                        description="Per client for a month or a range: requests, answered, "
+                                    "after-hours share, extra effort used vs budget, minutes, "
+                                    "declined, missed.",
+                        epilog="examples:\n"
+                               "  boundaries report --month 2026-01\n"
+                               "  boundaries report --month 2026-01..2026-03\n"
+                               "  boundaries report --month 2026-01 --client acme --format csv",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    rq.add_argument("--month", metavar="YYYY-MM[..YYYY-MM]", help="default: this month")
+    rq.add_argument("--client", metavar="ID", help="one client only")
+    rq.add_argument("--format", choices=["text", "csv", "json"], default="text")
+    rq.add_argument("--journal", metavar="DIR", help="journal folder")
+
+    rp = sub.add_parser("replay", parents=[common],
+                        help="decide many requests at once; what an edit would change",
+                        description="Decide every request of a CSV file (columns from, at; "
+                                    "optional channel, kind, urgency; others are passed "
+                                    "through) or of the journal, and summarise. With --against, "
+                                    "decide each with both sets and show what would change. "
+                                    "Never writes the journal.",
+                        epilog="examples:\n"
+                               "  boundaries replay calls.csv\n"
+                               "  boundaries replay calls.csv --against ../policies-new\n"
+                               "  boundaries replay --journal 2026-01 --against ../policies-new\n"
+                               "  boundaries replay calls.csv --format csv > decided.csv\n"
+                               "  boundaries replay calls.csv --against ../policies-new "
+                               "--fail-on-change   # pre-commit hook\n\n"
+                               "exit codes: 0 done, 1 --strict with bad rows or "
+                               "--fail-on-change with changes, 2 bad input or policy set",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    rp.add_argument("file", nargs="?", metavar="FILE.csv",
+                    help="requests, one per row, with a header line (- reads stdin)")
+    rp.add_argument("--journal", metavar="YYYY-MM[..YYYY-MM]",
+                    help="replay the journal's requests of these months instead of a file")
+    rp.add_argument("--journal-dir", metavar="DIR",
+                    help="journal folder (default: $BOUNDARIES_JOURNAL, then the user data "
+                         "folder)")
+    rp.add_argument("--against", metavar="DIR",
+                    help="a second (edited) policy set: show the requests it decides "
+                         "differently")
+    rp.add_argument("--format", choices=["text", "csv", "json"], default="text",
+                    help="text: a summary; csv / json (JSON Lines): every row with its "
+                         "decision, or with --against every changed row")
+    rp.add_argument("--fail-on-change", action="store_true",
+                    help="exit 1 if any request would be decided differently")
+    rp.add_argument("--strict", action="store_true", help="exit 1 if any row is bad")
+    rp.add_argument("--no-history", action="store_true",
+                    help="decide every row as if alone (no simulated budgets or repeats)")
+    rp.add_argument("--show", type=int, default=3, metavar="N",
+                    help="rows shown per group of changes (default: 3)")
+
+    ln = sub.add_parser("lint", parents=[common], help="check the policy files",
+                        description="Report every problem of every policy file as "
+                                    "PATH:LINE:COL: error|warning: message. Exit 1 on errors.",
+                        epilog="examples:\n  boundaries lint\n  boundaries lint --policies "
+                               "~/my-policies --json",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    ln.add_argument("--json", action="store_true", help="print the diagnostics as JSON")
+
+    t = sub.add_parser("test", parents=[common], help="run the checks in checks.toml",
+                       description="Run every [[check]] of checks.toml (with an empty "
+                                   "journal). One line per failing check; exit 1 if any failed.",
+                       epilog="examples:\n  boundaries test\n  boundaries test -v",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    t.add_argument("-v", "--verbose", action="store_true", help="list passing checks too")
+
+    w = sub.add_parser("week", parents=[common], help="show a week of reachability",
+                       description="The coming seven days as a grid of reachable time, with "
+                                   "public holidays and time off marked.",
+                       epilog="examples:\n  boundaries week --tier maintenance\n"
+                              "  boundaries week --from tanaka --at 2026-01-12",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    g = w.add_mutually_exclusive_group(required=True)
+    g.add_argument("--tier", metavar="T", help="a tier name")
+    g.add_argument("--from", dest="sender", metavar="WHO", help="a client or sender")
+    w.add_argument("--at", metavar="T", help="first day (default: today)")
+
+    i = sub.add_parser("init", help="write a starter policy set",
+                       description="Write a small, commented starter set (me, clients, three "
+                                   "tiers, de + en replies, checks) for your timezone and "
+                                   "language. Never overwrites anything.",
+                       epilog="examples:\n"
+                              "  boundaries init ~/policies --timezone Europe/Vienna --locale de "
+                              "--holidays AT-4 --name \"Martin Huber\"\n"
+                              "  boundaries init ~/policies     # asks, with defaults from this "
+                              "machine",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    i.add_argument("dir", metavar="DIR", help="folder to create (must not hold these files)")
+    i.add_argument("--name", help="your name, used in replies")
+    i.add_argument("--timezone", metavar="TZ", help="IANA timezone (default: this machine's)")
+    i.add_argument("--locale", choices=["de", "en"], help="language of replies")
+    i.add_argument("--holidays", metavar="REGION",
+                   help="public holidays region, e.g. AT-4, DE-BY (empty: none)")
+    i.add_argument("-y", "--yes", action="store_true", help="take the defaults, ask nothing")
+
+    sc = sub.add_parser("schema", help="print the JSON Schema of the policy files",
+                        description="JSON Schema (draft 2020-12) of the policy files, made "
+                                    "from the definitions the loader checks against.",
+                        epilog="examples:\n"
+                               "  boundaries schema > boundaries.schema.json\n"
+                               "  boundaries schema --kind tier\n"
+                               "  boundaries schema --write ~/policies   # .schema/*.json for "
+                               "the #:schema lines",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sc.add_argument("--kind", choices=["me", "clients", "tier", "replies", "checks"],
+                    help="one file kind (default: all, under $defs)")
+    sc.add_argument("--write", metavar="DIR",
+                    help="write DIR/.schema/<kind>.schema.json instead of printing")
+
+    cl = sub.add_parser("client", help="manage clients.toml",
+                        description="Change clients.toml without touching what is in it.")
+    clsub = cl.add_subparsers(dest="client_command", metavar="ACTION", required=True,
+                              parser_class=_Parser, prog="boundaries client")
+    ca = clsub.add_parser("add", parents=[common], help="append a client",
+                          description="Append a [clients.ID] table at the end of clients.toml, "
+                                      "atomically, leaving every existing byte as it was. "
+                                      "Refuses a duplicate id, an unknown tier, a number or "
+                                      "address another client has, or anything lint rejects.",
+                          epilog="example:\n"
+                                 "  boundaries client add kunde-x --tier maintenance "
+                                 "--phone \"0664 1112223\" --mail a@b.example",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    ca.add_argument("id", metavar="ID", help="the client id (letters, digits, - and _)")
+    ca.add_argument("--tier", required=True, help="a tier in tiers/")
+    ca.add_argument("--name", help="the client's name (default: the id)")
+    ca.add_argument("--phone", action="append", default=[], help="a phone number (repeatable)")
+    ca.add_argument("--mail", action="append", default=[], help="a mail address (repeatable)")
+    ca.add_argument("--timezone", help="the client's timezone, for times in replies")
+    ca.add_argument("--locale", help="the client's language of replies")
+    ca.add_argument("--notes", help="free text")
+
+    sub.add_parser("where", parents=[common], help="which policy set and journal are in use",
+                   description="Say which policy folder is used and which rule chose it, "
+                               "and where the journal and the cache live.",
+                   epilog="example:\n  boundaries where",
+                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    return p
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `boundaries` console script.
+
+    Every byte of text it prints (results, diagnostics, argparse's messages) passes
+    `safe_text.visible`: a control character from a file or an argument is shown as
+    `\\u001b`, never obeyed by the terminal."""
+    from boundaries.cli.output import visible_output
+
+    with visible_output():
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if not hasattr(args, "policies"):  # given neither before nor after the subcommand
+            args.policies = None
+        return _dispatch(args)
+    except BoundariesError as exc:
+        print(f"boundaries: error: {exc}", file=sys.stderr)
+        if exc.hint:
+            print(f"    hint: {exc.hint}", file=sys.stderr)
+        return EXIT_BAD
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # the reader went away (e.g. `| head`): silence the final flush
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except SystemExit as exc:  # argparse (--help, --version, usage) and _require_good
+        return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None
+                                                            else EXIT_BAD)
+    except Exception as exc:  # never a traceback for a user
+        if os.environ.get("BOUNDARIES_DEBUG"):
+            raise
+        print(f"boundaries: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("    hint: set BOUNDARIES_DEBUG=1 to see where, and please report it",
+              file=sys.stderr)
+        return EXIT_BAD
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from boundaries.cli.commands import run_check, run_lint, run_overview, run_test, run_week
+
+    cmd = args.command
+    if cmd == "check":
+        return run_check(args, _now())
+    if cmd == "lint":
+        return run_lint(args)
+    if cmd == "test":
+        return run_test(args)
+    if cmd == "week":
+        return run_week(args, _now())
+    if cmd == "replay":
+        from boundaries.cli.replay import run_replay
+
+        return run_replay(args, _now())
+    if cmd in ("log", "report"):
+        from boundaries.cli.journal import run_log, run_report
+
+        return (run_log if cmd == "log" else run_report)(args, _now())
+    if cmd in ("init", "schema", "client", "where"):
+        from boundaries.cli import setup as sc
+
+        run = {"init": sc.run_init, "schema": sc.run_schema, "client": sc.run_client_add,
+               "where": sc.run_where}[cmd]
+        return run(args)
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from boundaries.cli.output import raw_output
+        from boundaries.tui import make_app
+
+        with raw_output():  # the TUI sanitizes what it shows, and draws with escapes
+            make_app(args.policies, who=args.sender or "").run()
+        return EXIT_OK
+    return run_overview(args)
+
+
+def policy_folder_error(path: Path) -> UsageError:
+    return UsageError(f"policy folder `{path}` does not exist",
+                      "pass --policies DIR with a folder that holds me.toml, or run "
+                      "`boundaries init DIR`")
+
+
+def emit_json(obj: object) -> None:
+    """`obj` as JSON on stdout: its values exact (a raw DEL, C1 or bidi character in a string
+    reaches the terminal as its JSON escape, `\\u009b`, by way of `visible`)."""
+    print(json.dumps(obj, ensure_ascii=False, indent=2))

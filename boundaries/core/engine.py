@@ -1,0 +1,484 @@
+"""The decision: pure, no I/O, no clock. Calendar facts first, then rules, then defaults."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from boundaries.core.hours import parse_window, summarize_week
+from boundaries.core.model import CALLBACK_RANK, URGENCY_RANK, Away, Client, PolicySet, Rule, Tier
+from boundaries.core.replies import render
+from boundaries.core.request import NO_FACTS, Decision, Facts, Reason, ReplyText, Request
+from boundaries.core.time import containing_window, next_window
+from boundaries.core.wording import human_channels, human_next
+
+BUILTIN = "builtin"
+_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")
+_CHANNEL_NOUN = {"call": "a call is", "sms": "SMS is", "email": "mail is", "chat": "chat is"}
+_UNKNOWN_TIER = Tier(name="unknown", channels=("call", "sms", "email", "chat"),
+                     callback="on-request")
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+@lru_cache(maxsize=1024)
+def _client_window(text: str) -> tuple[int, int]:
+    return parse_window(text)
+
+
+class Situation(NamedTuple):
+    """Calendar facts about one request, computed before any rule is looked at.
+
+    The engine computes them with datetimes (`situation`); replay computes the same
+    values from integer instants (`compiled.py`). Both must agree on every field.
+    """
+
+    within_hours: bool
+    day: date  # the day the request belongs to (a window's start day, else its own date)
+    holiday: str | None
+    away: Away | None
+    sender_minute: int  # minutes after midnight on the sender's own clock
+    month: int  # the request's calendar month in my timezone (the budget's month)
+
+
+def away_on(ps: PolicySet, day: date) -> Away | None:
+    """The time off that covers `day`, or None."""
+    for a in ps.me.away:
+        if a.start <= day <= a.end:
+            return a
+    return None
+
+
+def situation(ps: PolicySet, tier: Tier, at: datetime, sender_tz: ZoneInfo) -> Situation:
+    """Within hours, holiday, away and the sender's clock for a request at `at`."""
+    tz = zone(ps.me.timezone)
+    local = at.astimezone(tz)
+    cont = containing_window(tier.week, tz, local, day_open(ps, tier))
+    day = cont[0] if cont else local.date()
+    theirs = at.astimezone(sender_tz)
+    return Situation(
+        within_hours=cont is not None,
+        day=day,
+        holiday=ps.holidays.name(day),
+        away=away_on(ps, day),
+        sender_minute=theirs.hour * 60 + theirs.minute,
+        month=local.month,
+    )
+
+
+def day_open(ps: PolicySet, tier: Tier) -> Callable[[date], bool]:
+    """Whether the tier's windows that start on a day count (no holiday off, no time off)."""
+    holidays = ps.holidays
+    if tier.on_holidays:
+        if not ps.me.away:
+            return lambda day: True
+        return lambda day: away_on(ps, day) is None
+    return lambda day: holidays.name(day) is None and away_on(ps, day) is None
+
+
+def in_clock_window(text: str, minute: int) -> bool:
+    """Whether a `client_time` window (`HH:MM-HH:MM`) holds this minute of the day."""
+    start, end = _client_window(text)
+    return start <= minute < end or start <= minute + 1440 < end
+
+
+def _holds(value: object, actual: object) -> bool:
+    if isinstance(value, (list, tuple)):
+        return actual in value
+    return actual == value
+
+
+def rule_applies(rule: Rule, channel: str, kind: str, urgency: str, sit: Situation,
+                 trust: str, facts: Facts) -> bool:
+    """Whether every condition of the rule's `when` holds."""
+    for cond, value in rule.when:
+        if cond == "hours":
+            ok = sit.within_hours == (value == "in")
+        elif cond == "channel":
+            ok = _holds(value, channel)
+        elif cond == "kind":
+            ok = _holds(value, kind)
+        elif cond == "urgency":
+            ok = _holds(value, urgency)
+        elif cond == "trust":
+            ok = trust == value
+        elif cond == "holiday":
+            ok = (sit.holiday is not None) == value
+        elif cond == "away":
+            ok = (sit.away is not None) == value
+        elif cond == "client_time":
+            ok = in_clock_window(str(value), sit.sender_minute)
+        elif cond == "repeat":
+            ok = facts.recent_requests >= int(value)  # type: ignore[call-overload]
+        else:  # unknown conditions are rejected by the loader
+            ok = False
+        if not ok:
+            return False
+    return True
+
+
+def grant_extra_effort(tier: Tier, client: Client | None, urgency: str,
+                       facts: Facts) -> str:
+    """Extra effort (an answer outside hours): `granted`, or what withholds it
+    (`allowed`, `trust`, `urgency`, `budget`)."""
+    ee = tier.extra_effort
+    if not ee.allowed:
+        return "allowed"
+    if client is not None and client.trust == "revoked":
+        return "trust"
+    if URGENCY_RANK[urgency] < URGENCY_RANK[ee.min_urgency]:
+        return "urgency"
+    if ee.per_month is not None and facts.extra_effort_used >= ee.per_month:
+        return "budget"
+    return "granted"
+
+
+class Verdict(NamedTuple):
+    """The decision without its wording: what was decided, and the deciding reasons as
+    tokens (first the one that decided); `decide` words them, replay needs only sources."""
+
+    decision: str
+    reply_key: str | None
+    extra_effort: bool
+    why: tuple[tuple, ...]
+
+
+def verdict(tier: Tier, client: Client | None, channel: str, kind: str, urgency: str,
+            sit: Situation, facts: Facts) -> Verdict:
+    """§3: an unknown sender without a tier of its own waits; else the tier's rules, then
+    the built-in defaults, then extra effort. `tier` comes from `tier_of`."""
+    if tier is _UNKNOWN_TIER:
+        return Verdict("later", _later_key(tier, sit), False, (("unknown-tier",),))
+    trust = client.trust if client is not None else "ok"
+    for rule in tier.rules:
+        if rule_applies(rule, channel, kind, urgency, sit, trust, facts):
+            break
+    else:
+        rule = None
+    if rule is not None:
+        if rule.decide == "answer" and not sit.within_hours:
+            grant = grant_extra_effort(tier, client, urgency, facts)
+            if grant == "granted":
+                return Verdict("answer", rule.reply, True, (("rule", rule), ("effort", grant)))
+            return Verdict("later", _later_key(tier, sit), False,
+                           (("effort", grant), ("rule", rule), ("later",)))
+        reply_key = rule.reply
+        if rule.decide == "decline" and reply_key is None:
+            reply_key = "declined"
+        elif rule.decide == "later" and reply_key is None:
+            reply_key = _later_key(tier, sit)
+        return Verdict(rule.decide, reply_key, False, (("rule", rule),))
+    if channel not in tier.channels:
+        return Verdict("decline", "wrong-channel", False, (("channel",),))
+    if sit.away is not None:
+        return Verdict("later", "away", False, (("away",),))
+    if sit.within_hours:
+        return Verdict("answer", None, False, (("hours",),))
+    grant = grant_extra_effort(tier, client, urgency, facts)
+    if grant == "granted":
+        return Verdict("answer", None, True, (("effort", grant), ("hours",)))
+    return Verdict("later", _later_key(tier, sit), False, (("later",), ("effort", grant)))
+
+
+def _later_key(tier: Tier, sit: Situation) -> str:
+    """The reply key of a `later`: away, holiday or after-hours."""
+    if sit.away is not None:
+        return "away"
+    if sit.holiday is not None and not tier.on_holidays:
+        return "holiday"
+    return "after-hours"
+
+
+class Context(NamedTuple):
+    """What wording a reason needs besides its token."""
+
+    ps: PolicySet
+    tier: Tier
+    client: Client | None
+    urgency: str
+    channel: str
+    sit: Situation
+    facts: Facts
+    sender: str  # as the request named it
+
+
+def word_reason(token: tuple, cx: Context) -> Reason:
+    """A deciding reason token worded, with the file and line it comes from."""
+    kind = token[0]
+    ps, tier, sit = cx.ps, cx.tier, cx.sit
+    if kind == "rule":
+        rule: Rule = token[1]
+        return Reason(rule.note or f"rule {rule.index + 1}: {rule.decide}", rule.source)
+    if kind == "effort":
+        return _effort_reason(token[1], cx)
+    if kind == "hours":
+        return _hours_reason(tier, sit)
+    if kind == "later":
+        if sit.away is not None:
+            return _away_reason(sit.away)
+        if sit.holiday is not None and not tier.on_holidays:
+            return Reason(f"public holiday: {sit.holiday} ({ps.me.holidays}); tier {tier.name} "
+                          "is off on holidays", ps.me.sources.get("holidays", BUILTIN))
+        return _hours_reason(tier, sit)
+    if kind == "away":
+        assert sit.away is not None
+        return _away_reason(sit.away)
+    if kind == "channel":
+        allowed = human_channels(tier.channels, "en") or "none"
+        return Reason(f"{_CHANNEL_NOUN[cx.channel]} not among the channels of tier {tier.name} "
+                      f"(allowed: {allowed})", tier.sources.get("channels", BUILTIN))
+    # unknown-tier
+    return Reason(f"unknown sender {cx.sender!r} and no tier `{ps.me.unknown_tier}` for "
+                  "unknown senders: later, call back on request",
+                  ps.me.sources.get("unknown_tier", BUILTIN))
+
+
+def _effort_reason(grant: str, cx: Context) -> Reason:
+    tier, client, facts = cx.tier, cx.client, cx.facts
+    ee = tier.extra_effort
+    src = ee.sources
+    if grant == "allowed":
+        return Reason(f"extra effort is not allowed for tier {tier.name}",
+                      src.get("allowed", src.get("table", tier.path + ":1")))
+    if grant == "trust":
+        assert client is not None
+        return Reason(f"extra effort withheld: trust revoked for {client.id}",
+                      client.sources.get("trust", client.source))
+    if grant == "urgency":
+        return Reason(
+            f"extra effort needs urgency {ee.min_urgency} or more; this request is {cx.urgency}",
+            src.get("min_urgency", src.get("table", BUILTIN)))
+    month = _MONTHS_EN[cx.sit.month - 1]
+    if grant == "budget":
+        return Reason(f"budget used: {facts.extra_effort_used} of {ee.per_month} in {month}",
+                      src.get("per_month", BUILTIN))
+    if ee.per_month is None:
+        budget = "no monthly limit"
+    else:
+        budget = f"{facts.extra_effort_used + 1} of {ee.per_month} used in {month}"
+    return Reason(f"extra effort granted: {cx.urgency} request ({budget})",
+                  src.get("table", src.get("allowed", BUILTIN)))
+
+
+@lru_cache(maxsize=256)
+def _week_summary(week: tuple) -> str:
+    return summarize_week(week)
+
+
+def _hours_reason(tier: Tier, sit: Situation) -> Reason:
+    summary = _week_summary(tier.week)
+    src = tier.day_sources[sit.day.weekday()]
+    if sit.within_hours:
+        return Reason(f"within reachability hours ({summary})", src)
+    if not tier.has_hours:
+        return Reason(f"tier {tier.name} has no reachability hours", tier.sources.get("hours",
+                                                                                       BUILTIN))
+    return Reason(f"outside reachability hours ({summary})", src)
+
+
+def _away_reason(a: Away) -> Reason:
+    why = f": {a.reason}" if a.reason else ""
+    return Reason(f"away{why} ({a.start.isoformat()} – {a.end.isoformat()})", a.source)
+
+
+def callback_for(ps: PolicySet, tier: Tier, client: Client | None,
+                 landline: str | None) -> tuple[str, list[Reason]]:
+    """The most restrictive of tier, client and the landline rule, with its reasons;
+    `landline` is the number the request came from when that is a fixed line."""
+    callback = tier.callback
+    reasons = []
+    if client is not None and client.callback is not None and (
+            CALLBACK_RANK[client.callback] > CALLBACK_RANK[callback]):
+        callback = client.callback
+        reasons.append(Reason(f"callback {callback}: set for client {client.id}",
+                              client.sources.get("callback", client.source)))
+    elif CALLBACK_RANK[callback] > 0 and tier is not _UNKNOWN_TIER:
+        reasons.append(Reason(f"callback {callback}: set for tier {tier.name}",
+                              tier.sources.get("callback", BUILTIN)))
+    if landline is not None and not ps.me.callback_landlines:
+        callback = "never"
+        reasons.append(Reason(f"callback never: {landline} is a landline and landlines are "
+                              "never called back",
+                              ps.me.sources.get("callback_landlines", BUILTIN)))
+    return callback, reasons
+
+
+def in_writing_for(tier: Tier, client: Client | None, kind: str) -> Reason | None:
+    """Why this request must be confirmed in writing, or None when it need not be."""
+    if client is not None and client.in_writing:
+        return Reason(f"every request of {client.id} is confirmed in writing",
+                      client.sources.get("in_writing", client.source))
+    if kind in tier.in_writing:
+        return Reason(f"a {kind} is confirmed in writing",
+                      tier.sources.get("in_writing", BUILTIN))
+    return None
+
+
+def tier_of(ps: PolicySet, client: Client | None) -> Tier:
+    """The client's tier; for an unknown sender the unknown tier (or the built-in one)."""
+    if client is not None:
+        return ps.tiers[client.tier]
+    found = ps.tiers.get(ps.me.unknown_tier)
+    return found if found is not None else _UNKNOWN_TIER
+
+
+def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
+    """Decide `req` against the policy set `ps`, given the journal's `facts`."""
+    me = ps.me
+    tz = zone(me.timezone)
+    client = ps.clients.get(req.sender.client_id) if req.sender.client_id else None
+    tier = tier_of(ps, client)
+    if client is not None:
+        sender_tz = zone(client.timezone) if client.timezone else tz
+        sender_locale = client.locale or me.locale
+    else:
+        sender_tz, sender_locale = tz, me.locale
+    sit = situation(ps, tier, req.at, sender_tz)
+    v = verdict(tier, client, req.channel, req.kind, req.urgency, sit, facts)
+    cx = Context(ps, tier, client, req.urgency, req.channel, sit, facts, req.sender.raw)
+    reasons = [word_reason(token, cx) for token in v.why]
+    if client is None and tier is not _UNKNOWN_TIER:
+        reasons.append(Reason(f"unknown sender: no client matches {req.sender.raw!r}; "
+                              f"tier {tier.name}", me.sources.get("unknown_tier", BUILTIN)))
+
+    landline = req.sender.number is not None and req.sender.line_type == "fixed"
+    callback, why_callback = callback_for(ps, tier, client,
+                                          req.sender.number if landline else None)
+    reasons += why_callback
+    why_writing = in_writing_for(tier, client, req.kind)
+    if why_writing is not None:
+        reasons.append(why_writing)
+    in_writing = why_writing is not None
+    decision, reply_key, extra_effort = v.decision, v.reply_key, v.extra_effort
+    local = req.at.astimezone(tz)
+
+    discreet = tier.discreet or bool(client is not None and client.discreet)
+    nw = next_window(tier.week, tz, local, day_open(ps, tier)) if tier.has_hours else None
+    nw_local = (nw[0].astimezone(tz), nw[1].astimezone(tz)) if nw else None
+
+    # a reply that defers must not promise "right now": when a rule sends me away within
+    # hours, the reply speaks of the window after the current one
+    reply_window = nw_local
+    if decision != "answer" and nw is not None and nw[0] <= req.at:
+        after = next_window(tier.week, tz, nw[1], day_open(ps, tier))
+        reply_window = (after[0].astimezone(tz), after[1].astimezone(tz)) if after else None
+    def values(locale: str) -> dict[str, str]:  # worded in the template's own language
+        return _values(ps, tier, client, req, reply_window, sender_tz, locale, discreet)
+
+    # an answer carries no reply (§5), whoever decided it
+    reply = None
+    if reply_key is not None and decision != "answer":
+        reply = pick_reply(ps, reply_key, sender_locale, discreet, values)
+    if reply is not None and reply_key is not None:
+        withheld = _withhold_reply(ps, req, facts, reply_key)
+        if withheld is not None:
+            reply = None
+            reasons.append(withheld)
+    confirm = pick_reply(ps, "confirm", sender_locale, discreet, values) if in_writing else None
+
+    return Decision(
+        decision=decision,
+        client=client.id if client else None,
+        tier=tier.name if tier is not _UNKNOWN_TIER else me.unknown_tier,
+        at=local,
+        within_hours=sit.within_hours,
+        next_window=nw_local,
+        extra_effort=extra_effort,
+        callback=callback,
+        in_writing=in_writing,
+        reasons=tuple(reasons),
+        reply=reply,
+        confirm=confirm,
+        client_name=client.name if client else None,
+        discreet=discreet,
+        holiday=sit.holiday,
+        away=(sit.away.reason or "away") if sit.away else None,
+        sender_timezone=sender_tz.key,
+        sender_locale=sender_locale,
+        landline=landline,
+    )
+
+
+def _values(ps: PolicySet, tier: Tier, client: Client | None, req: Request,
+            nw: tuple[datetime, datetime] | None, sender_tz: ZoneInfo, locale: str,
+            discreet: bool) -> dict[str, str]:
+    start = nw[0] if nw else None
+    start_s = start.astimezone(sender_tz) if start else None
+    return {
+        "next": human_next(start, req.at, sender_tz, locale, ps.locale_names),
+        "next_date": start_s.date().isoformat() if start_s else "",
+        "next_time": f"{start_s.hour:02d}:{start_s.minute:02d}" if start_s else "",
+        "my_name": "" if discreet else ps.me.name,
+        "client_name": "" if discreet or client is None else client.name,
+        "channels": human_channels(tier.channels, locale),
+    }
+
+
+_AUTOMATED = re.compile(
+    r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?|notifications?|"
+    r"automated|daemon|listserv|majordomo)([+._-][^@]*)?@|"
+    r"^[^@]*(-bounces|-request|-owner)(\+[^@]*)?@|^owner-[^@]*@", re.IGNORECASE)
+
+
+def is_automated(sender: str) -> bool:
+    """A sender that looks like a robot or a mailing list (noreply@, mailer-daemon@, …)."""
+    return bool(_AUTOMATED.match(sender.strip()))
+
+
+def _withhold_reply(ps: PolicySet, req: Request, facts: Facts, key: str) -> Reason | None:
+    """Why the reply must not go out (a robot, or sent recently), or None."""
+    if "@" in req.sender.raw and is_automated(req.sender.raw):
+        return Reason(f"no automatic reply to {req.sender.raw}: it looks like a robot or a "
+                      "mailing list", BUILTIN)
+    days = ps.me.reply_once_days
+    last = facts.replies_sent.get(key)
+    if days and last is not None and req.at - last < timedelta(days=days):
+        return Reason(f"reply `{key}` already sent to this sender on "
+                      f"{last.astimezone(zone(ps.me.timezone)).strftime('%Y-%m-%d %H:%M')}; "
+                      f"once in {days} days", ps.me.sources.get("reply_once_days", BUILTIN))
+    return None
+
+
+_SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?])")
+_DOUBLE_SPACE = re.compile(r"(?<=\S)[ \t]{2,}")
+
+
+def locale_chain(ps: PolicySet, sender_locale: str) -> list[str]:
+    """Sender's locale, then mine, then en, without repeats."""
+    out: list[str] = []
+    for loc in (sender_locale, ps.me.locale, "en"):
+        if loc not in out:
+            out.append(loc)
+    return out
+
+
+def pick_reply(ps: PolicySet, key: str, sender_locale: str, discreet: bool,
+               values: Callable[[str], dict[str, str]]) -> ReplyText | None:
+    """The template for `key` (its `-discreet` variant first when discreet), rendered with
+    placeholders worded in the language of the template that was found."""
+    for loc in locale_chain(ps, sender_locale):
+        table = ps.replies.get(loc)
+        if not table:
+            continue
+        chosen = key
+        tpl = table.get(key + "-discreet") if discreet else None
+        if tpl is not None:
+            chosen = key + "-discreet"
+        else:
+            tpl = table.get(key)
+        if tpl is None:
+            continue
+        filled = values(loc)
+        text = render(tpl.text, filled)
+        if discreet or not filled.get("client_name"):
+            text = _DOUBLE_SPACE.sub(" ", _SPACE_BEFORE_PUNCT.sub(r"\1", text))
+        return ReplyText(loc, chosen, text.strip())
+    return None

@@ -1,0 +1,87 @@
+"""Wall-clock arithmetic that is exact across daylight saving time.
+
+Every window edge is computed from its own local date and time, never by
+adding a duration. A wall-clock time in the spring-forward gap moves forward by
+the gap's length (convert to UTC with fold=0 and back); a time in the autumn
+fold means its earlier occurrence (fold=0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from boundaries.core.model import Week
+
+ONE_DAY = timedelta(days=1)
+
+
+@lru_cache(maxsize=65536)
+def resolve(tz: ZoneInfo, day: date, minute: int) -> datetime:
+    """The instant (in UTC) of wall-clock `minute` after midnight of `day` in `tz`.
+
+    `minute` may exceed 1440 (a later day). Gap times move forward; fold times
+    take their earlier occurrence.
+    """
+    if minute >= 1440:
+        day = day + timedelta(days=minute // 1440)
+        minute %= 1440
+    local = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=tz)
+    return local.astimezone(UTC)
+
+
+def localize(naive: datetime, tz: ZoneInfo) -> datetime:
+    """A naive wall-clock datetime in `tz` as an aware one (gap forward, fold earlier)."""
+    aware = naive.replace(tzinfo=tz, fold=0)
+    return aware.astimezone(UTC).astimezone(tz)
+
+
+DayOpen = Callable[[date], bool]
+
+
+def window_instances(week: Week, tz: ZoneInfo, day: date) -> list[tuple[datetime, datetime]]:
+    """The windows that start on `day`, as (start, end) UTC instants."""
+    out = []
+    for s, e in week[day.weekday()]:
+        start, end = resolve(tz, day, s), resolve(tz, day, e)
+        if start < end:  # a window squeezed to nothing by a DST gap is skipped
+            out.append((start, end))
+    out.sort()  # a DST gap can move a later wall-clock window ahead of another
+    return out
+
+
+def containing_window(
+    week: Week, tz: ZoneInfo, at: datetime, is_open: DayOpen
+) -> tuple[date, datetime, datetime] | None:
+    """The window (its start day, start, end) that contains `at`, earliest start first."""
+    today = at.astimezone(tz).date()
+    at_utc = at.astimezone(UTC)
+    for day in (today - ONE_DAY, today):
+        if not week[day.weekday()] or not is_open(day):
+            continue
+        for start, end in window_instances(week, tz, day):
+            if start <= at_utc < end:
+                return day, start, end
+    return None
+
+
+def next_window(
+    week: Week, tz: ZoneInfo, at: datetime, is_open: DayOpen, horizon_days: int = 366
+) -> tuple[datetime, datetime] | None:
+    """The window I am in at `at`, or else the next one to start, within `horizon_days`."""
+    current = containing_window(week, tz, at, is_open)
+    if current is not None:
+        return current[1], current[2]
+    at_utc = at.astimezone(UTC)
+    day = at.astimezone(tz).date()
+    if not any(week):
+        return None
+    for _ in range(horizon_days + 1):
+        if week[day.weekday()] and is_open(day):
+            for start, end in window_instances(week, tz, day):
+                if start > at_utc:
+                    return start, end
+        day += ONE_DAY
+    return None
