@@ -50,7 +50,7 @@ def sample(n: int, seed: int) -> list[list[str]]:
 
 def run_all(requests: list[list[str]], policies: Path) -> list[dict]:
     """Each request's exit code and stdout (its JSON), run in this process."""
-    from boundaries.cli import main
+    from boundaries.cli.main import main
 
     results = []
     with tempfile.TemporaryDirectory() as journal:

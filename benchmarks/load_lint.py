@@ -32,8 +32,8 @@ IN_PROCESS = r"""
 import statistics, sys, time, tomllib
 from pathlib import Path
 from boundaries import phones
-from boundaries.loader import load, load_with_memo
-from boundaries.store import peek_cached, load_cached
+from boundaries.policy.load import load, load_with_memo
+from boundaries.policy.cache import peek_cached, load_cached
 
 root, runs = Path(sys.argv[1]), int(sys.argv[2])
 texts = [p.read_text(encoding="utf-8") for p in sorted(root.rglob("*.toml"))]
