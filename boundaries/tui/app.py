@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -25,7 +26,10 @@ from boundaries.policy.files import policy_files
 from boundaries.policy.result import LoadResult
 from boundaries.tui.ask import AskPane
 from boundaries.tui.masking import Masker
-from boundaries.tui.widgets import ChoiceBar, TabBar
+from boundaries.tui.widgets import ChoiceBar, OpenSource, TabBar
+
+if TYPE_CHECKING:
+    from boundaries.tui.panes import ClientsPane
 
 LAZY_PANES = ("WeekPane", "ClientsPane", "ProblemsPane", "JournalPane")  # see LazyPane
 TABS = [("ask", "Ask F1", ""), ("week", "Week F2", ""), ("clients", "Clients F3", ""),
@@ -382,6 +386,13 @@ class BoundariesApp(App[None]):
             self.action_hide_help_panel()
         else:
             self.action_show_help_panel()
+
+    # -- what the widgets ask for (messages up; see tui/widgets.py) ---------------------------
+    def on_clients_pane_ask_about(self, message: ClientsPane.AskAbout) -> None:
+        self.ask_about(message.client_id)
+
+    def on_open_source(self, message: OpenSource) -> None:
+        self.open_source(message.source)
 
     def ask_about(self, client_id: str) -> None:
         """Put a client into the Ask form and show it."""

@@ -9,6 +9,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.lazy import Lazy
+from textual.message import Message
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
@@ -21,7 +22,7 @@ from boundaries.core.wording import human_next
 from boundaries.policy.checks import build_request
 from boundaries.policy.senders import SenderError
 from boundaries.policy.timeparse import TimeError
-from boundaries.tui.widgets import ChoiceBar, SafeInput
+from boundaries.tui.widgets import ChoiceBar, OpenSource, SafeInput
 
 if TYPE_CHECKING:
     from boundaries.tui.app import BoundariesApp
@@ -38,7 +39,8 @@ CALLBACK_WORDS = {"always": "call back: yes", "on-request": "call back: on reque
 
 
 class ReasonList(OptionList):
-    """The reasons, deciding one first; Enter or `e` opens the file at that line."""
+    """The reasons, deciding one first; Enter or `e` opens the file at that line (posts
+    `OpenSource`)."""
 
     BINDINGS = [Binding("e", "edit", "Edit file", show=True)]
 
@@ -46,17 +48,20 @@ class ReasonList(OptionList):
         if self.highlighted is not None:
             option = self.get_option_at_index(self.highlighted)
             if option.id:
-                self.app.open_source(option.id)  # type: ignore[attr-defined]
+                self.post_message(OpenSource(option.id))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option.id:
-            self.app.open_source(event.option.id)  # type: ignore[attr-defined]
+            self.post_message(OpenSource(event.option.id))
 
 
 class Drafts(Vertical):
     """The reply and the written confirmation, editable; mounted after the first paint
-    (TextArea, ≈20 ms to import, is imported only then)."""
+    (TextArea, ≈20 ms to import, is imported only then). Posts `Ready` once mounted."""
+
+    class Ready(Message):
+        """The drafts' text areas are mounted: the Ask pane fills them."""
 
     def compose(self) -> ComposeResult:
         from textual.widgets import TabbedContent, TabPane
@@ -70,8 +75,7 @@ class Drafts(Vertical):
                 yield SafeTextArea("", id="confirm", soft_wrap=True)
 
     def on_mount(self) -> None:
-        ask = self.app.query_one(AskPane)
-        ask.fill_drafts()
+        self.post_message(self.Ready())
 
 
 class AskPane(Vertical):
@@ -147,6 +151,10 @@ class AskPane(Vertical):
 
     def on_choice_bar_changed(self, event: ChoiceBar.Changed) -> None:
         self.update_verdict()
+
+    def on_drafts_ready(self, event: Drafts.Ready) -> None:
+        event.stop()
+        self.fill_drafts()
 
     def set_who(self, who: str) -> None:
         self.query_one("#who", Input).value = who

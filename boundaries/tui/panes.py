@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import DataTable, Input, Select, Static
 
 from boundaries.core.engine import zone
 from boundaries.core.model import PolicySet, Tier
 from boundaries.core.text import visible
 from boundaries.core.week import DayRow, week_rows
-from boundaries.tui.widgets import LazyPane, SafeInput
+from boundaries.tui.widgets import LazyPane, OpenSource, SafeInput
 
 if TYPE_CHECKING:
     from boundaries.tui.app import BoundariesApp
@@ -142,7 +143,8 @@ CLIENT_COLUMNS = ("name", "id", "tier", "trust", "callback", "discreet", "in wri
 
 
 class ClientsPane(LazyPane, Vertical):
-    """All clients: filter as you type, click a header to sort, Enter asks about one."""
+    """All clients: filter as you type, click a header to sort, Enter asks about one
+    (posts `AskAbout`)."""
 
     DEFAULT_CSS = """
     ClientsPane #client-filter { margin: 0 0 1 0; }
@@ -152,6 +154,13 @@ class ClientsPane(LazyPane, Vertical):
 
     sort_key: str = "name"
     reverse: bool = False
+
+    class AskAbout(Message):
+        """Put this client into the Ask form and show it."""
+
+        def __init__(self, client_id: str) -> None:
+            super().__init__()
+            self.client_id = client_id
 
     def compose(self) -> ComposeResult:
         yield SafeInput(placeholder="filter: name, tier, number, mail, note…",
@@ -210,19 +219,21 @@ class ClientsPane(LazyPane, Vertical):
         self.refresh_table()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
         if event.row_key.value:
-            self.bapp.ask_about(str(event.row_key.value))
+            self.post_message(self.AskAbout(str(event.row_key.value)))
 
     def action_ask(self) -> None:
         table = self.query_one("#client-table", DataTable)
         if table.row_count:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
             if key:
-                self.bapp.ask_about(str(key))
+                self.post_message(self.AskAbout(str(key)))
 
 
 class ProblemsPane(LazyPane, Vertical):
-    """The lint diagnostics of the policy folder; Enter opens one in $EDITOR."""
+    """The lint diagnostics of the policy folder; Enter opens one in $EDITOR (posts
+    `OpenSource`)."""
 
     DEFAULT_CSS = """
     ProblemsPane #problems-state { padding: 0 1; height: auto; }
@@ -266,6 +277,7 @@ class ProblemsPane(LazyPane, Vertical):
                           Text(app.mask(message)), key=str(i), height=2 if d.hint else 1)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
         self._open(event.row_key.value)
 
     def action_edit(self) -> None:
@@ -277,4 +289,4 @@ class ProblemsPane(LazyPane, Vertical):
         if key is None:
             return
         d = self.bapp.diagnostics[int(key)]
-        self.bapp.open_source(f"{d.path}:{d.line}")
+        self.post_message(OpenSource(f"{d.path}:{d.line}"))

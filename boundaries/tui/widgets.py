@@ -1,5 +1,12 @@
 """Small widgets of the TUI: a one-key-per-option choice bar, an input that shows control
-characters visibly, and what lazy panes share."""
+characters visibly, and what lazy panes share.
+
+Attributes down, messages up: a widget or pane reads the app's plain state (`policies`,
+`diagnostics`, `stale`, `discreet_screen`, `initial_who`, `journal_folder`, `mask()`,
+`now()`) and asks its read-only queries (`facts_for()`, `journal_month_entries()`: values
+back, nothing on screen changes); whatever acts beyond the widget — switching tabs, filling
+the Ask form, opening $EDITOR — it posts as a `Message` that bubbles up to an `on_…` handler
+in `tui/app.py`. Copying (F7, F8) and recording (F9) are the app's own bindings."""
 
 from __future__ import annotations
 
@@ -13,6 +20,15 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from boundaries.core.text import visible
+
+
+class OpenSource(Message):
+    """Open `PATH:LINE` of the policy folder in $EDITOR: posted by a reason (Ask) and by a
+    problem (Problems); the app handles it in `on_open_source`."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self.source = source
 
 
 class ChoiceBar(Widget, can_focus=True):
