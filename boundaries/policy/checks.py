@@ -35,7 +35,7 @@ def build_request(ps: PolicySet, fields: dict, now: datetime) -> Request:
     )
 
 
-def run_check(ps: PolicySet, check: Check) -> CheckResult:
+def run_one_check(ps: PolicySet, check: Check) -> CheckResult:
     """Decide one check and compare every expectation it states."""
     f = dict(check.fields)
     tz = zone(ps.me.timezone)
@@ -76,4 +76,4 @@ def run_check(ps: PolicySet, check: Check) -> CheckResult:
 
 def run_checks(ps: PolicySet) -> list[CheckResult]:
     """Every check of the set, in file order."""
-    return [run_check(ps, c) for c in ps.checks]
+    return [run_one_check(ps, c) for c in ps.checks]
