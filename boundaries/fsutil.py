@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
+
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 
 
 def atomic_write(path: Path, data: bytes, *, mode: int | None = None,
@@ -26,29 +28,58 @@ def atomic_write(path: Path, data: bytes, *, mode: int | None = None,
             mode = path.stat().st_mode & 0o777
         except FileNotFoundError:
             mode = 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    atomic_write_in(path.parent, path.name, lambda fh: fh.write(data), mode=mode,
+                    before_replace=before_replace)
+
+
+def atomic_write_in(folder: Path | int, name: str, write: Callable[[BinaryIO], object], *,
+                    mode: int, before_replace: Callable[[], None] | None = None,
+                    sync_folder: bool = True) -> None:
+    """Replace (or create) the entry `name` of `folder` (a path, or an open folder's
+    descriptor: then every step is relative to it, so a folder swapped in meanwhile is never
+    written) with what `write` writes into the file it is handed: a new file
+    `.NAME.RANDOM.tmp`, created exclusively, never through a link, with `mode` whatever the
+    umask; fsync; then a rename. On an exception (from `write`, `before_replace` or the
+    system) nothing is replaced, the temporary file is removed and the exception
+    propagates. `sync_folder`: also make the rename durable (a cache skips it)."""
+    tmp = f".{name}.{os.urandom(6).hex()}.tmp"
+    if isinstance(folder, int):
+        at: dict = {"dir_fd": folder}
+        both: dict = {"src_dir_fd": folder, "dst_dir_fd": folder}
+        src, dst = tmp, name
+    else:
+        at, both = {}, {}
+        src, dst = os.path.join(folder, tmp), os.path.join(folder, name)
+    fd = os.open(src, _CREATE, 0o600, **at)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            os.fchmod(fd, mode)
+            write(fh)
             fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
+            os.fsync(fd)
         if before_replace is not None:
             before_replace()
-        os.replace(tmp, path)
+        os.replace(src, dst, **both)
     finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    try:  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
+        with contextlib.suppress(FileNotFoundError):  # renamed: nothing left to remove
+            os.unlink(src, **at)
+    if sync_folder:
+        _sync_folder(folder)
+
+
+def _sync_folder(folder: Path | int) -> None:
+    """Make a rename in `folder` durable (where the system allows it)."""
+    try:
+        fd = folder if isinstance(folder, int) else os.open(folder, os.O_RDONLY)
     except OSError:
         return
     try:
-        os.fsync(dir_fd)
+        os.fsync(fd)
     except OSError:
         pass
     finally:
-        os.close(dir_fd)
+        if not isinstance(folder, int):
+            os.close(fd)
 
 
 def lock_path(path: Path) -> Path:

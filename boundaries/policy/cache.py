@@ -13,7 +13,6 @@ on stderr and a fresh load.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import pickle
@@ -209,27 +208,22 @@ def _read_entry(path: Path, key: str) -> tuple[LoadResult | None, dict | None]:
 
 def _write_entry(folder: Path, target: Path, head: dict, result: LoadResult,
                  answers: dict) -> None:
-    """Replace `target` atomically: a new file (0600) in the checked folder, then a rename,
-    both relative to the folder's descriptor."""
+    """Replace `target` atomically (fsutil's one atomic write): a new file (0600) in the
+    checked folder, then a rename, both relative to the folder's descriptor. The three parts
+    go through one Pickler, so the answers share the set's objects."""
+    from boundaries.fsutil import atomic_write_in
+
+    def write(fh) -> None:
+        pickler = pickle.Pickler(fh, protocol=pickle.HIGHEST_PROTOCOL)
+        for part in (head, result, answers):
+            pickler.dump(part)
+
     try:
         dir_fd = _open_folder(folder, create=True)
     except (_Untrusted, OSError):
         return  # a cache that cannot be used only costs speed
-    tmp = f".tmp-{os.getpid()}-{os.urandom(6).hex()}.pickle"
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC,
-                     0o600, dir_fd=dir_fd)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pickler = pickle.Pickler(fh, protocol=pickle.HIGHEST_PROTOCOL)
-                for part in (head, result, answers):
-                    pickler.dump(part)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, target.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
-        finally:
-            with contextlib.suppress(FileNotFoundError):  # it was renamed
-                os.unlink(tmp, dir_fd=dir_fd)
+        atomic_write_in(dir_fd, target.name, write, mode=0o600, sync_folder=False)
     except (OSError, pickle.PicklingError, RecursionError):
         pass  # a cache that cannot be written only costs speed
     finally:
