@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from boundaries.core.text import visible
@@ -63,3 +63,28 @@ def one_of(choices: Iterable[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " or " + items[-1]
+
+
+class NotAllowed(ValueError):
+    """A value that is not one of its allowed choices: `allowed` lists them (`a`, `b` or
+    `c`), `hint` is a did-you-mean (or None)."""
+
+    def __init__(self, value: object, choices: Sequence[str]) -> None:
+        self.value, self.choices = value, choices
+        self.allowed = one_of(choices)
+        super().__init__(f"`{value}` is not one of {self.allowed}")
+
+    @property
+    def hint(self) -> str | None:
+        return suggest(self.value, self.choices)
+
+
+def choose(value: object, choices: Sequence[str], *, fold: bool = False) -> str:
+    """`value` if it is one of `choices`, else NotAllowed: the one check of a value against
+    its allowed list (a policy key's, a command line's, a replay row's). `fold`: strip and
+    lower-case a string first, as typed words are read."""
+    if fold and isinstance(value, str):
+        value = value.strip().lower()
+    if value in choices:
+        return value  # type: ignore[return-value]
+    raise NotAllowed(value, choices)

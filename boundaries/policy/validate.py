@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime, time
 
-from boundaries.core.diagnostics import Diagnostic, one_of, suggest
+from boundaries.core.diagnostics import Diagnostic, NotAllowed, choose, suggest
 from boundaries.core.schema import Field
 from boundaries.policy.tomlpos import Locator, Path
 
@@ -151,21 +151,25 @@ class FileCheck:
                     self.report(ipath, f"`{key}` entries must be strings, not "
                                 f"{_a(toml_type(item))}", at_value=True)
                     good = False
-                elif spec.enum and item not in spec.enum:
-                    self.bad_enum(ipath, key, item, spec.enum, entry=isinstance(value, list))
+                elif spec.enum and not self.allowed(item, spec.enum, ipath, key,
+                                                    entry=isinstance(value, list)):
                     good = False
             return good
-        if t == "string" and spec.enum and value not in spec.enum:
-            self.bad_enum(path, key, value, spec.enum)
-            return False
+        if t == "string" and spec.enum:
+            return self.allowed(value, spec.enum, path, key)
         return True
 
-    def bad_enum(self, path: Path, key: str, value: object, choices: tuple[str, ...],
-                 entry: bool = False) -> None:
-        hint = suggest(value, choices) or f"use {one_of(choices)}"
-        what = f"an entry of `{key}`" if entry else f"`{key}`"
-        self.report(path, f"`{value}` is not allowed as {what}; it must be {one_of(choices)}",
-                    hint, at_value=True)
+    def allowed(self, value: object, choices: tuple[str, ...], path: Path, key: str,
+                entry: bool = False) -> bool:
+        """Whether `value` is one of `choices` (else it is reported at its value)."""
+        try:
+            choose(value, choices)
+        except NotAllowed as exc:
+            what = f"an entry of `{key}`" if entry else f"`{key}`"
+            self.report(path, f"`{value}` is not allowed as {what}; it must be {exc.allowed}",
+                        exc.hint or f"use {exc.allowed}", at_value=True)
+            return False
+        return True
 
 
 def _a(noun: str) -> str:

@@ -151,17 +151,16 @@ class Totals(NamedTuple):
 _CHANNELS, _KINDS, _URGENCIES = frozenset(CHANNELS), frozenset(KINDS), frozenset(URGENCIES)
 
 
-def _field(value: str, default: str, allowed: frozenset[str], name: str,
-           choices: tuple[str, ...]) -> str:
+def _field(value: str, default: str, name: str, choices: tuple[str, ...]) -> str:
     """A channel, kind or urgency as written (any case, blank: the default), or BadRow."""
-    v = value.strip().lower()
-    if not v:
+    if not value.strip():
         return default
-    if v in allowed:
-        return v
-    from boundaries.core.diagnostics import one_of
+    from boundaries.core.diagnostics import NotAllowed, choose
 
-    raise BadRow(f"unknown {name} {quoted(value)}: use {one_of(choices)}")
+    try:
+        return choose(value, choices, fold=True)
+    except NotAllowed as exc:
+        raise BadRow(f"unknown {name} {quoted(value)}: use {exc.allowed}") from None
 
 
 Sink = Callable[[list[str], str, float, str, str, list[Row]], None]
@@ -207,13 +206,13 @@ def replay(source: Source, runs: list[SetRun], sink: Sink | None,
                     raise BadRow(f"{exc}" + (f" ({exc.hint})" if exc.hint else "")) from None
                 channel = cells[i_ch] if i_ch >= 0 else "call"
                 if channel not in _CHANNELS:
-                    channel = _field(channel, "call", _CHANNELS, "channel", CHANNELS)
+                    channel = _field(channel, "call", "channel", CHANNELS)
                 kind = cells[i_kind] if i_kind >= 0 else "question"
                 if kind not in _KINDS:
-                    kind = _field(kind, "question", _KINDS, "kind", KINDS)
+                    kind = _field(kind, "question", "kind", KINDS)
                 urgency = cells[i_urg] if i_urg >= 0 else "normal"
                 if urgency not in _URGENCIES:
-                    urgency = _field(urgency, "normal", _URGENCIES, "urgency", URGENCIES)
+                    urgency = _field(urgency, "normal", "urgency", URGENCIES)
                 if single:
                     entry = senders.get(raw)
                     if entry.__class__ is not SenderEntry:
