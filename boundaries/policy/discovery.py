@@ -12,7 +12,8 @@ ENV_POLICIES = "BOUNDARIES_POLICIES"
 class Found(NamedTuple):
     path: Path
     origin: str  # the rule that chose it, in words
-    is_example: bool = False
+    is_example: bool = False  # the shipped example folder, however it was named
+    fell_back: bool = False  # chosen because nothing else was: the last rule of the order
 
 
 def example_dir() -> Path:
@@ -61,4 +62,4 @@ def discover(explicit: str | os.PathLike | None = None, cwd: Path | None = None)
     user = user_config_policies()
     if (user / "me.toml").is_file():
         return Found(user, "the user config folder")
-    return Found(example_dir(), "the example set shipped with boundaries", True)
+    return Found(example_dir(), "the example set shipped with boundaries", True, True)
