@@ -9,8 +9,8 @@ import pytest
 
 from boundaries.core.engine import decide
 from boundaries.core.request import Facts
-from boundaries.policy.checks import build_request
 from boundaries.policy.load import load
+from boundaries.service import build_request
 
 VIENNA = ZoneInfo("Europe/Vienna")
 NOW = datetime(2026, 1, 8, 12, 0, tzinfo=VIENNA)

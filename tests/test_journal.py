@@ -19,8 +19,8 @@ from boundaries.core.request import sender_key
 from boundaries.journal.facts import facts_for, month_bounds
 from boundaries.journal.report import build, render_csv
 from boundaries.journal.store import append, new_id, read
-from boundaries.policy.checks import build_request
 from boundaries.policy.load import load
+from boundaries.service import build_request
 
 from .test_engine import CLIENTS, DE, EN, MAINT, ME_AWAY, PREMIUM, UNKNOWN
 

@@ -21,9 +21,10 @@ from textual.widgets import ContentSwitcher, Footer, Header, Input
 from boundaries.core.diagnostics import Diagnostic
 from boundaries.core.model import PolicySet
 from boundaries.core.text import visible
-from boundaries.policy.discovery import Found, discover
+from boundaries.policy.discovery import Found
 from boundaries.policy.files import policy_files
 from boundaries.policy.result import LoadResult
+from boundaries.service import JournalCache, find_set, peek_set
 from boundaries.tui.ask import AskPane
 from boundaries.tui.masking import Masker
 from boundaries.tui.widgets import ChoiceBar, OpenSource, TabBar
@@ -89,7 +90,7 @@ class BoundariesApp(App[None]):
                  initial_who: str = "", journal: Path | None = None) -> None:
         super().__init__()
         self.journal_folder = journal
-        self._journal: dict[str, tuple[list, list]] = {}  # month -> (entries, warnings)
+        self._journal = JournalCache(journal)  # each month read once, until a record
         self._preloaded = preloaded
         self.initial_who = initial_who
         self.found = found
@@ -142,20 +143,7 @@ class BoundariesApp(App[None]):
     # -- the journal ---------------------------------------------------------------------------
     def journal_entries(self, months: list[str]) -> tuple[list, list]:
         """Entries and warnings of these months (read once, kept until something is recorded)."""
-        from boundaries.journal.store import read
-
-        entries: list = []
-        warnings: list = []
-        for month in months:
-            if month not in self._journal:
-                if self.journal_folder is None or not self.journal_folder.is_dir():
-                    self._journal[month] = ([], [])
-                else:
-                    self._journal[month] = read(self.journal_folder, [month])
-            e, w = self._journal[month]
-            entries += e
-            warnings += w
-        return entries, [x.format() for x in warnings]
+        return self._journal.entries(months)
 
     def journal_month_entries(self) -> tuple[list[str], list, list]:
         from boundaries.core.engine import zone
@@ -168,14 +156,8 @@ class BoundariesApp(App[None]):
 
     def facts_for(self, req):
         """What the journal says about `req` (budget used, repeats, replies sent)."""
-        from boundaries.core.engine import zone
-        from boundaries.journal.facts import facts_for, months_needed
-
-        ps = self.policies
-        assert ps is not None
-        tz = zone(ps.me.timezone)
-        entries, _ = self.journal_entries(months_needed(req.at, tz, ps.me.reply_once_days))
-        return facts_for(entries, req, req.sender.client_id, tz, ps.me.reply_once_days)
+        assert self.policies is not None
+        return self._journal.facts(self.policies, req)
 
     def action_record(self) -> None:
         """Record the request on the Ask screen, its decision and what I did."""
@@ -202,14 +184,14 @@ class BoundariesApp(App[None]):
 
     @work(thread=True, exit_on_error=False, group="record")
     def _write_record(self, req, d, outcome: str, minutes: int, note: str) -> None:
-        from boundaries.cli.journal import record
+        from boundaries.service import JournalWriteError, record
 
         ps = self.policies
         assert ps is not None and self.journal_folder is not None
         try:
             path = record(ps, req, d, outcome, minutes, note, self.journal_folder, self.now())
-        except OSError as exc:
-            self.call_from_thread(self.notify, f"Could not write the journal: {exc}",
+        except JournalWriteError as exc:
+            self.call_from_thread(self.notify, f"Could not write the journal: {exc.reason}",
                                   severity="error")
             return
         self.call_from_thread(self._recorded, path, outcome)
@@ -247,14 +229,14 @@ class BoundariesApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="load")
     def load_policies(self) -> None:
         """Load (or reload) the set off the UI thread and hand the result back."""
-        from boundaries.policy.cache import load_cached
+        from boundaries.service import load_set
 
         stamp = _stamp(self.found.path)
         if not self.found.path.is_dir():
             result = LoadResult(None, (Diagnostic(str(self.found.path), 1, 1, "error",
                                                   "policy folder does not exist"),))
         else:
-            result = load_cached(self.found.path, self.found.origin)
+            result = load_set(self.found.path, self.found.origin)
         self.call_from_thread(self.apply_result, result, stamp)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
@@ -487,9 +469,8 @@ def make_app(policies: str | os.PathLike | None = None, clock: Clock | None = No
     `who` prefills the Ask form (e.g. the caller's number from a phone integration).
     """
     from boundaries.journal.store import journal_dir
-    from boundaries.policy.cache import peek_cached
 
-    found = discover(policies)
+    found = find_set(policies)
     return BoundariesApp(found, clock or (lambda: datetime.now(UTC)), editor, watch_interval,
-                         peek_cached(found.path, found.origin), initial_who=who,
+                         peek_set(found), initial_who=who,
                          journal=journal_dir(journal))

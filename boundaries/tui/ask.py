@@ -15,13 +15,12 @@ from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from boundaries.core.engine import decide, zone
+from boundaries.core.errors import RequestError
 from boundaries.core.request import NO_FACTS, Decision, Facts, Request
 from boundaries.core.schema import KINDS
 from boundaries.core.text import visible
 from boundaries.core.wording import human_next
-from boundaries.policy.checks import build_request
-from boundaries.policy.senders import SenderError
-from boundaries.policy.timeparse import TimeError
+from boundaries.service import build_request
 from boundaries.tui.widgets import ChoiceBar, OpenSource, SafeInput
 
 if TYPE_CHECKING:
@@ -189,7 +188,7 @@ class AskPane(Vertical):
             return
         try:
             req = build_request(ps, fields, app.now())
-        except (SenderError, TimeError) as exc:
+        except RequestError as exc:
             hint = f" — {exc.hint}" if exc.hint else ""
             self._show_message("none", f"{exc}{hint}")
             return
