@@ -1,8 +1,13 @@
-"""Reading a policy folder into a PolicySet, collecting every problem as a Diagnostic."""
+"""Loading a policy folder into a PolicySet: the files are read (read.py), parsed by tomllib,
+checked against the schema (validate.py) and built into the model, every problem met on the
+way collected as a Diagnostic; then the built set is linted (lint.py).
+
+What tomllib, phonenumbers, holidays and pendulum answer is memoized (`Memo`) for the next
+load of the same folder: asking these libraries (and importing them) is most of a cold
+load."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 import tomllib
@@ -14,90 +19,63 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from boundaries.core import schema as S
 from boundaries.core.diagnostics import Diagnostic, sort_diagnostics, suggest
-from boundaries.core.hours import (
-    HoursError,
-    day_key_choices,
-    merge_windows,
-    parse_day_key,
-    parse_window,
-)
 from boundaries.core.model import (
-    URGENCY_RANK,
     Away,
     Check,
     Client,
-    ExtraEffort,
     HolidayTable,
     Me,
     PolicySet,
-    Rule,
     Template,
     Tier,
 )
 from boundaries.core.replies import template_problems
-from boundaries.policy.files import FileRefused, fingerprint, policy_files, read_policy_file
+from boundaries.policy.files import fingerprint, policy_files, read_policy_file
+from boundaries.policy.lint import lint
 from boundaries.policy.locales import is_locale_code, locale_problem
+from boundaries.policy.read import Folder, read_text, syntax_diagnostic
 from boundaries.policy.result import LoadResult
 from boundaries.policy.senders import folded_index
+from boundaries.policy.tiers import build_tier
 from boundaries.policy.tomldepth import MAX_DEPTH, position, too_deep
 from boundaries.policy.tomlpos import Locator
-from boundaries.policy.validate import FileCheck
+from boundaries.policy.validate import FileCheck, a_toml_type
 
 _LONG_INT = re.compile(r"[0-9][0-9_]{4300,}")
-_SYNTAX = re.compile(r"^(?P<msg>.*?) \(at line (?P<line>\d+), column (?P<col>\d+)\)$")
-# What tomllib, phonenumbers, holidays and pendulum answered, keyed by the question, e.g.
+# What the libraries answered, keyed by the question, e.g.
 # ("phone", "0664 1234567", "AT") -> ("+436641234567", "mobile"), or a file's bytes (their
 # hash) -> its parsed data and positions, or clients.toml's bytes (and what else its checks
 # read) -> its clients and diagnostics (see `load_clients`). A load records every answer it
-# used, and the next load of the same folder starts from them: asking these libraries (and
-# importing them) is most of a cold load.
+# used, and the next load of the same folder starts from them.
 Memo = dict[tuple, Any]
 T = TypeVar("T")
 
 
 class _Loader:
+    """One load of the folder `root`: the model's parts, built file by file; every problem
+    met (`diags`), each file read (`checks`: its positions), the answers used (`answers`)."""
+
     def __init__(self, root: Path, memo: Memo | None = None) -> None:
         self.root = root
         self.memo = memo or {}
         self.answers: Memo = {}  # what this load asked, to seed the next one
         self.diags: list[Diagnostic] = []
-        self.checks: dict[str, FileCheck] = {}
+        self.file_checks: dict[str, FileCheck] = {}
         self.me_unreadable = False  # then national phone numbers cannot be judged
         self.phone_types: dict[str, str] = {}  # E.164 -> line type, of every client number
-        self.files = {f.relative_to(root).as_posix(): f for f in policy_files(root)}
-        self.tier_files = {f.stem for f in self.listed("tiers")}
+        self.folder = Folder(root)
+        self.files, self.tier_files = self.folder.files, self.folder.tier_files
 
-    def listed(self, folder: str) -> list[Path]:
-        """The policy files in tiers/ or replies/, in order, whatever their kind (a folder
-        or a FIFO named `x.toml` is read, and reported, like any other)."""
-        return [f for rel, f in self.files.items() if rel.startswith(f"{folder}/")]
-
-    # -- reading ---------------------------------------------------------------
-    def read(self, rel: str, keep: bool = True, raw: bytes | None = None) -> dict | None:
-        """A policy file's data (a problem is reported, then None); its parse is kept for the
-        next load unless `keep` is false. `raw`: its bytes, if the caller read them."""
-        if raw is None:
-            try:
-                raw = read_policy_file(self.root / rel)
-            except FileRefused as exc:  # not a regular file, or too large: never read
-                self.diags.append(Diagnostic(rel, 1, 1, "error", exc.message, exc.hint))
-                return None
-            except OSError as exc:
-                self.diags.append(Diagnostic(rel, 1, 1, "error",
-                                             f"cannot read file: {exc.strerror or exc}"))
-                return None
-        try:
-            text = raw.decode("utf-8-sig")  # a byte order mark (some Windows editors) is fine
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-            self.diags.append(Diagnostic(rel, line, col, "error",
-                                         "file is not UTF-8 text",
-                                         "save it as UTF-8; TOML files must be UTF-8"))
+    def read(self, rel: str, keep: bool = True,
+             raw: bytes | None = None) -> tuple[dict, FileCheck] | None:
+        """A policy file's data and its FileCheck (a problem is reported, then None); its
+        parse is kept for the next load unless `keep` is false. `raw`: its bytes, if the
+        caller read them."""
+        found = read_text(self.root, rel, raw)
+        if isinstance(found, Diagnostic):
+            self.diags.append(found)
             return None
-        if "\0" in text:
-            self.diags.append(Diagnostic(rel, 1, 1, "error", "file is binary, not TOML text"))
-            return None
+        raw, text = found
         key = ("toml", hashlib.blake2b(raw, digest_size=16).digest())
         parsed = None
         if key not in self.memo:  # else the last load parsed and indexed these bytes
@@ -109,17 +87,12 @@ class _Loader:
         data, loc = self.memo.get(key, parsed)
         if keep:
             self.answers[key] = (data, loc)
-        self.checks[rel] = FileCheck(rel, text, self.diags, loc)
-        return data
-
-    @functools.cached_property
-    def reply_locales(self) -> frozenset[str]:
-        """The locales the set has replies for (the stems of replies/*.toml)."""
-        return frozenset(f.stem for f in self.listed("replies"))
+        fc = self.file_checks[rel] = FileCheck(rel, text, self.diags, loc)
+        return data, fc
 
     def locale(self, fc: FileCheck, path: tuple, code: str) -> bool:
         """Whether `code` may be a locale (else it is reported at its value)."""
-        problem = locale_problem(code, self.reply_locales)
+        problem = locale_problem(code, self.folder.reply_locales)
         if problem:
             fc.report(path, *problem, at_value=True)
         return problem is None
@@ -138,11 +111,11 @@ class _Loader:
                                          "every policy folder needs me.toml with `name` and "
                                          "`timezone`; `boundaries init DIR` writes a starter"))
             return Me(name="", timezone="UTC")
-        data = self.read(rel)
-        if data is None:
+        found = self.read(rel)
+        if found is None:
             self.me_unreadable = True
             return Me(name="", timezone="UTC")
-        fc = self.checks[rel]
+        data, fc = found
         v = fc.table(data, S.ME, (), "me.toml")
         tzname = v.get("timezone", "UTC")
         if "timezone" in v and not _valid_tz(tzname):
@@ -189,162 +162,14 @@ class _Loader:
         )
 
     # -- tiers -----------------------------------------------------------------------
-    def load_tier(self, rel: str, name: str) -> Tier | None:
-        data = self.read(rel)
-        if data is None:
-            return None
-        fc = self.checks[rel]
-        v = fc.table(data, S.TIER, (), f"tier file {rel}")
-        week, day_sources, has_hours = self.hours(fc, v.get("hours"))
-        if "hours" not in data:
-            fc.report((), f"tier `{name}` has no [hours]: it is never reachable",
-                      "add e.g. `[hours]` with `mon-fri = \"09:00-17:00\"`",
-                      severity="warning")
-        ee_data = v.get("extra_effort", {})
-        ee = fc.table(ee_data, S.EXTRA_EFFORT, ("extra_effort",), "[extra_effort]")
-        ee_sources = {k: fc.source(("extra_effort", k)) for k in ee_data
-                      if fc.loc.has(("extra_effort", k))}
-        if "extra_effort" in data:
-            ee_sources["table"] = fc.source(("extra_effort",))
-        extra = ExtraEffort(allowed=ee.get("allowed", False), per_month=ee.get("per_month"),
-                            min_urgency=ee.get("min_urgency", "urgent"),
-                            sources=dict(ee_sources))
-        channels = tuple(dict.fromkeys(v.get("channels", S.CHANNELS)))
-        rules = tuple(self.rule(fc, i, r, extra) for i, r in enumerate(v.get("rules", [])))
-        self.shadowed_rules(fc, rules)
-        sources = {k: fc.source((k,)) for k in data if fc.loc.has((k,))}
-        return Tier(
-            name=name, description=v.get("description", ""), channels=channels,
-            week=week, day_sources=day_sources, has_hours=has_hours,
-            on_holidays=v.get("on_holidays", False), callback=v.get("callback", "always"),
-            discreet=v.get("discreet", False),
-            in_writing=frozenset(v.get("in_writing", ("change", "billing", "complaint"))),
-            extra_effort=extra, rules=tuple(r for r in rules if r is not None), path=rel,
-            sources=dict(sources),
-        )
-
-    def hours(self, fc: FileCheck, table: dict | None):
-        week: list[list[tuple[int, int]]] = [[] for _ in range(7)]
-        sources = [fc.source(("hours",)) if table is not None else "builtin"] * 7
-        if not table:
-            return tuple(() for _ in range(7)), tuple(sources), False
-        owner: dict[tuple[int, int], str] = {}  # (day, specificity) -> key
-        best = [-1] * 7
-        parsed: list[tuple[str, tuple[int, ...], int, list]] = []
-        for key, value in table.items():
-            path = ("hours", key)
-            try:
-                days, spec = parse_day_key(key)
-            except HoursError as exc:
-                fc.report(path, str(exc), exc.hint or suggest(key, day_key_choices())
-                          or "use `mon`…`sun`, a range like `mon-fri`, or `daily`")
-                continue
-            clash = [owner[(d, spec)] for d in days if (d, spec) in owner]
-            if clash:
-                fc.report(path, f"day key `{key}` covers the same day as `{clash[0]}`",
-                          "a single day overrides a range and a range overrides `daily`; "
-                          "two keys of the same kind must not overlap")
-                continue
-            for d in days:
-                owner[(d, spec)] = key
-            windows = self.windows(fc, path, key, value)
-            if windows is None:
-                continue
-            parsed.append((key, days, spec, windows))
-        for key, days, spec, windows in parsed:
-            for d in days:
-                if spec > best[d]:
-                    best[d] = spec
-                    week[d] = windows
-                    sources[d] = fc.source(("hours", key))
-        final = tuple(merge_windows(w) for w in week)
-        return final, tuple(sources), True
-
-    def windows(self, fc: FileCheck, path, key: str, value) -> list | None:
-        if value == "off":
-            return []
-        items = value if isinstance(value, list) else [value]
-        out = []
-        for i, item in enumerate(items):
-            ipath = (*path, i) if isinstance(value, list) else path
-            if not isinstance(item, str):
-                fc.report(ipath, f"a window must be a string `HH:MM-HH:MM`, not "
-                          f"{_toml_a(item)}", "e.g. `\"08:00-12:00\"`", at_value=True)
-                return None
-            if item == "off":
-                fc.report(ipath, "`off` cannot stand in a list of windows",
-                          f"write `{key} = \"off\"` or `{key} = []`", at_value=True)
-                return None
-            try:
-                out.append(parse_window(item))
-            except HoursError as exc:
-                fc.report(ipath, str(exc), exc.hint, at_value=True)
-                return None
-        return out
-
-    def rule(self, fc: FileCheck, i: int, data: dict, extra: ExtraEffort) -> Rule | None:
-        path = ("rules", i)
-        v = fc.table(data, S.RULE, path, f"rule {i + 1}")
-        when_data = v.get("when", {})
-        when = fc.table(when_data, S.CONDITIONS, (*path, "when"), f"rule {i + 1}'s `when`")
-        good = True
-        if "client_time" in when:
-            try:
-                parse_window(when["client_time"])
-            except HoursError as exc:
-                fc.report((*path, "when", "client_time"), str(exc), exc.hint, at_value=True)
-                good = False
-        if "decide" not in v or len(when) != len(when_data) or not good:
-            return None
-        rule = Rule(index=i, when=tuple(when.items()), decide=v["decide"],
-                    reply=v.get("reply"), note=v.get("note"), source=fc.source(path))
-        self.never_applies(fc, rule, extra)
-        return rule
-
-    def never_applies(self, fc: FileCheck, rule: Rule, extra: ExtraEffort) -> None:
-        when = dict(rule.when)
-        path = ("rules", rule.index)
-        if rule.decide == "answer" and rule.reply:
-            fc.report((*path, "reply"), f"rule {rule.index + 1} answers, and an answer carries "
-                      "no reply: this `reply` is never sent",
-                      "drop `reply`, or use it on a rule that decides `later` or `decline`",
-                      severity="warning")
-        if when.get("hours") == "in" and when.get("away") is True:
-            fc.report(path, f"rule {rule.index + 1} can never apply: I am never within hours "
-                      "while away", "drop `hours` or `away` from `when`", severity="warning")
-        if rule.decide != "answer" or when.get("hours") != "out":
-            return
-        why = None
-        if not extra.allowed:
-            why = "extra effort is not allowed for this tier"
-        elif when.get("trust") == "revoked":
-            why = "extra effort is never granted to a client whose trust is revoked"
-        else:
-            urg = when.get("urgency")
-            urgs = urg if isinstance(urg, list) else [urg] if urg else list(URGENCY_RANK)
-            if all(URGENCY_RANK[u] < URGENCY_RANK[extra.min_urgency] for u in urgs):
-                why = f"extra effort needs urgency `{extra.min_urgency}` or more"
-        if why:
-            hint = {
-                "extra effort is not allowed for this tier":
-                    "set `[extra_effort] allowed = true`, or `decide = \"later\"`",
-                "extra effort is never granted to a client whose trust is revoked":
-                    "drop `trust = \"revoked\"` from `when`, or `decide = \"later\"`",
-            }.get(why, "lower `[extra_effort] min_urgency`, or `decide = \"later\"`")
-            fc.report(path, f"rule {rule.index + 1} can never answer: {why}, so outside hours "
-                      "it always becomes `later`", hint, severity="warning")
-
-    def shadowed_rules(self, fc: FileCheck, rules: tuple[Rule | None, ...]) -> None:
-        for r in rules:
-            if r is not None and not r.when:
-                for later in rules[r.index + 1:]:
-                    if later is not None:
-                        fc.report(("rules", later.index),
-                                  f"rule {later.index + 1} can never apply: rule {r.index + 1} "
-                                  "above has no `when` and matches every request",
-                                  "move it above, or add conditions to the earlier rule",
-                                  severity="warning")
-                return
+    def load_tiers(self) -> dict[str, Tier]:
+        tiers: dict[str, Tier] = {}
+        for f in self.folder.listed("tiers"):
+            found = self.read(f"tiers/{f.name}")
+            if found is not None:
+                data, fc = found
+                tiers[f.stem] = build_tier(fc, data, f.stem)
+        return tiers
 
     # -- clients -----------------------------------------------------------------------
     def load_clients(self, me: Me) -> tuple[dict[str, Client], dict[str, str], dict[str, str]]:
@@ -360,7 +185,8 @@ class _Loader:
         key = None
         if raw is not None:
             key = ("clients", hashlib.blake2b(raw, digest_size=16).digest(),
-                   frozenset(self.tier_files), me.region, self.me_unreadable, self.reply_locales)
+                   frozenset(self.tier_files), me.region, self.me_unreadable,
+                   self.folder.reply_locales)
             if key in self.memo:
                 clients, phones, emails, types, diags = self.answers[key] = self.memo[key]
                 self.diags.extend(diags)
@@ -382,10 +208,10 @@ class _Loader:
         emails: dict[str, str] = {}
         if raw is None and rel not in self.files:
             return clients, phones, emails
-        data = self.read(rel, keep=False, raw=raw)  # the result above is kept instead
-        if data is None:
+        found = self.read(rel, keep=False, raw=raw)  # the result above is kept instead
+        if found is None:
             return clients, phones, emails
-        fc = self.checks[rel]
+        data, fc = found
         top = fc.table(data, S.CLIENTS, (), "clients.toml")
         for cid, entry in top.get("clients", {}).items():
             path = ("clients", cid)
@@ -451,13 +277,13 @@ class _Loader:
     # -- replies ---------------------------------------------------------------------------
     def load_replies(self) -> dict[str, dict[str, Template]]:
         out: dict[str, dict[str, Template]] = {}
-        for f in self.listed("replies"):
+        for f in self.folder.listed("replies"):
             rel = f"replies/{f.name}"
             locale = f.stem
-            data = self.read(rel)
-            if data is None:
+            found = self.read(rel)
+            if found is None:
                 continue
-            fc = self.checks[rel]
+            data, fc = found
             if not is_locale_code(locale):
                 fc.report((), f"`{f.name}`: the file name must be a locale code",
                           "e.g. replies/de.toml or replies/en.toml")
@@ -466,12 +292,12 @@ class _Loader:
             for key, text in data.items():
                 if not isinstance(text, str):
                     fc.report((key,), f"reply `{key}` must be a string, not "
-                              f"{_toml_a(text)}", "write `key = \"text\"` or a \"\"\"multi-line"
+                              f"{a_toml_type(text)}", "write `key = \"text\"` or a \"\"\"multi-line"
                               " string\"\"\"", at_value=True)
                     continue
                 problems = template_problems(text)
                 for exc in problems:
-                    line, col = _offset_in_value(fc, key, text, exc.offset)
+                    line, col = fc.loc.in_string((key,), exc.offset)
                     self.diags.append(Diagnostic(rel, line, col, "error",
                                                  f"reply `{key}`: {exc}", exc.hint))
                 if problems:
@@ -485,10 +311,10 @@ class _Loader:
         rel = "checks.toml"
         if rel not in self.files:
             return ()
-        data = self.read(rel)
-        if data is None:
+        found = self.read(rel)
+        if found is None:
             return ()
-        fc = self.checks[rel]
+        data, fc = found
         top = fc.table(data, S.CHECKS, (), "checks.toml")
         out = []
         for i, entry in enumerate(top.get("check", [])):
@@ -527,42 +353,6 @@ class _Loader:
                                  source=fc.source(path)))
         return tuple(out)
 
-    # -- cross-file -------------------------------------------------------------------------
-    def reply_keys(self, tiers: dict[str, Tier], replies, checks: tuple[Check, ...]) -> None:
-        known = {k for table in replies.values() for k in table}
-        for tier in tiers.values():
-            fc = self.checks.get(tier.path)
-            for rule in tier.rules:
-                if rule.reply and rule.reply not in known and fc:
-                    fc.report(("rules", rule.index, "reply"),
-                              f"no replies file has a template `{rule.reply}`: this rule's "
-                              "decision will carry no reply",
-                              suggest(rule.reply, known) or "add it to replies/<locale>.toml",
-                              at_value=True, severity="warning")
-        if replies:
-            for key in S.ENGINE_REPLY_KEYS:
-                if key not in known:
-                    first = sorted(replies)[0]
-                    fc = self.checks.get(f"replies/{first}.toml")
-                    if fc:
-                        fc.report((), f"no replies file has a template `{key}`: such decisions "
-                                  "carry no reply", f"add `{key} = \"…\"`", severity="warning")
-        fc = self.checks.get("checks.toml")
-        for i, check in enumerate(checks):
-            key = check.fields.get("reply_key")
-            if key and key not in known and fc:
-                fc.report(("check", i, "reply_key"), f"no replies file has a template `{key}`",
-                          suggest(key, known), at_value=True, severity="warning")
-
-    def unknown_tier(self, me: Me, tiers: dict[str, Tier]) -> None:
-        if me.unknown_tier not in self.tier_files and "unknown_tier" in me.sources:
-            fc = self.checks.get("me.toml")
-            if fc:
-                fc.report(("unknown_tier",), f"there is no tiers/{me.unknown_tier}.toml: unknown "
-                          "senders get `later`, callback on request",
-                          suggest(me.unknown_tier, tiers), at_value=True, severity="warning")
-
-
 def _claim(index: dict[str, str], key: str, cid: str, fc: FileCheck, path: tuple,
            what: str, hint: str) -> bool:
     """Give `key` to client `cid` unless another client has it (then report it)."""
@@ -591,7 +381,7 @@ def _parse(rel: str, text: str) -> dict | Diagnostic:
         try:
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
-            return _syntax_diagnostic(rel, str(exc), text)
+            return syntax_diagnostic(rel, str(exc), text)
         except ValueError:  # int() refuses more than 4,300 digits; tomllib passes that on
             m = _LONG_INT.search(text)
             line, col = position(text, m.start()) if m else (1, 1)
@@ -603,56 +393,6 @@ def _parse(rel: str, text: str) -> dict | Diagnostic:
     return Diagnostic(rel, line, col, "error", f"nested more than {MAX_DEPTH} levels deep here",
                       "each table, array, inline table and part of a dotted key is a level; "
                       "policy files need a few")
-
-
-def _syntax_diagnostic(rel: str, message: str, text: str) -> Diagnostic:
-    m = _SYNTAX.match(message)
-    if m:
-        line, col, msg = int(m.group("line")), int(m.group("col")), m.group("msg")
-    else:
-        msg = message.replace(" (at end of document)", "")
-        line = text.count("\n") + 1
-        col = len(text.rsplit("\n", 1)[-1]) + 1
-    hint = None
-    if msg.startswith("Invalid value"):
-        hint = 'strings need quotes, e.g. `"08:00-12:00"`; booleans are `true`/`false`'
-    elif "Cannot overwrite" in msg or "Cannot declare" in msg:
-        hint = "a key or table is written twice"
-    elif "Expected '=' after a key" in msg:
-        hint = "keys with spaces or other characters need quotes, e.g. `\"mon fri\" = …`"
-    return Diagnostic(rel, line, col, "error", f"TOML syntax: {msg[0].lower() + msg[1:]}", hint)
-
-
-def _offset_in_value(fc: FileCheck, key: str, text: str, offset: int) -> tuple[int, int]:
-    """Line/column of character `offset` of the string value of `key`, in the file."""
-    line, col = fc.loc.value((key,))
-    raw = fc.text
-    # find where the string's content starts in the raw text
-    start = _line_offset(raw, line) + col - 1
-    quote = raw[start:start + 3]
-    skip = 3 if quote in ('"""', "'''") else 1
-    content = start + skip
-    if skip == 3 and raw[content:content + 1] == "\n":
-        content += 1  # a newline right after the opening quotes is not part of the value
-    if "\\" in raw[content:content + offset + 1] and skip == 1:
-        return line, col  # escapes shift columns; the value's start is close enough
-    target = content + offset
-    before = raw[:target]
-    return before.count("\n") + 1, target - (before.rfind("\n") + 1) + 1
-
-
-def _line_offset(text: str, line: int) -> int:
-    pos = 0
-    for _ in range(line - 1):
-        pos = text.index("\n", pos) + 1
-    return pos
-
-
-def _toml_a(value: object) -> str:
-    from boundaries.policy.validate import toml_type
-
-    t = toml_type(value)
-    return ("an " if t[0] in "aeiou" else "a ") + t
 
 
 _TZ_CACHE: set[str] | None = None
@@ -705,16 +445,10 @@ def load_with_memo(root: Path, origin: str = "",
 
     ld = _Loader(root, memo)
     me = ld.load_me()
-    tiers: dict[str, Tier] = {}
-    for f in ld.listed("tiers"):
-        tier = ld.load_tier(f"tiers/{f.name}", f.stem)
-        if tier is not None:
-            tiers[f.stem] = tier
+    tiers = ld.load_tiers()
     clients, phones, emails = ld.load_clients(me)
     replies = ld.load_replies()
     checks = ld.load_checks(clients, phones, emails)
-    ld.reply_keys(tiers, replies, checks)
-    ld.unknown_tier(me, tiers)
 
     region, lang = me.holidays, me.locale.split("_")[0]
     years = {}
@@ -736,7 +470,8 @@ def load_with_memo(root: Path, origin: str = "",
         fingerprint=fingerprint(root), origin=origin,
         folded_names=folded_index(clients),
     )
-    return LoadResult(ps, tuple(sort_diagnostics(ld.diags))), ld.answers
+    found = lint(ps, {rel: fc.loc for rel, fc in ld.file_checks.items()}, ld.tier_files)
+    return LoadResult(ps, tuple(sort_diagnostics([*ld.diags, *found]))), ld.answers
 
 
 __all__ = ["LoadResult", "Memo", "fingerprint", "load", "load_with_memo", "policy_files"]

@@ -363,6 +363,23 @@ class Locator:
         self._expand(path)
         return path in self.positions
 
+    def in_string(self, path: Path, offset: int) -> tuple[int, int]:
+        """Line and column of character `offset` of the string value at ``path`` (its start,
+        if escapes before it shift the columns of a one-line string)."""
+        line, col = self.value(path)
+        raw = self.text
+        start = _line_offset(raw, line) + col - 1  # where the string's quotes open
+        quote = raw[start:start + 3]
+        skip = 3 if quote in ('"""', "'''") else 1
+        content = start + skip
+        if skip == 3 and raw[content:content + 1] == "\n":
+            content += 1  # a newline right after the opening quotes is not part of the value
+        if "\\" in raw[content:content + offset + 1] and skip == 1:
+            return line, col  # escapes shift columns; the value's start is close enough
+        target = content + offset
+        before = raw[:target]
+        return before.count("\n") + 1, target - (before.rfind("\n") + 1) + 1
+
     def _expand(self, path: Path) -> None:
         """Index the elements of the arrays and inline tables that hold ``path``."""
         if not self._deferred or path in self.positions:
@@ -385,3 +402,11 @@ class Locator:
                 return pos
             path = path[:-1]
         return None
+
+
+def _line_offset(text: str, line: int) -> int:
+    """The index in `text` where line `line` (1-based) starts."""
+    pos = 0
+    for _ in range(line - 1):
+        pos = text.index("\n", pos) + 1
+    return pos

@@ -135,7 +135,7 @@ class FileCheck:
                 hint = "write the date without quotes, e.g. `2026-08-03`"
             elif t == "strings" and isinstance(value, str):
                 hint = f'write `["{value}"]`'
-            self.report(path, f"`{key}` must be {_WANTED.get(t, t)}, not {_a(toml_type(value))}",
+            self.report(path, f"`{key}` must be {_WANTED.get(t, t)}, not {a_toml_type(value)}",
                         hint, at_value=True)
             return False
         if t == "int" and not in_range(value, spec):  # type: ignore[arg-type]
@@ -149,7 +149,7 @@ class FileCheck:
                 ipath = (*path, i) if isinstance(value, list) else path
                 if not isinstance(item, str):
                     self.report(ipath, f"`{key}` entries must be strings, not "
-                                f"{_a(toml_type(item))}", at_value=True)
+                                f"{a_toml_type(item)}", at_value=True)
                     good = False
                 elif spec.enum and not self.allowed(item, spec.enum, ipath, key,
                                                     entry=isinstance(value, list)):
@@ -172,5 +172,7 @@ class FileCheck:
         return True
 
 
-def _a(noun: str) -> str:
+def a_toml_type(value: object) -> str:
+    """The TOML type of a parsed value with its article: `a string`, `an integer`."""
+    noun = toml_type(value)
     return ("an " if noun[0] in "aeiou" else "a ") + noun
