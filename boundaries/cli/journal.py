@@ -1,74 +1,25 @@
-"""`log` and `report`, and the journal's facts for `check`."""
+"""`log` and `report`: recording a request with what I did, and the figures per client."""
 
 from __future__ import annotations
 
 import argparse
 import re
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
-from boundaries.cli.main import EXIT_OK, UsageError
-from boundaries.core.model import PolicySet
-from boundaries.core.request import Decision, Facts, Request, sender_key
-from boundaries.journal.store import append, journal_dir, month_of, new_id, read
-
-
-def journal_facts(ps: PolicySet, req: Request, folder: Path) -> tuple[Facts, list[str]]:
-    """What the journal in `folder` says about this request, and warnings about bad lines."""
-    from boundaries.core.engine import zone
-    from boundaries.journal.facts import facts_for, months_needed
-
-    tz = zone(ps.me.timezone)
-    client = req.sender.client_id
-    # only lines that can hold this sender or client matter: read() skips the others
-    # unparsed, and never one that could hold it (escaped in JSON, say)
-    needle = client if client else (req.sender.number or req.sender.raw.strip().casefold())
-    entries, warnings = read(folder, months_needed(req.at, tz, ps.me.reply_once_days),
-                             must_contain=needle)
-    return facts_for(entries, req, client, tz, ps.me.reply_once_days), [
-        w.format() for w in warnings]
-
-
-def make_entry(ps: PolicySet, req: Request, d: Decision, outcome: str, minutes: int,
-               note: str, now: datetime) -> dict:
-    """A journal entry: the request, the decision and what I did."""
-    return {
-        "id": new_id(),
-        "recorded_at": now.astimezone(UTC).isoformat(timespec="seconds"),
-        "at": d.at.isoformat(),
-        "from": req.sender.raw,
-        "sender": sender_key(d.client, req.sender.number, req.sender.raw),
-        "client": d.client,
-        "channel": req.channel,
-        "kind": req.kind,
-        "urgency": req.urgency,
-        "decision": d.decision,
-        "tier": d.tier,
-        "within_hours": d.within_hours,
-        "reason": d.reasons[0].source if d.reasons else "builtin",
-        "policy_hash": ps.fingerprint,
-        "extra_effort": d.extra_effort,
-        "reply_key": d.reply.key.removesuffix("-discreet") if d.reply else None,
-        "outcome": outcome,
-        "minutes": minutes,
-        "note": note,
-    }
-
-
-def record(ps: PolicySet, req: Request, d: Decision, outcome: str, minutes: int, note: str,
-           folder: Path, now: datetime) -> Path:
-    """Append the entry for a decided request; returns the file it went to."""
-    entry = make_entry(ps, req, d, outcome, minutes, note, now)
-    return append(folder, entry, month_of(d.at))
+from boundaries.cli.errors import EXIT_OK, UsageError
+from boundaries.journal.store import journal_dir, month_of, read
 
 
 def run_log(args: argparse.Namespace, now: datetime) -> int:
-    from boundaries.cli.commands import _enum, decide_from_args, format_decision
+    """`boundaries log`: decide as `check` does, and append it with what I did."""
+    from boundaries.cli.check import decide_from_args, format_decision
     from boundaries.journal.schema import MAX_MINUTES
     from boundaries.journal.store import OUTCOMES
+    from boundaries.service import JournalWriteError, choice, record
 
-    outcome = _enum(args.outcome, "outcome", OUTCOMES)
+    outcome = choice(args.outcome, "outcome", OUTCOMES)
     if not 0 <= args.minutes <= MAX_MINUTES:
         raise UsageError(f"--minutes must lie in 0–{MAX_MINUTES}", "the minutes spent on "
                          "this request, e.g. --minutes 15")
@@ -76,10 +27,9 @@ def run_log(args: argparse.Namespace, now: datetime) -> int:
     ps, req, d = decide_from_args(args, now, folder)
     try:
         path = record(ps, req, d, outcome, args.minutes, args.note or "", folder, now)
-    except OSError as exc:
-        raise UsageError(f"could not write the journal {exc.filename or f'in {folder}'}: "
-                         f"{exc.strerror or exc}",
-                         "check the folder, or choose another with --journal DIR") from None
+    except JournalWriteError as exc:
+        raise UsageError(str(exc), "check the folder, or choose another with --journal DIR"
+                         ) from None
     print(format_decision(ps, d, req.channel).splitlines()[0])
     print(f"recorded: {outcome}" + (f", {args.minutes} min" if args.minutes else "")
           + f" → {path}")
@@ -131,12 +81,13 @@ def parse_months(spec: str | None, now: datetime, tzname: str) -> list[str]:
 
 
 def run_report(args: argparse.Namespace, now: datetime) -> int:
-    from boundaries.cli.commands import _load
+    """`boundaries report`: per-client figures of the journal for some months."""
+    from boundaries.cli.commands import open_policies
     from boundaries.core.engine import zone
     from boundaries.journal.facts import in_months
     from boundaries.journal.report import build, render_csv, render_json, render_text
 
-    _, result = _load(args)
+    result = open_policies(args).result
     ps = result.policies if result.ok else None
     tzname = ps.me.timezone if ps else "UTC"
     months = parse_months(args.month, now, tzname)

@@ -1,22 +1,17 @@
-"""The `boundaries` command line. Never imports Textual on the subcommand paths."""
+"""The `boundaries` command line: the parser, the dispatch to each command family's module,
+and `main`, which turns every problem into an exit code and a stderr line. Never imports
+Textual on the subcommand paths."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
 from boundaries import __version__
-from boundaries.core.errors import BoundariesError, RequestError
-
-EXIT_OK, EXIT_FAIL, EXIT_BAD = 0, 1, 2
-
-
-class UsageError(RequestError):
-    """Bad arguments of a command: exit 2 with a lint-style message."""
+from boundaries.cli.errors import EXIT_BAD, EXIT_OK, report
+from boundaries.core.errors import BoundariesError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -253,12 +248,9 @@ def _main(argv: list[str] | None) -> int:
         args = build_parser().parse_args(argv)
         if not hasattr(args, "policies"):  # given neither before nor after the subcommand
             args.policies = None
-        return _dispatch(args)
+        return _dispatch(args, _now())
     except BoundariesError as exc:
-        print(f"boundaries: error: {exc}", file=sys.stderr)
-        if exc.hint:
-            print(f"    hint: {exc.hint}", file=sys.stderr)
-        return EXIT_BAD
+        return report(exc)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -266,7 +258,7 @@ def _main(argv: list[str] | None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    except SystemExit as exc:  # argparse (--help, --version, usage) and _require_good
+    except SystemExit as exc:  # argparse (--help, --version, usage)
         return exc.code if isinstance(exc.code, int) else (EXIT_OK if exc.code is None
                                                             else EXIT_BAD)
     except Exception as exc:  # never a traceback for a user
@@ -278,26 +270,28 @@ def _main(argv: list[str] | None) -> int:
         return EXIT_BAD
 
 
-def _dispatch(args: argparse.Namespace) -> int:
-    from boundaries.cli.commands import run_check, run_lint, run_overview, run_test, run_week
-
+def _dispatch(args: argparse.Namespace, now: datetime) -> int:
+    """Run the parsed command at time `now` and return its exit code. Each command family is
+    its own module, imported only when its command runs (`check` never pays for replay, the
+    journal report or Textual). Without a command: the terminal UI on a terminal, else an
+    overview of the set in use."""
     cmd = args.command
-    if cmd == "check":
-        return run_check(args, _now())
-    if cmd == "lint":
-        return run_lint(args)
-    if cmd == "test":
-        return run_test(args)
-    if cmd == "week":
-        return run_week(args, _now())
+    if cmd in ("check", "week"):
+        from boundaries.cli.check import run_check_command, run_week
+
+        return (run_check_command if cmd == "check" else run_week)(args, now)
+    if cmd in ("lint", "test"):
+        from boundaries.cli.lint import run_lint, run_test
+
+        return (run_lint if cmd == "lint" else run_test)(args)
     if cmd == "replay":
         from boundaries.cli.replay import run_replay
 
-        return run_replay(args, _now())
+        return run_replay(args, now)
     if cmd in ("log", "report"):
         from boundaries.cli.journal import run_log, run_report
 
-        return (run_log if cmd == "log" else run_report)(args, _now())
+        return (run_log if cmd == "log" else run_report)(args, now)
     if cmd in ("init", "schema", "client", "where"):
         from boundaries.cli import setup as sc
 
@@ -311,16 +305,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         with raw_output():  # the TUI sanitizes what it shows, and draws with escapes
             make_app(args.policies, who=args.sender or "").run()
         return EXIT_OK
+    from boundaries.cli.lint import run_overview
+
     return run_overview(args)
-
-
-def policy_folder_error(path: Path) -> UsageError:
-    return UsageError(f"policy folder `{path}` does not exist",
-                      "pass --policies DIR with a folder that holds me.toml, or run "
-                      "`boundaries init DIR`")
-
-
-def emit_json(obj: object) -> None:
-    """`obj` as JSON on stdout: its values exact (a raw DEL, C1 or bidi character in a string
-    reaches the terminal as its JSON escape, `\\u009b`, by way of `visible`)."""
-    print(json.dumps(obj, ensure_ascii=False, indent=2))

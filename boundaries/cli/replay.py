@@ -9,7 +9,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from boundaries.cli.main import EXIT_FAIL, EXIT_OK, UsageError
+from boundaries.cli.errors import EXIT_FAIL, EXIT_OK, UsageError
 from boundaries.core.compiled import Row
 from boundaries.core.model import PolicySet
 from boundaries.replay.input import InputError, Source, journal_source, open_csv
@@ -21,14 +21,14 @@ MAX_BAD_SHOWN = 50
 
 def _against(path: str) -> PolicySet:
     """The edited set of `--against`, or exit 2 with its diagnostics."""
-    from boundaries.cli.commands import _require_good
-    from boundaries.policy.cache import load_cached
+    from boundaries.cli.commands import require_good
+    from boundaries.service import load_set
 
     folder = Path(path)
     if not folder.is_dir():
         raise UsageError(f"--against {path}: no such policy folder",
                          "give the folder of the edited set, e.g. ../policies-new")
-    return _require_good(load_cached(folder), f"the --against set {path}")
+    return require_good(load_set(folder), f"the --against set {path}")
 
 
 def _journal(args: argparse.Namespace, now: datetime, tzname: str) -> Source:
@@ -136,7 +136,9 @@ def _changes_sink(old: SetRun, new: SetRun, source: Source, fmt: str, shown: int
 
 
 def run_replay(args: argparse.Namespace, now: datetime) -> int:
-    from boundaries.cli.commands import _load, _require_good
+    """`boundaries replay`: decide every request of a file or the journal; with --against,
+    what the edited set would decide differently."""
+    from boundaries.cli.commands import open_policies, require_good
     from boundaries.cli.progress import Progress
 
     if args.file and args.journal:
@@ -146,8 +148,8 @@ def run_replay(args: argparse.Namespace, now: datetime) -> int:
                          "optionally channel, kind, urgency) or --journal YYYY-MM")
     if args.show < 0:
         raise UsageError("--show cannot be negative")
-    found, result = _load(args)
-    ps = _require_good(result)
+    found, result = open_policies(args)
+    ps = require_good(result)
     history = not args.no_history
     runs = [SetRun(ps, "the example set (shipped)" if found.is_example else str(found.path),
                    history)]

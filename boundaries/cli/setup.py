@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from boundaries.cli.main import EXIT_BAD, EXIT_OK, UsageError, emit_json
+from boundaries.cli.errors import EXIT_BAD, EXIT_OK, UsageError, emit_json
 
 
 def _ask(prompt: str, default: str) -> str:
@@ -127,12 +127,12 @@ def run_where(args: argparse.Namespace) -> int:
     from boundaries.cli.journal import print_conflicts
     from boundaries.journal.store import journal_dir
     from boundaries.policy.cache import cache_dir
-    from boundaries.policy.discovery import discover
+    from boundaries.service import find_set
 
-    found = discover(args.policies)
+    found = find_set(args.policies)
     state = "" if (found.path / "me.toml").is_file() else "   (no me.toml there!)"
     print(f"policy set: {found.path}{state}")
-    shipped = found.is_example and "example set" not in found.origin
+    shipped = found.is_example and not found.fell_back
     print(f"  chosen by: {found.origin}" + ("  — the shipped example set" if shipped else ""))
     print("  order: --policies, $BOUNDARIES_POLICIES, ./policies with a me.toml, the user "
           "config folder, the shipped example set")
@@ -158,9 +158,9 @@ def run_client_add(args: argparse.Namespace) -> int:
     import contextlib
 
     from boundaries.fsutil import exclusive_lock, lock_path
-    from boundaries.policy.discovery import discover
+    from boundaries.service import find_set
 
-    found = discover(args.policies)
+    found = find_set(args.policies)
     root = found.path
     if found.is_example:
         raise UsageError("refusing to change the shipped example set",
