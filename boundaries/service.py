@@ -110,13 +110,12 @@ def good_policies(result: LoadResult, what: str = "the policy set") -> PolicySet
 # -- a request -------------------------------------------------------------------------------
 def choice(value: str, name: str, choices: tuple[str, ...]) -> str:
     """`value` as one of `choices` (trimmed, lower case), or a `RequestError` naming them."""
-    from boundaries.core.diagnostics import one_of, suggest
+    from boundaries.core.diagnostics import NotAllowed, choose
 
-    v = value.strip().lower()
-    if v not in choices:
-        raise RequestError(f"unknown {name} `{value}`: use {one_of(choices)}",
-                           suggest(v, choices))
-    return v
+    try:
+        return choose(value, choices, fold=True)
+    except NotAllowed as exc:
+        raise RequestError(f"unknown {name} `{value}`: use {exc.allowed}", exc.hint) from None
 
 
 def build_request(ps: PolicySet, fields: dict, now: datetime) -> Request:
