@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from boundaries.core.errors import BoundariesError
 from boundaries.policy.timeparse import MAX_YEAR, MIN_YEAR
 
 OUTCOMES = ("answered", "called-back", "missed", "declined")
@@ -25,8 +26,8 @@ _WORDS = {str: "text", bool: "true or false",
           int: f"a whole number from 0 to {MAX_MINUTES}"}
 
 
-class EntryError(ValueError):
-    """A line that is not a journal entry; the message says why."""
+class EntryError(BoundariesError, ValueError):
+    """A line that is not a journal entry; the message says why (no hint)."""
 
 
 def parse_line(blob: bytes) -> tuple[dict, datetime]:

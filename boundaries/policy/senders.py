@@ -4,17 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from boundaries.core.errors import BoundariesError
 from boundaries.core.model import Client, PolicySet
 from boundaries.core.request import Sender
 from boundaries.policy.phones import line_type, looks_like_phone, normalise
 
 
-class SenderError(ValueError):
+class SenderError(BoundariesError, ValueError):
     """A sender that cannot be a client id, a number or an address."""
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.hint = hint
 
 
 def _literal_e164(text: str) -> str | None:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from boundaries.core.echo import quoted
+from boundaries.core.errors import BoundariesError
 from boundaries.core.time import localize
 
 _CLOCK = re.compile(r"^(\d{1,2}):(\d{2})$")
@@ -18,12 +19,8 @@ END_SECOND = datetime(MAX_YEAR + 1, 1, 1, tzinfo=UTC).timestamp()
 _DAY = 86400.0
 
 
-class TimeError(ValueError):
+class TimeError(BoundariesError, ValueError):
     """A request time that cannot be read; `hint` shows a form that works."""
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.hint = hint
 
 
 HINT = "write e.g. `2026-01-08T18:20`, `2026-01-08T18:20+01:00` or `18:20` (today)"

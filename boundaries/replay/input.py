@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from boundaries.core.echo import quoted
+from boundaries.core.errors import BoundariesError
 from boundaries.policy.timeparse import (
     END_SECOND,
     FIRST_SECOND,
@@ -35,12 +36,8 @@ _DELIMITERS = (",", ";", "\t")
 MAX_CELL_LINES = 100  # a quoted cell over more lines is taken for a stray quote
 
 
-class InputError(Exception):
+class InputError(BoundariesError):
     """The input as a whole cannot be replayed (exit 2)."""
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.hint = hint
 
 
 class Source:
