@@ -138,7 +138,7 @@ def journal_facts(ps: PolicySet, req: Request, folder: Path) -> tuple[Facts, lis
 
     Reads only the months that can matter, and of them only the lines that can hold this
     sender or client (a one-off decision: `JournalCache` serves one that is asked again)."""
-    from boundaries.core.engine import zone
+    from boundaries.core.time import zone
     from boundaries.journal.facts import facts_for, months_needed
     from boundaries.journal.store import read
 
@@ -180,7 +180,7 @@ class JournalCache:
 
     def facts(self, ps: PolicySet, req: Request) -> Facts:
         """What the journal says about `req` (budget used, repeats, replies sent)."""
-        from boundaries.core.engine import zone
+        from boundaries.core.time import zone
         from boundaries.journal.facts import facts_for, months_needed
 
         tz = zone(ps.me.timezone)

@@ -15,10 +15,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from boundaries.core import schema as S
-from boundaries.core.schema import Field
+from boundaries.policy import schema as S
 from boundaries.policy.json_schema import schema_for
 from boundaries.policy.locales import known_languages, locale_problem, names_for
+from boundaries.policy.schema import Field
 from boundaries.policy.tomlpos import Locator
 
 from .test_cli import run

@@ -12,7 +12,7 @@ from boundaries.cli.errors import EXIT_OK, UsageError, emit_json
 from boundaries.core.diagnostics import suggest
 from boundaries.core.model import PolicySet
 from boundaries.core.request import Decision, Request
-from boundaries.core.schema import CHANNELS, KINDS, URGENCIES
+from boundaries.core.vocabulary import CHANNELS, DAY_NAMES_EN, KINDS, URGENCIES
 from boundaries.service import build_request, choice, decide_with_journal
 
 
@@ -53,7 +53,7 @@ def run_check_command(args: argparse.Namespace, now: datetime) -> int:
 
 def format_decision(ps: PolicySet, d: Decision, channel: str) -> str:
     """The human text of a decision."""
-    from boundaries.core.engine import zone
+    from boundaries.core.time import zone
 
     who = d.client or "unknown sender"
     if d.client_name and not d.discreet:
@@ -95,7 +95,7 @@ def format_decision(ps: PolicySet, d: Decision, channel: str) -> str:
 # -- week ----------------------------------------------------------------------------------
 def run_week(args: argparse.Namespace, now: datetime) -> int:
     """`boundaries week`: seven days of a tier's (or a sender's) reachable time."""
-    from boundaries.core.engine import zone
+    from boundaries.core.time import zone
     from boundaries.core.week import render_grid, week_rows
     from boundaries.policy.senders import SenderError, resolve_sender
     from boundaries.policy.timeparse import TimeError, parse_at, parse_day
@@ -130,8 +130,7 @@ def run_week(args: argparse.Namespace, now: datetime) -> int:
         title = f"{client.id if client else sender.raw} · tier {tier.name}"
         if client and client.timezone and client.timezone != ps.me.timezone:
             sender_tz = zone(client.timezone)
-    names = ps.locale_names.get("en", {}).get("days") or (
-        "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    names = ps.locale_names.get("en", {}).get("days") or DAY_NAMES_EN
     today = now.astimezone(tz).date()
     print(f"{title} — {ps.me.timezone} (█ reachable, ▒ partly, · not)")
     print(render_grid(week_rows(ps, tier, start_day), names, today))

@@ -57,7 +57,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 def parse_months(spec: str | None, now: datetime, tzname: str) -> list[str]:
     """`YYYY-MM` or `YYYY-MM..YYYY-MM` (default: this month) as a list of months."""
-    from boundaries.core.engine import zone
+    from boundaries.core.time import zone
     from boundaries.journal.store import months_between
     from boundaries.policy.timeparse import MAX_YEAR, MIN_YEAR
 
@@ -83,7 +83,7 @@ def parse_months(spec: str | None, now: datetime, tzname: str) -> list[str]:
 def run_report(args: argparse.Namespace, now: datetime) -> int:
     """`boundaries report`: per-client figures of the journal for some months."""
     from boundaries.cli.commands import open_policies
-    from boundaries.core.engine import zone
+    from boundaries.core.time import zone
     from boundaries.journal.facts import in_months
     from boundaries.journal.report import build, render_csv, render_json, render_text
 

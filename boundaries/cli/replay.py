@@ -33,7 +33,7 @@ def _against(path: str) -> PolicySet:
 
 def _journal(args: argparse.Namespace, now: datetime, tzname: str) -> Source:
     from boundaries.cli.journal import parse_months
-    from boundaries.core.engine import zone
+    from boundaries.core.time import zone
     from boundaries.journal.facts import in_months
     from boundaries.journal.store import journal_dir, read
 

@@ -14,9 +14,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from boundaries.core.engine import (
-    _UNKNOWN_TIER,
-    Context,
-    Situation,
+    UNKNOWN_TIER,
     Verdict,
     away_on,
     callback_for,
@@ -25,13 +23,12 @@ from boundaries.core.engine import (
     in_writing_for,
     tier_of,
     verdict,
-    word_reason,
-    zone,
 )
 from boundaries.core.model import Away, Client, PolicySet, Tier
-from boundaries.core.request import NO_FACTS, Facts, Sender, sender_key
-from boundaries.core.schema import KINDS
-from boundaries.core.time import resolve, window_instances
+from boundaries.core.reasons import Context, word_reason
+from boundaries.core.request import NO_FACTS, Facts, Sender, Situation, sender_key
+from boundaries.core.time import resolve, window_instances, zone
+from boundaries.core.vocabulary import KINDS
 
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 _QUARTER = 900  # UTC offsets are memoized per quarter hour (no zone changes offset faster)
@@ -92,7 +89,7 @@ class CompiledTier:
 
     def __init__(self, ps: PolicySet, tier: Tier, tz: ZoneInfo) -> None:
         self.tier = tier
-        self.name = tier.name if tier is not _UNKNOWN_TIER else ps.me.unknown_tier
+        self.name = tier.name if tier is not UNKNOWN_TIER else ps.me.unknown_tier
         self.has_hours = tier.has_hours and any(tier.week)
         # for `client_time` rules: per minute of the sender's day, which of those windows
         # hold it (as bits) -- all the verdict reads of the sender's clock
@@ -203,7 +200,7 @@ class Compiled:
 
     def tier(self, tier: Tier) -> CompiledTier:
         """The compiled form of one of this set's tiers (or of the built-in unknown one)."""
-        key = None if tier is _UNKNOWN_TIER else tier.name
+        key = None if tier is UNKNOWN_TIER else tier.name
         found = self._tiers.get(key)
         if found is None:
             found = self._tiers[key] = CompiledTier(self.ps, tier, self.tz)

@@ -1,4 +1,7 @@
-"""The decision: pure, no I/O, no clock. Calendar facts first, then rules, then defaults."""
+"""The decision: pure, no I/O, no clock. Calendar facts first, then rules, then defaults.
+
+This module goes from a request's situation to a verdict; `reasons` words why, and
+`replies` picks and renders what the sender is told."""
 
 from __future__ import annotations
 
@@ -9,44 +12,22 @@ from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from boundaries.core.hours import parse_window, summarize_week
-from boundaries.core.model import CALLBACK_RANK, URGENCY_RANK, Away, Client, PolicySet, Rule, Tier
-from boundaries.core.replies import render
-from boundaries.core.request import NO_FACTS, Decision, Facts, Reason, ReplyText, Request
-from boundaries.core.time import containing_window, next_window
-from boundaries.core.wording import human_channels, human_next
+from boundaries.core import reasons as why
+from boundaries.core.hours import parse_window
+from boundaries.core.model import Away, Client, PolicySet, Rule, Tier
+from boundaries.core.reasons import Context, word_reason
+from boundaries.core.replies import pick_reply, placeholder_values
+from boundaries.core.request import NO_FACTS, Decision, Facts, Reason, Request, Situation
+from boundaries.core.time import containing_window, next_window, zone
+from boundaries.core.vocabulary import CALLBACK_RANK, CHANNELS, URGENCY_RANK
 
-BUILTIN = "builtin"
-_MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December")
-_CHANNEL_NOUN = {"call": "a call is", "sms": "SMS is", "email": "mail is", "chat": "chat is"}
-_UNKNOWN_TIER = Tier(name="unknown", channels=("call", "sms", "email", "chat"),
-                     callback="on-request")
-
-
-@lru_cache(maxsize=256)
-def zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
+# the tier of an unknown sender when the set has no tier file of that name
+UNKNOWN_TIER = Tier(name="unknown", channels=CHANNELS, callback="on-request")
 
 
 @lru_cache(maxsize=1024)
 def _client_window(text: str) -> tuple[int, int]:
     return parse_window(text)
-
-
-class Situation(NamedTuple):
-    """Calendar facts about one request, computed before any rule is looked at.
-
-    The engine computes them with datetimes (`situation`); replay computes the same
-    values from integer instants (`compiled.py`). Both must agree on every field.
-    """
-
-    within_hours: bool
-    day: date  # the day the request belongs to (a window's start day, else its own date)
-    holiday: str | None
-    away: Away | None
-    sender_minute: int  # minutes after midnight on the sender's own clock
-    month: int  # the request's calendar month in my timezone (the budget's month)
 
 
 def away_on(ps: PolicySet, day: date) -> Away | None:
@@ -155,7 +136,7 @@ def verdict(tier: Tier, client: Client | None, channel: str, kind: str, urgency:
             sit: Situation, facts: Facts) -> Verdict:
     """§3: an unknown sender without a tier of its own waits; else the tier's rules, then
     the built-in defaults, then extra effort. `tier` comes from `tier_of`."""
-    if tier is _UNKNOWN_TIER:
+    if tier is UNKNOWN_TIER:
         return Verdict("later", _later_key(tier, sit), False, (("unknown-tier",),))
     trust = client.trust if client is not None else "ok"
     for rule in tier.rules:
@@ -197,98 +178,6 @@ def _later_key(tier: Tier, sit: Situation) -> str:
     return "after-hours"
 
 
-class Context(NamedTuple):
-    """What wording a reason needs besides its token."""
-
-    ps: PolicySet
-    tier: Tier
-    client: Client | None
-    urgency: str
-    channel: str
-    sit: Situation
-    facts: Facts
-    sender: str  # as the request named it
-
-
-def word_reason(token: tuple, cx: Context) -> Reason:
-    """A deciding reason token worded, with the file and line it comes from."""
-    kind = token[0]
-    ps, tier, sit = cx.ps, cx.tier, cx.sit
-    if kind == "rule":
-        rule: Rule = token[1]
-        return Reason(rule.note or f"rule {rule.index + 1}: {rule.decide}", rule.source)
-    if kind == "effort":
-        return _effort_reason(token[1], cx)
-    if kind == "hours":
-        return _hours_reason(tier, sit)
-    if kind == "later":
-        if sit.away is not None:
-            return _away_reason(sit.away)
-        if sit.holiday is not None and not tier.on_holidays:
-            return Reason(f"public holiday: {sit.holiday} ({ps.me.holidays}); tier {tier.name} "
-                          "is off on holidays", ps.me.sources.get("holidays", BUILTIN))
-        return _hours_reason(tier, sit)
-    if kind == "away":
-        assert sit.away is not None
-        return _away_reason(sit.away)
-    if kind == "channel":
-        allowed = human_channels(tier.channels, "en") or "none"
-        return Reason(f"{_CHANNEL_NOUN[cx.channel]} not among the channels of tier {tier.name} "
-                      f"(allowed: {allowed})", tier.sources.get("channels", BUILTIN))
-    # unknown-tier
-    return Reason(f"unknown sender {cx.sender!r} and no tier `{ps.me.unknown_tier}` for "
-                  "unknown senders: later, call back on request",
-                  ps.me.sources.get("unknown_tier", BUILTIN))
-
-
-def _effort_reason(grant: str, cx: Context) -> Reason:
-    tier, client, facts = cx.tier, cx.client, cx.facts
-    ee = tier.extra_effort
-    src = ee.sources
-    if grant == "allowed":
-        return Reason(f"extra effort is not allowed for tier {tier.name}",
-                      src.get("allowed", src.get("table", tier.path + ":1")))
-    if grant == "trust":
-        assert client is not None
-        return Reason(f"extra effort withheld: trust revoked for {client.id}",
-                      client.sources.get("trust", client.source))
-    if grant == "urgency":
-        return Reason(
-            f"extra effort needs urgency {ee.min_urgency} or more; this request is {cx.urgency}",
-            src.get("min_urgency", src.get("table", BUILTIN)))
-    month = _MONTHS_EN[cx.sit.month - 1]
-    if grant == "budget":
-        return Reason(f"budget used: {facts.extra_effort_used} of {ee.per_month} in {month}",
-                      src.get("per_month", BUILTIN))
-    if ee.per_month is None:
-        budget = "no monthly limit"
-    else:
-        budget = f"{facts.extra_effort_used + 1} of {ee.per_month} used in {month}"
-    return Reason(f"extra effort granted: {cx.urgency} request ({budget})",
-                  src.get("table", src.get("allowed", BUILTIN)))
-
-
-@lru_cache(maxsize=256)
-def _week_summary(week: tuple) -> str:
-    return summarize_week(week)
-
-
-def _hours_reason(tier: Tier, sit: Situation) -> Reason:
-    summary = _week_summary(tier.week)
-    src = tier.day_sources[sit.day.weekday()]
-    if sit.within_hours:
-        return Reason(f"within reachability hours ({summary})", src)
-    if not tier.has_hours:
-        return Reason(f"tier {tier.name} has no reachability hours", tier.sources.get("hours",
-                                                                                       BUILTIN))
-    return Reason(f"outside reachability hours ({summary})", src)
-
-
-def _away_reason(a: Away) -> Reason:
-    why = f": {a.reason}" if a.reason else ""
-    return Reason(f"away{why} ({a.start.isoformat()} – {a.end.isoformat()})", a.source)
-
-
 def callback_for(ps: PolicySet, tier: Tier, client: Client | None,
                  landline: str | None) -> tuple[str, list[Reason]]:
     """The most restrictive of tier, client and the landline rule, with its reasons;
@@ -298,27 +187,21 @@ def callback_for(ps: PolicySet, tier: Tier, client: Client | None,
     if client is not None and client.callback is not None and (
             CALLBACK_RANK[client.callback] > CALLBACK_RANK[callback]):
         callback = client.callback
-        reasons.append(Reason(f"callback {callback}: set for client {client.id}",
-                              client.sources.get("callback", client.source)))
-    elif CALLBACK_RANK[callback] > 0 and tier is not _UNKNOWN_TIER:
-        reasons.append(Reason(f"callback {callback}: set for tier {tier.name}",
-                              tier.sources.get("callback", BUILTIN)))
+        reasons.append(why.client_callback_reason(client, callback))
+    elif CALLBACK_RANK[callback] > 0 and tier is not UNKNOWN_TIER:
+        reasons.append(why.tier_callback_reason(tier, callback))
     if landline is not None and not ps.me.callback_landlines:
         callback = "never"
-        reasons.append(Reason(f"callback never: {landline} is a landline and landlines are "
-                              "never called back",
-                              ps.me.sources.get("callback_landlines", BUILTIN)))
+        reasons.append(why.landline_reason(ps, landline))
     return callback, reasons
 
 
 def in_writing_for(tier: Tier, client: Client | None, kind: str) -> Reason | None:
     """Why this request must be confirmed in writing, or None when it need not be."""
     if client is not None and client.in_writing:
-        return Reason(f"every request of {client.id} is confirmed in writing",
-                      client.sources.get("in_writing", client.source))
+        return why.client_in_writing_reason(client)
     if kind in tier.in_writing:
-        return Reason(f"a {kind} is confirmed in writing",
-                      tier.sources.get("in_writing", BUILTIN))
+        return why.kind_in_writing_reason(tier, kind)
     return None
 
 
@@ -327,7 +210,7 @@ def tier_of(ps: PolicySet, client: Client | None) -> Tier:
     if client is not None:
         return ps.tiers[client.tier]
     found = ps.tiers.get(ps.me.unknown_tier)
-    return found if found is not None else _UNKNOWN_TIER
+    return found if found is not None else UNKNOWN_TIER
 
 
 def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
@@ -345,9 +228,8 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
     v = verdict(tier, client, req.channel, req.kind, req.urgency, sit, facts)
     cx = Context(ps, tier, client, req.urgency, req.channel, sit, facts, req.sender.raw)
     reasons = [word_reason(token, cx) for token in v.why]
-    if client is None and tier is not _UNKNOWN_TIER:
-        reasons.append(Reason(f"unknown sender: no client matches {req.sender.raw!r}; "
-                              f"tier {tier.name}", me.sources.get("unknown_tier", BUILTIN)))
+    if client is None and tier is not UNKNOWN_TIER:
+        reasons.append(why.unknown_sender_reason(ps, tier, req.sender.raw))
 
     landline = req.sender.number is not None and req.sender.line_type == "fixed"
     callback, why_callback = callback_for(ps, tier, client,
@@ -370,8 +252,11 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
     if decision != "answer" and nw is not None and nw[0] <= req.at:
         after = next_window(tier.week, tz, nw[1], day_open(ps, tier))
         reply_window = (after[0].astimezone(tz), after[1].astimezone(tz)) if after else None
+    reply_start = reply_window[0] if reply_window else None
+
     def values(locale: str) -> dict[str, str]:  # worded in the template's own language
-        return _values(ps, tier, client, req, reply_window, sender_tz, locale, discreet)
+        return placeholder_values(ps, tier, client, req.at, reply_start, sender_tz, locale,
+                                  discreet)
 
     # an answer carries no reply (§5), whoever decided it
     reply = None
@@ -387,7 +272,7 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
     return Decision(
         decision=decision,
         client=client.id if client else None,
-        tier=tier.name if tier is not _UNKNOWN_TIER else me.unknown_tier,
+        tier=tier.name if tier is not UNKNOWN_TIER else me.unknown_tier,
         at=local,
         within_hours=sit.within_hours,
         next_window=nw_local,
@@ -407,21 +292,6 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
     )
 
 
-def _values(ps: PolicySet, tier: Tier, client: Client | None, req: Request,
-            nw: tuple[datetime, datetime] | None, sender_tz: ZoneInfo, locale: str,
-            discreet: bool) -> dict[str, str]:
-    start = nw[0] if nw else None
-    start_s = start.astimezone(sender_tz) if start else None
-    return {
-        "next": human_next(start, req.at, sender_tz, locale, ps.locale_names),
-        "next_date": start_s.date().isoformat() if start_s else "",
-        "next_time": f"{start_s.hour:02d}:{start_s.minute:02d}" if start_s else "",
-        "my_name": "" if discreet else ps.me.name,
-        "client_name": "" if discreet or client is None else client.name,
-        "channels": human_channels(tier.channels, locale),
-    }
-
-
 _AUTOMATED = re.compile(
     r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?|notifications?|"
     r"automated|daemon|listserv|majordomo)([+._-][^@]*)?@|"
@@ -436,49 +306,9 @@ def is_automated(sender: str) -> bool:
 def _withhold_reply(ps: PolicySet, req: Request, facts: Facts, key: str) -> Reason | None:
     """Why the reply must not go out (a robot, or sent recently), or None."""
     if "@" in req.sender.raw and is_automated(req.sender.raw):
-        return Reason(f"no automatic reply to {req.sender.raw}: it looks like a robot or a "
-                      "mailing list", BUILTIN)
+        return why.robot_reason(req.sender.raw)
     days = ps.me.reply_once_days
     last = facts.replies_sent.get(key)
     if days and last is not None and req.at - last < timedelta(days=days):
-        return Reason(f"reply `{key}` already sent to this sender on "
-                      f"{last.astimezone(zone(ps.me.timezone)).strftime('%Y-%m-%d %H:%M')}; "
-                      f"once in {days} days", ps.me.sources.get("reply_once_days", BUILTIN))
-    return None
-
-
-_SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?])")
-_DOUBLE_SPACE = re.compile(r"(?<=\S)[ \t]{2,}")
-
-
-def locale_chain(ps: PolicySet, sender_locale: str) -> list[str]:
-    """Sender's locale, then mine, then en, without repeats."""
-    out: list[str] = []
-    for loc in (sender_locale, ps.me.locale, "en"):
-        if loc not in out:
-            out.append(loc)
-    return out
-
-
-def pick_reply(ps: PolicySet, key: str, sender_locale: str, discreet: bool,
-               values: Callable[[str], dict[str, str]]) -> ReplyText | None:
-    """The template for `key` (its `-discreet` variant first when discreet), rendered with
-    placeholders worded in the language of the template that was found."""
-    for loc in locale_chain(ps, sender_locale):
-        table = ps.replies.get(loc)
-        if not table:
-            continue
-        chosen = key
-        tpl = table.get(key + "-discreet") if discreet else None
-        if tpl is not None:
-            chosen = key + "-discreet"
-        else:
-            tpl = table.get(key)
-        if tpl is None:
-            continue
-        filled = values(loc)
-        text = render(tpl.text, filled)
-        if discreet or not filled.get("client_name"):
-            text = _DOUBLE_SPACE.sub(" ", _SPACE_BEFORE_PUNCT.sub(r"\1", text))
-        return ReplyText(loc, chosen, text.strip())
+        return why.replied_recently_reason(ps, key, last)
     return None

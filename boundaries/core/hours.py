@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import re
 
+from boundaries.core.errors import BoundariesError
 from boundaries.core.model import Week, Window
-from boundaries.core.schema import DAYS
+from boundaries.core.vocabulary import DAY_ABBREVIATIONS_EN, DAYS
 
 _WINDOW = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
 _LOOSE = re.compile(r"^\s*(\d{1,2})(?::?(\d{2}))?\s*[-–—]\s*(\d{1,2})(?::?(\d{2}))?\s*$")
-DAY_NAMES_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-class HoursError(ValueError):
+class HoursError(BoundariesError, ValueError):
     """A malformed day key or window; `hint` suggests the fix."""
-
-    def __init__(self, message: str, hint: str | None = None) -> None:
-        super().__init__(message)
-        self.hint = hint
 
 
 def parse_window(text: str) -> Window:
@@ -103,6 +99,7 @@ def fmt_window(w: Window) -> str:
 
 def summarize_week(week: Week) -> str:
     """`Mon–Fri 08:00–12:00, 13:00–17:00; Sat 09:00–12:00` (closed days left out)."""
+    names = DAY_ABBREVIATIONS_EN
     parts = []
     i = 0
     while i < 7:
@@ -110,7 +107,7 @@ def summarize_week(week: Week) -> str:
         while j + 1 < 7 and week[j + 1] == week[i]:
             j += 1
         if week[i]:
-            days = DAY_NAMES_EN[i] if i == j else f"{DAY_NAMES_EN[i]}–{DAY_NAMES_EN[j]}"
+            days = names[i] if i == j else f"{names[i]}–{names[j]}"
             parts.append(f"{days} {', '.join(fmt_window(w) for w in week[i])}")
         i = j + 1
     return "; ".join(parts) if parts else "never"

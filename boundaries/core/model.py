@@ -6,14 +6,13 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import NamedTuple
 
+from boundaries.core.vocabulary import BUILTIN, CHANNELS, IN_WRITING_KINDS
+
 # A window in minutes after the start of the day it belongs to:
 # 0 <= start < 1440 and start < end < 2880 (an end past 1440 crosses midnight; windows
 # joined by merge_windows may last longer than a day, but always end before day + 2).
 Window = tuple[int, int]
 Week = tuple[tuple[Window, ...], ...]  # 7 days, Monday first
-
-URGENCY_RANK = {"normal": 0, "urgent": 1, "emergency": 2}
-CALLBACK_RANK = {"always": 0, "on-request": 1, "never": 2}
 
 
 class Away(NamedTuple):
@@ -55,14 +54,14 @@ class Rule(NamedTuple):
 class Tier(NamedTuple):
     name: str
     description: str = ""
-    channels: tuple[str, ...] = ("call", "sms", "email", "chat")
+    channels: tuple[str, ...] = CHANNELS
     week: Week = ((),) * 7
-    day_sources: tuple[str, ...] = ("builtin",) * 7
+    day_sources: tuple[str, ...] = (BUILTIN,) * 7
     has_hours: bool = False
     on_holidays: bool = False
     callback: str = "always"
     discreet: bool = False
-    in_writing: frozenset[str] = frozenset({"change", "billing", "complaint"})
+    in_writing: frozenset[str] = frozenset(IN_WRITING_KINDS)
     extra_effort: ExtraEffort = ExtraEffort()
     rules: tuple[Rule, ...] = ()
     path: str = ""

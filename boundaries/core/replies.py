@@ -1,22 +1,30 @@
-"""Reply templates: text with `{placeholder}` names only, never evaluated as code."""
+"""Reply templates: text with `{placeholder}` names only, never evaluated as code; checking
+them, rendering them, and choosing the one a sender gets (its language, its discreet
+variant, the placeholders worded in the template's own language)."""
 
 from __future__ import annotations
 
+import re
 import string
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from boundaries.core.diagnostics import suggest
-from boundaries.core.schema import PLACEHOLDERS
+from boundaries.core.errors import BoundariesError
+from boundaries.core.model import Client, PolicySet, Tier
+from boundaries.core.request import ReplyText
+from boundaries.core.vocabulary import PLACEHOLDERS
+from boundaries.core.wording import human_channels, human_next
 
 _FORMATTER = string.Formatter()
 
 
-class TemplateError(ValueError):
+class TemplateError(BoundariesError, ValueError):
     """A template that is not plain text with known placeholders."""
 
     def __init__(self, message: str, hint: str | None = None, offset: int = 0) -> None:
-        super().__init__(message)
-        self.hint = hint
+        super().__init__(message, hint)
         self.offset = offset  # character offset of the problem in the template
 
 
@@ -114,3 +122,56 @@ def render(text: str, values: Mapping[str, str]) -> str:
     except TemplateError:
         return text
     return "".join(lit + (values.get(name, "") if name else "") for lit, name in pieces)
+
+
+def placeholder_values(ps: PolicySet, tier: Tier, client: Client | None, at: datetime,
+                       start: datetime | None, sender_tz: ZoneInfo, locale: str,
+                       discreet: bool) -> dict[str, str]:
+    """Every placeholder worded in `locale` for a request at `at`; `start`: the window the
+    reply speaks of (None: none ahead)."""
+    start_s = start.astimezone(sender_tz) if start else None
+    return {
+        "next": human_next(start, at, sender_tz, locale, ps.locale_names),
+        "next_date": start_s.date().isoformat() if start_s else "",
+        "next_time": f"{start_s.hour:02d}:{start_s.minute:02d}" if start_s else "",
+        "my_name": "" if discreet else ps.me.name,
+        "client_name": "" if discreet or client is None else client.name,
+        "channels": human_channels(tier.channels, locale),
+    }
+
+
+_SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?])")
+_DOUBLE_SPACE = re.compile(r"(?<=\S)[ \t]{2,}")
+
+
+def locale_chain(ps: PolicySet, sender_locale: str) -> list[str]:
+    """Sender's locale, then mine, then en, without repeats."""
+    out: list[str] = []
+    for loc in (sender_locale, ps.me.locale, "en"):
+        if loc not in out:
+            out.append(loc)
+    return out
+
+
+def pick_reply(ps: PolicySet, key: str, sender_locale: str, discreet: bool,
+               values: Callable[[str], dict[str, str]]) -> ReplyText | None:
+    """The template for `key` (its `-discreet` variant first when discreet), rendered with
+    placeholders worded in the language of the template that was found."""
+    for loc in locale_chain(ps, sender_locale):
+        table = ps.replies.get(loc)
+        if not table:
+            continue
+        chosen = key
+        tpl = table.get(key + "-discreet") if discreet else None
+        if tpl is not None:
+            chosen = key + "-discreet"
+        else:
+            tpl = table.get(key)
+        if tpl is None:
+            continue
+        filled = values(loc)
+        text = render(tpl.text, filled)
+        if discreet or not filled.get("client_name"):
+            text = _DOUBLE_SPACE.sub(" ", _SPACE_BEFORE_PUNCT.sub(r"\1", text))
+        return ReplyText(loc, chosen, text.strip())
+    return None

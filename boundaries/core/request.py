@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import NamedTuple
+
+from boundaries.core.model import Away
 
 
 class Sender(NamedTuple):
@@ -38,11 +40,26 @@ class Facts(NamedTuple):
     """What history adds. Without a journal: nothing used, this request alone."""
 
     extra_effort_used: int = 0  # extra-effort answers of this client in the request's month
-    recent_requests: int = 1  # requests of this sender in the last 15 minutes, this one included
+    recent_requests: int = 1  # requests of this sender in the repeat window, this one included
     replies_sent: Mapping[str, datetime] = {}  # reply key -> when it last went to this sender
 
 
 NO_FACTS = Facts()
+
+
+class Situation(NamedTuple):
+    """Calendar facts about one request, computed before any rule is looked at.
+
+    The engine computes them with datetimes (`engine.situation`); replay computes the same
+    values from integer instants (`compiled.py`). Both must agree on every field.
+    """
+
+    within_hours: bool
+    day: date  # the day the request belongs to (a window's start day, else its own date)
+    holiday: str | None
+    away: Away | None
+    sender_minute: int  # minutes after midnight on the sender's own clock
+    month: int  # the request's calendar month in my timezone (the budget's month)
 
 
 class Reason(NamedTuple):

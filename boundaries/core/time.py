@@ -18,6 +18,12 @@ from boundaries.core.model import Week
 ONE_DAY = timedelta(days=1)
 
 
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    """The `ZoneInfo` of an IANA name, cached (every module asks for zones here)."""
+    return ZoneInfo(name)
+
+
 @lru_cache(maxsize=65536)
 def resolve(tz: ZoneInfo, day: date, minute: int) -> datetime:
     """The instant (in UTC) of wall-clock `minute` after midnight of `day` in `tz`.

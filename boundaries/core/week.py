@@ -6,10 +6,10 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from boundaries.core.engine import away_on, day_open, zone
+from boundaries.core.engine import away_on, day_open
 from boundaries.core.hours import fmt_window
 from boundaries.core.model import PolicySet, Tier
-from boundaries.core.time import resolve, window_instances
+from boundaries.core.time import resolve, window_instances, zone
 
 SLOTS = 48  # half hours
 

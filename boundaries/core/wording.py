@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from boundaries.core.vocabulary import EN_NAMES
+
 _PHRASES = {
     "en": {
         "today": "today from {time}",
@@ -34,17 +36,10 @@ _PHRASES = {
     },
 }
 
-_CHANNEL_WORDS = {
+_CHANNEL_WORDS = {  # keys: vocabulary.CHANNELS
     "en": {"call": "phone", "sms": "SMS", "email": "email", "chat": "chat"},
     "de": {"call": "Telefon", "sms": "SMS", "email": "E-Mail", "chat": "Chat"},
 }
-
-EN_NAMES = {
-    "days": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
-    "months": ("January", "February", "March", "April", "May", "June", "July", "August",
-               "September", "October", "November", "December"),
-}
-
 
 def _lang(locale: str) -> str:
     return locale.replace("-", "_").split("_")[0].lower()

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 from boundaries.core.request import Facts, Request, sender_key
 from boundaries.core.time import localize
-from boundaries.journal.store import REPEAT_WINDOW, SPENT, Entry, month_of, months_between
+from boundaries.core.vocabulary import REPEAT_WINDOW
+from boundaries.journal.store import SPENT, Entry, month_of, months_between
 
 
 def month_bounds(at: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:

@@ -12,8 +12,8 @@ from collections import deque
 
 from boundaries.core.model import PolicySet
 from boundaries.core.request import NO_FACTS, Facts
+from boundaries.core.vocabulary import REPEAT_SECONDS
 
-REPEAT_SECONDS = 15 * 60
 _PRUNE_EVERY = 1 << 16
 
 

@@ -20,7 +20,7 @@ import re
 import stat
 import time
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
@@ -28,7 +28,6 @@ from boundaries.core.text import visible
 from boundaries.journal.schema import OUTCOMES, EntryError, check, parse_line
 
 SPENT = ("answered", "called-back")  # outcomes in which I actually gave my time
-REPEAT_WINDOW = timedelta(minutes=15)
 # every journal file of a month: this program's `YYYY-MM.<device>.jsonl`, and the copies a
 # sync tool makes beside it (`….sync-conflict-….jsonl`, `… (conflicted copy …).jsonl`)
 _FILE = re.compile(r"^(\d{4})-(\d{2})\.(.+)\.jsonl$", re.DOTALL)

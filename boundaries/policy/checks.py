@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import NamedTuple
 
-from boundaries.core.engine import decide, zone
+from boundaries.core.engine import decide
 from boundaries.core.model import Check, PolicySet
 from boundaries.core.request import Decision, Request
+from boundaries.core.time import zone
 from boundaries.policy.senders import SenderError, resolve_sender
 from boundaries.policy.timeparse import TimeError, parse_at
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from boundaries.core import schema as S
-from boundaries.core.schema import Field
+from boundaries.core.vocabulary import DAYS, PLACEHOLDERS
+from boundaries.policy import schema as S
+from boundaries.policy.schema import Field
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 WINDOW = r"^(([01][0-9]|2[0-3]):[0-5][0-9])-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
-DAY_KEY = (r"^(daily|(mon|tue|wed|thu|fri|sat|sun)"
-           r"(-(mon|tue|wed|thu|fri|sat|sun))?)$")
+_DAY = "|".join(DAYS)
+DAY_KEY = rf"^(daily|({_DAY})(-({_DAY}))?)$"
 KINDS = ("me", "clients", "tier", "replies", "checks")
 
 
@@ -85,7 +86,7 @@ def schema_for(kind: str) -> dict:
     if kind == "replies":
         body: dict = {"type": "object", "additionalProperties": {"type": "string"},
                       "description": "template key -> text; placeholders: "
-                      + ", ".join("{" + p + "}" for p in S.PLACEHOLDERS)}
+                      + ", ".join("{" + p + "}" for p in PLACEHOLDERS)}
         title = "replies/<locale>.toml"
     else:
         title, fields = titles[kind]

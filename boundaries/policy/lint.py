@@ -7,10 +7,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from boundaries.core import schema as S
 from boundaries.core.diagnostics import Diagnostic, suggest
 from boundaries.core.model import (
-    URGENCY_RANK,
     Check,
     ExtraEffort,
     Me,
@@ -19,6 +17,7 @@ from boundaries.core.model import (
     Template,
     Tier,
 )
+from boundaries.core.vocabulary import ENGINE_REPLY_KEYS, URGENCY_RANK
 from boundaries.policy.tomlpos import Locator
 from boundaries.policy.validate import FileCheck
 
@@ -103,7 +102,7 @@ def _reply_keys(files: Mapping[str, FileCheck], tiers: Mapping[str, Tier],
                           suggest(rule.reply, known) or "add it to replies/<locale>.toml",
                           at_value=True, severity="warning")
     if replies:
-        for key in S.ENGINE_REPLY_KEYS:
+        for key in ENGINE_REPLY_KEYS:
             if key not in known:
                 first = sorted(replies)[0]
                 fc = files.get(f"replies/{first}.toml")

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from boundaries.core import schema as S
 from boundaries.core.diagnostics import Diagnostic, sort_diagnostics, suggest
 from boundaries.core.model import (
     Away,
@@ -30,6 +29,7 @@ from boundaries.core.model import (
     Tier,
 )
 from boundaries.core.replies import template_problems
+from boundaries.policy import schema as S
 from boundaries.policy.files import fingerprint, policy_files, read_policy_file
 from boundaries.policy.lint import lint
 from boundaries.policy.locales import is_locale_code, locale_problem

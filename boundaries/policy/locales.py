@@ -8,8 +8,8 @@ import re
 from collections.abc import Iterable
 
 from boundaries.core.diagnostics import suggest
-from boundaries.core.schema import LOCALE_PATTERN
-from boundaries.core.wording import EN_NAMES
+from boundaries.core.vocabulary import EN_NAMES
+from boundaries.policy.schema import LOCALE_PATTERN
 
 _SHAPE = re.compile(LOCALE_PATTERN)
 _SHOWN = 24  # characters of a bad code quoted in a message

@@ -3,7 +3,6 @@ cannot be used is reported at its place and left out."""
 
 from __future__ import annotations
 
-from boundaries.core import schema as S
 from boundaries.core.diagnostics import suggest
 from boundaries.core.hours import (
     HoursError,
@@ -13,6 +12,8 @@ from boundaries.core.hours import (
     parse_window,
 )
 from boundaries.core.model import ExtraEffort, Rule, Tier
+from boundaries.core.vocabulary import CHANNELS
+from boundaries.policy import schema as S
 from boundaries.policy.validate import FileCheck, a_toml_type
 
 Week = tuple[tuple[tuple[int, int], ...], ...]
@@ -35,7 +36,7 @@ def build_tier(fc: FileCheck, data: dict, name: str) -> Tier:
     extra = ExtraEffort(allowed=ee.get("allowed", False), per_month=ee.get("per_month"),
                         min_urgency=ee.get("min_urgency", "urgent"),
                         sources=dict(ee_sources))
-    channels = tuple(dict.fromkeys(v.get("channels", S.CHANNELS)))
+    channels = tuple(dict.fromkeys(v.get("channels", CHANNELS)))
     rules = [_rule(fc, i, r) for i, r in enumerate(v.get("rules", []))]
     sources = {k: fc.source((k,)) for k in data if fc.loc.has((k,))}
     return Tier(

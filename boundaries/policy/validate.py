@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import date, datetime, time
 
 from boundaries.core.diagnostics import Diagnostic, NotAllowed, choose, suggest
-from boundaries.core.schema import Field
+from boundaries.policy.schema import Field
 from boundaries.policy.tomlpos import Locator, Path
 
 

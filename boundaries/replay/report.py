@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from boundaries.replay.run import DECISIONS, SetRun, Totals
+from boundaries.core.vocabulary import DECISIONS
+from boundaries.replay.run import SetRun, Totals
 
 _BAR = 20
 

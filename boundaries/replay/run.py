@@ -13,8 +13,9 @@ from typing import NamedTuple
 
 from boundaries.core.compiled import Compiled, Row, SenderEntry
 from boundaries.core.echo import clip_cells, quoted
+from boundaries.core.errors import BoundariesError
 from boundaries.core.model import PolicySet
-from boundaries.core.schema import CHANNELS, KINDS, URGENCIES
+from boundaries.core.vocabulary import CHANNELS, KINDS, URGENCIES
 from boundaries.journal.simulated import SimulatedJournal
 from boundaries.policy.senders import SenderError, resolve_sender
 from boundaries.policy.timeparse import TimeError
@@ -24,13 +25,13 @@ OUTPUT_COLUMNS = ("decision", "client", "tier", "within_hours", "next_start", "c
                   "in_writing", "reason")
 CHANGE_COLUMNS = ("line", "client", "old_tier", "old_decision", "old_reason", "new_tier",
                   "new_decision", "new_reason")
-DECISIONS = ("answer", "later", "decline")
 _SENDER_CACHE_LIMIT = 200_000
 _PROGRESS_EVERY = 1 << 13
 
 
-class BadRow(Exception):
-    """A row that cannot be decided; it is reported, counted and skipped."""
+class BadRow(BoundariesError):
+    """A row that cannot be decided; it is reported, counted and skipped (its message says
+    why, a hint folded in)."""
 
 
 class SetRun:

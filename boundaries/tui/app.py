@@ -146,7 +146,7 @@ class BoundariesApp(App[None]):
         return self._journal.entries(months)
 
     def journal_month_entries(self) -> tuple[list[str], list, list]:
-        from boundaries.core.engine import zone
+        from boundaries.core.time import zone
         from boundaries.journal.store import month_of
 
         tz = zone(self.policies.me.timezone) if self.policies else UTC

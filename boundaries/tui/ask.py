@@ -14,11 +14,12 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from boundaries.core.engine import decide, zone
+from boundaries.core.engine import decide
 from boundaries.core.errors import RequestError
 from boundaries.core.request import NO_FACTS, Decision, Facts, Request
-from boundaries.core.schema import KINDS
 from boundaries.core.text import visible
+from boundaries.core.time import zone
+from boundaries.core.vocabulary import KINDS
 from boundaries.core.wording import human_next
 from boundaries.service import build_request
 from boundaries.tui.widgets import ChoiceBar, OpenSource, SafeInput

@@ -12,9 +12,9 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Input, Select, Static
 
-from boundaries.core.engine import zone
 from boundaries.core.model import PolicySet, Tier
 from boundaries.core.text import visible
+from boundaries.core.time import zone
 from boundaries.core.week import DayRow, week_rows
 from boundaries.tui.widgets import LazyPane, OpenSource, SafeInput
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from boundaries.core import schema as S
-from boundaries.core.schema import Field
+from boundaries.policy import schema as S
+from boundaries.policy.schema import Field
 
 from .tomlgen import Raw, dumps
 from .values import CONTROL, DEEP, KEYS, SENDERS, TEMPLATES, edge_value, json_value

@@ -10,7 +10,8 @@ import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta, timezone
 
-from boundaries.core.schema import DAYS, Field
+from boundaries.core.vocabulary import DAYS
+from boundaries.policy.schema import Field
 
 from .tomlgen import Raw
 

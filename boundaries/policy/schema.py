@@ -9,16 +9,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import NamedTuple
 
-CHANNELS = ("call", "sms", "email", "chat")
-KINDS = ("question", "task", "change", "billing", "complaint")
-URGENCIES = ("normal", "urgent", "emergency")
-DECISIONS = ("answer", "later", "decline")
-CALLBACKS = ("always", "on-request", "never")
-TRUSTS = ("ok", "revoked")
-HOURS_VALUES = ("in", "out")
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-PLACEHOLDERS = ("next", "next_date", "next_time", "my_name", "client_name", "channels")
-ENGINE_REPLY_KEYS = ("after-hours", "holiday", "away", "wrong-channel", "declined", "confirm")
+from boundaries.core.vocabulary import (
+    CALLBACKS,
+    CHANNELS,
+    DECISIONS,
+    HOURS_VALUES,
+    IN_WRITING_KINDS,
+    KINDS,
+    REPEAT_MINUTES,
+    TRUSTS,
+    URGENCIES,
+)
+
 # a language (2-3 lowercase letters), optionally `-` or `_` and a region (`AT`, `419`) or a
 # script (`Hant`): `de`, `de-AT`, `pt_BR`, `es-419`, `zh-Hant`; at most 8 characters. The
 # loader also wants a known language (locale_names.locale_problem).
@@ -93,7 +95,8 @@ CONDITIONS = {
     "holiday": _f("bool", "the request's day is a public holiday"),
     "away": _f("bool", "I am away"),
     "client_time": _f("window", "the sender's own wall-clock time lies in HH:MM-HH:MM"),
-    "repeat": _f("int", "at least this many requests from the sender in 15 minutes",
+    "repeat": _f("int", "at least this many requests from the sender in "
+                 f"{REPEAT_MINUTES} minutes",
                  minimum=1, maximum=100),
 }
 
@@ -113,7 +116,7 @@ TIER = {
     "callback": _f("string", "may I call back?", enum=CALLBACKS, default="always"),
     "discreet": _f("bool", "replies carry no names", default=False),
     "in_writing": _f("strings", "kinds of request confirmed in writing", enum=KINDS,
-                     default=["change", "billing", "complaint"]),
+                     default=list(IN_WRITING_KINDS)),
     "extra_effort": _f("table", "answering outside hours", fields=EXTRA_EFFORT),
     "rules": _f("tables", "exceptions, first match wins", fields=RULE),
 }
