@@ -41,7 +41,8 @@ _CHANNEL_WORDS = {  # keys: vocabulary.CHANNELS
     "de": {"call": "Telefon", "sms": "SMS", "email": "E-Mail", "chat": "Chat"},
 }
 
-def _lang(locale: str) -> str:
+def language(locale: str) -> str:
+    """The language part of a locale code: `de-AT` -> `de`."""
     return locale.replace("-", "_").split("_")[0].lower()
 
 
@@ -53,7 +54,7 @@ def human_next(
     names: Mapping[str, Mapping[str, tuple[str, ...]]],
 ) -> str:
     """`start` worded relative to `ref` in `tz`: "morgen ab 08:00 Uhr", "Monday from 08:00"."""
-    lang = _lang(locale)
+    lang = language(locale)
     phrases = _PHRASES.get(lang)
     if start is None:
         return (phrases or _PHRASES["en"])["none"]
@@ -84,7 +85,7 @@ def human_next(
 
 def human_channels(channels: tuple[str, ...], locale: str) -> str:
     """`("sms", "email")` -> "SMS or email" / "SMS oder E-Mail"."""
-    lang = _lang(locale)
+    lang = language(locale)
     words = _CHANNEL_WORDS.get(lang, _CHANNEL_WORDS["en"])
     conj = _PHRASES.get(lang, _PHRASES["en"])["or"]
     items = [words.get(c, c) for c in channels]

@@ -9,15 +9,11 @@ from collections.abc import Iterable
 
 from boundaries.core.diagnostics import suggest
 from boundaries.core.vocabulary import EN_NAMES
+from boundaries.core.wording import language
 from boundaries.policy.schema import LOCALE_PATTERN
 
 _SHAPE = re.compile(LOCALE_PATTERN)
 _SHOWN = 24  # characters of a bad code quoted in a message
-
-
-def language(code: str) -> str:
-    """The language part of a locale code: `de-AT` -> `de`."""
-    return code.replace("-", "_").split("_")[0].lower()
 
 
 @functools.cache
