@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the `boundaries` console script.
 
     Every byte of text it prints (results, diagnostics, argparse's messages) passes
-    `safe_text.visible`: a control character from a file or an argument is shown as
+    `core.text.visible`: a control character from a file or an argument is shown as
     `\\u001b`, never obeyed by the terminal."""
     from boundaries.cli.output import visible_output
 

@@ -39,7 +39,7 @@ class Offsets:
     """UTC offsets of one zone, memoized per quarter hour.
 
     A quarter hour in which the offset changes is never memoized, so the answer is exact:
-    gap times move forward and fold times take their earlier occurrence, as in `timecalc`.
+    gap times move forward and fold times take their earlier occurrence, as in `core.time`.
     """
 
     __slots__ = ("_by_instant", "_by_wall", "tz")
@@ -127,7 +127,7 @@ class CompiledTier:
 
     def next_window(self, t: float, ordinal: int,
                     horizon_days: int = 366) -> tuple[int, int] | None:
-        """The window holding `t`, or else the next to start (as `timecalc.next_window`)."""
+        """The window holding `t`, or else the next to start (as `core.time.next_window`)."""
         if not self.has_hours:
             return None
         current = self.containing(t, ordinal)

@@ -3,7 +3,7 @@
 A replayed cell, an `--at` value or a value in a policy file can be thousands of
 characters long (a stray quote in a CSV swallows the rest of the file into one cell). A
 message shows its first `LIMIT` characters and how long it was, never the whole of it.
-Control characters are left to the output edge (`safe_text.visible`).
+Control characters are left to the output edge (`core.text.visible`).
 """
 
 from __future__ import annotations

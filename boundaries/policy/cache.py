@@ -80,7 +80,7 @@ def peek_cached(root: Path, origin: str = "") -> LoadResult | None:
 def load_cached(root: Path, origin: str = "") -> LoadResult:
     """`load(root)`, from the compiled cache when the files are unchanged.
 
-    After an edit, the last load of the same folder seeds this one (`loader.Memo`): the
+    After an edit, the last load of the same folder seeds this one (`policy.load.Memo`): the
     files whose bytes did not change are not parsed again, clients.toml's clients are
     reused when it did not change, and what phonenumbers, holidays and pendulum answered
     is reused (asking them, and importing them, is most of a cold load). The cache holds
@@ -117,7 +117,7 @@ def _entry_path(folder: Path, root: Path) -> Path:
 
 
 def _libraries_stamp() -> str:
-    """Changes when this program or a library whose answers are kept (`loader.Memo`)
+    """Changes when this program or a library whose answers are kept (`policy.load.Memo`)
     changes."""
     import importlib.util
 

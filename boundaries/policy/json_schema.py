@@ -1,6 +1,6 @@
 """JSON Schemas (draft 2020-12) for editors, generated from the loader's field definitions.
 
-One source of truth: `schema_defs` is what the loader validates against; this module only
+One source of truth: `policy.schema` is what the loader validates against; this module only
 translates it. taplo / Even Better TOML read the `#:schema` directive at the top of a file.
 """
 

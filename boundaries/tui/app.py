@@ -215,7 +215,7 @@ class BoundariesApp(App[None]):
 
     def mask(self, text: str, *, multiline: bool = True) -> str:
         """`text` as the screen may show it: names and numbers hidden while the discreet
-        screen is on, and control characters made visible (`safe_text.visible`). Every
+        screen is on, and control characters made visible (`core.text.visible`). Every
         string from a file or an input reaches a widget through here or `visible`."""
         return visible(self._masker(text) if self.discreet_screen else text,
                        multiline=multiline)
