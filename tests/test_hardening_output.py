@@ -260,3 +260,10 @@ def test_a_newline_from_a_file_cannot_forge_a_diagnostic(capsys, write_set):
     assert "\\u000a" in unknown[0]
     code, out, _ = run(capsys, "lint", "--policies", str(root), "--json")
     assert any("\nme.toml:1:1" in d["message"] for d in json.loads(out))
+
+
+@given(st.text(), st.booleans())
+def test_the_fast_path_of_visible_escapes_exactly_what_the_pattern_finds(text, multiline):
+    from boundaries.core.text import _escape, _find
+
+    assert visible(text, multiline=multiline) == _find(multiline).sub(_escape, text)

@@ -15,13 +15,19 @@ stderr.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 # what a terminal may obey: C0 (newline and tab aside, in multi-line text), DEL and C1; the
 # bidi marks, overrides and isolates, which reorder what the user reads; the line and
 # paragraph separators; lone surrogates (undecodable bytes of an argument)
 _OTHERS = r"\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ud800-\udfff"
-_FIND = {True: re.compile(rf"[\x00-\x08\x0b-\x1f{_OTHERS}]"),
-         False: re.compile(rf"[\x00-\x1f{_OTHERS}]")}
+
+
+@cache
+def _find(multiline: bool) -> re.Pattern[str]:
+    """The pattern of what `visible` escapes (compiled on first need: ~0.8 ms at start)."""
+    return re.compile(rf"[\x00-\x08\x0b-\x1f{_OTHERS}]" if multiline
+                      else rf"[\x00-\x1f{_OTHERS}]")
 
 
 def _escape(m: re.Match[str]) -> str:
@@ -33,10 +39,10 @@ def visible(text: str, *, multiline: bool = True) -> str:
 
     `multiline` keeps newlines and tabs (a reply, a file's listing); without it they are
     escaped too (a name in a one-line label, a diagnostic)."""
-    find = _FIND[multiline]
-    if find.search(text) is None:
-        return text  # the common case, fast
-    return find.sub(_escape, text)
+    probe = text.replace("\n", "").replace("\t", "") if multiline else text
+    if probe.isprintable():  # the common case, fast: nothing a terminal obeys is printable
+        return text
+    return _find(multiline).sub(_escape, text)
 
 
 def is_safe(text: str, *, multiline: bool = True) -> bool:
