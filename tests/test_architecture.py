@@ -172,3 +172,19 @@ def test_editing_a_module_in_a_subpackage_invalidates_the_compiled_cache(tmp_pat
     stat = engine.stat()
     os.utime(engine, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10_000_000_000))
     assert run() == "miss"
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES
+                                          if room(m) not in ("cli", "tui", "__main__")))
+def test_below_the_front_ends_nothing_prints_or_exits(module):
+    """Errors and warnings go up as values or exceptions; only cli/ (and the TUI) show them."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        where = f"{MODULES[module].relative_to(PKG.parent)}:{getattr(node, 'lineno', 0)}"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            assert node.func.id not in ("print", "exit", "quit"), f"{where} calls {node.func.id}"
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id == "sys":
+            assert node.attr not in ("stdout", "stderr", "exit"), f"{where}: sys.{node.attr}"
+        if isinstance(node, ast.Name):
+            assert node.id != "SystemExit", f"{where} raises SystemExit"

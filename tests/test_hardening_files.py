@@ -393,3 +393,24 @@ def test_an_empty_policies_variable_counts_as_unset(capsys, monkeypatch, tmp_pat
     monkeypatch.chdir(tmp_path)
     code, out, _ = run(capsys, "where")
     assert code == 0 and "chosen by: the example set shipped with boundaries" in out
+
+
+@pytest.mark.parametrize("name", [".#standard.toml", ".standard.toml.swp.toml", ".hidden.toml"])
+def test_hidden_files_in_tiers_are_not_policy_files(capsys, pset, name):
+    # an editor's lock while it edits tiers/standard.toml (Emacs: a dangling link) or a
+    # hidden sync file is not a tier: the set keeps working
+    lock = pset / "tiers" / name
+    if name.startswith(".#"):
+        lock.symlink_to("root@host.1234:1700000000")
+    else:
+        lock.write_text(TIER)
+    code, out, err = run(capsys, "lint", "--policies", str(pset))
+    assert code == 0 and name not in out + err
+    assert lock not in files.policy_files(pset)
+
+
+def test_where_tells_a_me_toml_that_is_no_file_from_a_missing_one(capsys, pset):
+    (pset / "me.toml").unlink()
+    os.mkfifo(pset / "me.toml")
+    code, out, _ = run(capsys, "where", "--policies", str(pset))
+    assert code == 0 and "me.toml is not a regular file" in out and "no me.toml" not in out

@@ -391,3 +391,17 @@ def test_entries_in_time_order_across_files(tmp_path):
     entries, _ = read(folder)
     assert [e.at for e in entries] == [datetime(2026, 1, 2, 10, tzinfo=VIENNA),
                                        datetime(2026, 1, 3, 10, tzinfo=VIENNA)]
+
+
+@pytest.mark.parametrize("command", [
+    ["check", "--from", "acme", "--at", "2026-01-08T18:20"],
+    ["log", "--from", "acme", "--at", "2026-01-08T18:20", "--outcome", "missed"],
+    ["report", "--month", "2026-01"]])
+def test_an_empty_journal_folder_is_a_usage_error(capsys, monkeypatch, tmp_path, command):
+    # `--journal ''` must not fall through to $BOUNDARIES_JOURNAL (and write there)
+    other = tmp_path / "other"
+    monkeypatch.setenv("BOUNDARIES_JOURNAL", str(other))
+    example = Path(__file__).resolve().parent.parent / "policies"
+    code, _, err = run(capsys, *command, "--policies", str(example), "--journal", "")
+    assert code == 2 and "--journal needs a folder" in err
+    assert not other.exists()

@@ -244,6 +244,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
+    from boundaries.policy import cache
+
+    # the layers below print nothing: what the cache refuses is shown here, when it happens
+    cache.on_warning = lambda message: print(f"boundaries: warning: {message}",
+                                             file=sys.stderr)
     try:
         args = build_parser().parse_args(argv)
         if not hasattr(args, "policies"):  # given neither before nor after the subcommand

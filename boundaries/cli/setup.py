@@ -130,7 +130,9 @@ def run_where(args: argparse.Namespace) -> int:
     from boundaries.service import find_set
 
     found = find_set(args.policies)
-    state = "" if (found.path / "me.toml").is_file() else "   (no me.toml there!)"
+    me = found.path / "me.toml"
+    state = ("" if me.is_file() else "   (me.toml is not a regular file: `boundaries lint`)"
+             if os.path.lexists(me) else "   (no me.toml there!)")
     print(f"policy set: {found.path}{state}")
     shipped = found.is_example and not found.fell_back
     print(f"  chosen by: {found.origin}" + ("  — the shipped example set" if shipped else ""))

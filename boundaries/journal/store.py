@@ -39,8 +39,17 @@ __all__ = ["OUTCOMES", "SPENT", "Entry", "JournalWarning", "append", "conflict_c
 
 
 def journal_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """--journal DIR, else $BOUNDARIES_JOURNAL, else `<user_data_dir>/boundaries/journal`."""
-    if explicit:
+    """--journal DIR, else $BOUNDARIES_JOURNAL, else `<user_data_dir>/boundaries/journal`.
+
+    `--journal ''` is a RequestError (it would otherwise write to another folder); an empty
+    $BOUNDARIES_JOURNAL counts as unset, as empty environment variables conventionally do."""
+    if explicit is not None:
+        if not os.fspath(explicit).strip():
+            from boundaries.core.errors import RequestError
+
+            raise RequestError("--journal needs a folder",
+                               "e.g. --journal ~/journal; leave it out for the default "
+                               "(`boundaries where` shows it)")
         return Path(explicit).expanduser()
     env = os.environ.get("BOUNDARIES_JOURNAL")
     if env:

@@ -18,6 +18,7 @@ import os
 import pickle
 import stat
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -142,6 +143,16 @@ def _libraries_stamp() -> str:
 _BROKEN = (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, TypeError,
            ValueError, IndexError, KeyError, RecursionError)
 _WARNED: set[str] = set()
+WARNINGS: list[str] = []  # what the cache refused, for a front end to show (it prints nothing)
+on_warning: Callable[[str], None] | None = None  # set by a front end to show them at once
+
+
+def warn(message: str) -> None:
+    """Tell the front end (its `on_warning`), or keep the message in `WARNINGS`."""
+    if on_warning is not None:
+        on_warning(message)
+    else:
+        WARNINGS.append(message)
 
 
 class _Untrusted(Exception):
@@ -160,8 +171,8 @@ def _check_owner(st: os.stat_result, what: str, path: Path) -> None:
         return
     if str(path) not in _WARNED:
         _WARNED.add(str(path))
-        print(f"boundaries: warning: not using the cache {what} {path}: {problem}; "
-              f"remove it{' or chmod 700 it' if what == 'folder' else ''}", file=sys.stderr)
+        warn(f"not using the cache {what} {path}: {problem}; "
+             f"remove it{' or chmod 700 it' if what == 'folder' else ''}")
     raise _Untrusted(str(path))
 
 

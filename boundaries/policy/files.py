@@ -33,13 +33,14 @@ def policy_files(root: Path) -> list[Path]:
     """Every candidate policy file of `root`, in a stable order, whatever its kind.
 
     me.toml, clients.toml and checks.toml if anything exists at that name (a file, a
-    folder, a FIFO, a dangling link), then each `*.toml` entry of tiers/ and replies/.
-    The loader reads exactly these and the fingerprint covers exactly these."""
+    folder, a FIFO, a dangling link), then each `*.toml` entry of tiers/ and replies/ but
+    hidden ones (`.#x.toml`, an editor's lock while it edits x.toml; `.x.toml`, a swap or
+    sync file). The loader reads exactly these and the fingerprint covers exactly these."""
     files = [root / name for name in _FIXED if os.path.lexists(root / name)]
     for sub in ("tiers", "replies"):
         d = root / sub
         if d.is_dir():
-            files += sorted(d.glob("*.toml"))
+            files += sorted(p for p in d.glob("*.toml") if not p.name.startswith("."))
     return files
 
 
