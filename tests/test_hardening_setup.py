@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from boundaries.cli import setup as setup_commands
+from boundaries.policy import clients_append as setup_commands
 from boundaries.cli.main import main
 from boundaries.policy.load import load
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
@@ -148,106 +146,36 @@ def run_where(args: argparse.Namespace) -> int:
 
 
 # -- client add ------------------------------------------------------------------------------
-_ATTEMPTS = 3  # reads of clients.toml before giving up on an editor that keeps saving it
-
-
-class _Changed(Exception):
-    """clients.toml changed between our read and our rename (an edit that took no lock)."""
-
-
 def run_client_add(args: argparse.Namespace) -> int:
     """Append a client under the folder's clients.toml lock: read, check and write as one."""
-    import contextlib
-
-    from boundaries.fsutil import exclusive_lock, lock_path
+    from boundaries.policy.clients_append import WouldBreak, append_clients, writable_set
     from boundaries.service import find_set
 
-    found = find_set(args.policies)
-    root = found.path
-    if found.is_example:
-        raise UsageError("refusing to change the shipped example set",
-                         "copy it first or run `boundaries init DIR`, then pass --policies DIR")
-    if not (root / "me.toml").is_file():
-        raise UsageError(f"{root} is not a policy folder (no me.toml)",
-                         "pass --policies DIR, or run `boundaries init DIR` first")
+    root = writable_set(find_set(args.policies))
     if not args.id.replace("-", "").replace("_", "").isalnum():
         raise UsageError(f"`{args.id}` cannot be a client id",
                          "use letters, digits, `-` and `_`, e.g. `kunde-x`")
-    target = root / "clients.toml"
-    real = _writable_target(target)
 
-    def waiting() -> None:
-        print(f"boundaries: waiting for {lock_path(real)} (another `client add`?)",
-              file=sys.stderr)
-
-    with contextlib.ExitStack() as held:
-        try:
-            held.enter_context(exclusive_lock(real, on_wait=waiting))
-        except OSError as exc:
-            raise UsageError(f"could not lock {target}: {exc.strerror or exc}; it is unchanged",
-                             "check the folder's permissions") from None
-        for _ in range(_ATTEMPTS):
-            with contextlib.suppress(_Changed):
-                return _add_once(args, root, target, real)
-    raise UsageError(f"{target} changed each time it was read (an editor saving it?); it is "
-                     f"as that edit left it, and `{args.id}` was not added",
-                     "save and close the file, then run the command again")
-
-
-def _writable_target(target: Path) -> Path:
-    """The file to write: clients.toml, or the file its symlink points at. Refuses (exit 2)
-    a dangling link, something that is not a regular file, and a read-only file."""
-    import stat
-
-    if not os.path.lexists(target):
-        return target
-    real = Path(os.path.realpath(target))
-    try:
-        st = os.stat(real)
-    except OSError as exc:
-        raise UsageError(f"{target} leads to {real}, which cannot be read: "
-                         f"{exc.strerror or exc}", "fix or remove the link") from None
-    if not stat.S_ISREG(st.st_mode):
-        raise UsageError(f"{target} is not a regular file; it is unchanged",
-                         "clients.toml must be a plain text file")
-    if not st.st_mode & stat.S_IWUSR or not os.access(real, os.W_OK):
-        raise UsageError(f"{target} is read-only; it is unchanged",
-                         f"make it writable (chmod u+w {real}) or add the client by hand")
-    return real
-
-
-def _snapshot(path: Path) -> tuple[bytes, int] | None:
-    """The bytes and permission bits of a regular file, or None if there is none."""
-    from boundaries.policy.files import FileRefused, read_policy_file
+    def waiting(lock: Path) -> None:
+        print(f"boundaries: waiting for {lock} (another `client add`?)", file=sys.stderr)
 
     try:
-        return read_policy_file(path), os.stat(path).st_mode & 0o777
-    except FileNotFoundError:
-        return None
-    except FileRefused as exc:
-        raise UsageError(f"{path}: {exc.message}; it is unchanged", exc.hint) from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror or exc}; it is unchanged") from None
+        done = append_clients(root, lambda before: [_client_table(args, root, before)],
+                              not_done=f"`{args.id}` was not added", on_wait=waiting)
+    except WouldBreak as exc:
+        for d in exc.diagnostics:
+            print(d.format(), file=sys.stderr)
+        print("boundaries: not added: the set would have these new errors; clients.toml is "
+              "unchanged", file=sys.stderr)
+        return EXIT_BAD
+    via = f" (the file it links to, {done.real})" if done.target.is_symlink() else ""
+    print(f"added client `{args.id}` (tier {args.tier}) at the end of {done.target}{via}")
+    return EXIT_OK
 
 
-def _unchanged(path: Path, old: tuple[bytes, int] | None) -> None:
-    """Raise _Changed unless `path` holds what `_snapshot` read before (bytes, not stat: an
-    edit can keep size and mtime)."""
-    now = _snapshot(path)
-    if (None if now is None else now[0]) != (None if old is None else old[0]):
-        raise _Changed
-
-
-def _add_once(args: argparse.Namespace, root: Path, target: Path, real: Path) -> int:
-    """One read-check-write of clients.toml, under its lock; _Changed if it moved under us."""
-    import tomllib
-
-    from boundaries.fsutil import atomic_write
-    from boundaries.policy.load import load
-
-    snap = _snapshot(real)
-    old = snap[0] if snap else b""
-    before = load(root)
+def _client_table(args: argparse.Namespace, root: Path, before) -> tuple[str, dict]:
+    """The `[clients.ID]` table of `client add`'s arguments, checked against the set as it
+    is now (`before`): a UsageError for a taken id, an unknown tier, a taken number or mail."""
     ps = before.policies
     assert ps is not None
     cid = args.id
@@ -282,51 +210,4 @@ def _add_once(args: argparse.Namespace, root: Path, target: Path, real: Path) ->
     for key in ("timezone", "locale", "notes"):
         if getattr(args, key):
             entry[key] = getattr(args, key)
-    if old:
-        try:
-            tomllib.loads(old.decode("utf-8-sig"))  # a byte order mark is fine, as in lint
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
-            raise UsageError("clients.toml has errors; fix them first",
-                             f"boundaries lint --policies {root}") from None
-    new = _appended(old, cid, entry)
-    problems = _errors_with(root, new, before)
-    if problems:
-        for d in problems:
-            print(d.format(), file=sys.stderr)
-        print("boundaries: not added: the set would have these new errors; clients.toml is "
-              "unchanged", file=sys.stderr)
-        return EXIT_BAD
-    try:
-        atomic_write(real, new, mode=snap[1] if snap else 0o600,
-                     before_replace=lambda: _unchanged(real, snap))
-    except OSError as exc:
-        raise UsageError(f"could not write {target}: {exc.strerror or exc}; it is unchanged",
-                         "check the disk and the folder's permissions") from None
-    via = f" (the file it links to, {real})" if target.is_symlink() else ""
-    print(f"added client `{cid}` (tier {args.tier}) at the end of {target}{via}")
-    return EXIT_OK
-
-
-def _appended(old: bytes, cid: str, entry: dict) -> bytes:
-    """`old` with a `[clients.<cid>]` table after a blank line, in `old`'s line endings
-    (those of its first line: CRLF or LF)."""
-    import tomli_w
-
-    first = old.find(b"\n")
-    nl = b"\r\n" if first > 0 and old[first - 1:first] == b"\r" else b"\n"
-    table = tomli_w.dumps({"clients": {cid: entry}}).encode("utf-8").replace(b"\n", nl)
-    sep = b"" if not old else (nl if old.endswith(b"\n") else nl + nl)
-    return old + sep + table
-
-
-def _errors_with(root: Path, clients: bytes, before) -> list:
-    """The errors a set would have with `clients` as its clients.toml, that it has not now."""
-    from boundaries.policy.load import load
-
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / "set"
-        shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".git"))
-        (copy / "clients.toml").write_bytes(clients)
-        after = load(copy)
-    old = {(d.path, d.message) for d in before.errors}
-    return [d for d in after.errors if (d.path, d.message) not in old]
+    return cid, entry
