@@ -218,6 +218,21 @@ def build_parser() -> argparse.ArgumentParser:
     ca.add_argument("--timezone", help="the client's timezone, for times in replies")
     ca.add_argument("--locale", help="the client's language of replies")
     ca.add_argument("--notes", help="free text")
+    ci = clsub.add_parser("import", parents=[common], help="append clients from vCards",
+                          description="Append a client for every card of a vCard export (2.1, "
+                                      "3.0, 4.0) or a folder of .vcf files, in one atomic "
+                                      "write at the end of clients.toml. Skips, with a "
+                                      "warning, a card without phone and mail and one with a "
+                                      "number or address a client has already.",
+                          epilog="examples:\n"
+                                 "  boundaries client import contacts.vcf --tier standard "
+                                 "--dry-run\n"
+                                 "  boundaries client import ~/.contacts/work/ --tier standard",
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+    ci.add_argument("source", metavar="FILE.vcf|DIR", help="a .vcf file or a folder of them")
+    ci.add_argument("--tier", required=True, help="a tier in tiers/, for every new client")
+    ci.add_argument("--dry-run", action="store_true",
+                    help="print the TOML it would append; write nothing")
 
     sub.add_parser("where", parents=[common], help="which policy set and journal are in use",
                    description="Say which policy folder is used and which rule chose it, "
@@ -297,6 +312,10 @@ def _dispatch(args: argparse.Namespace, now: datetime) -> int:
         from boundaries.cli.journal import run_log, run_report
 
         return (run_log if cmd == "log" else run_report)(args, now)
+    if cmd == "client" and args.client_command == "import":
+        from boundaries.cli.contacts import run_client_import
+
+        return run_client_import(args)
     if cmd in ("init", "schema", "client", "where"):
         from boundaries.cli import setup as sc
 
