@@ -160,3 +160,13 @@ def test_any_name_gives_an_id_client_add_accepts(name, taken):
     assert ID.match(cid)
     assert cid.replace("-", "").replace("_", "").isalnum()  # the rule of `client add`
     assert cid.casefold() not in {t.casefold() for t in taken}
+
+
+@pytest.mark.parametrize("text", ["0664 1234567", "+43 732 123456", "(0732) 77 88 99",
+                                  "0664/5556667", "+1-418-656-9254", "+49 151 23456789",
+                                  "0650 1112223", "+43 1 5880"])
+def test_numbers_are_the_e164_that_client_add_and_check_use(text):
+    from boundaries.policy.phones import normalise
+    from boundaries.sources.contacts import valid_number
+
+    assert valid_number(text, "AT") == normalise(text, "AT") is not None

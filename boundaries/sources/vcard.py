@@ -108,10 +108,6 @@ def _bare_param(word: str) -> tuple[str, str]:
     return "TYPE", word
 
 
-def _is_qp(head: bytes) -> bool:
-    return b"QUOTED-PRINTABLE" in head.upper()
-
-
 def _decode(raw: bytes, charset: str | None) -> tuple[str, str | None]:
     """Text of `raw` in `charset` (None: UTF-8, else Windows-1252), and a problem if any."""
     if charset:
@@ -131,55 +127,71 @@ def _decode(raw: bytes, charset: str | None) -> tuple[str, str | None]:
             return raw.decode("latin-1"), None
 
 
-def properties(lines: list[bytes], start: int = 0) -> Iterator[Property]:
-    """Every content line from `lines[start:]` (unfolded, QP joined and decoded), in order.
+def properties(lines: list[bytes], wanted: frozenset[str] | None = None) -> Iterator[Property]:
+    """Every content line of `lines` (unfolded, QP joined and decoded), in order; with
+    `wanted`, only properties of those (upper-case) names: the others are stepped over
+    without being decoded.
 
     Lines without a colon are left out (the tail of a badly folded photo); a binary property
-    is skipped with its continuation lines."""
+    is skipped with its continuation lines, never joined."""
+    keep = None if wanted is None else frozenset(w.encode("ascii") for w in wanted)
     n = len(lines)
-    i = start
+    i = 0
     while i < n:
         first = lines[i]
         lineno = i + 1
         i += 1
-        if not first.strip():
-            continue
-        at = _colon(first)
+        at = first.find(b":")
         if at < 0:
             continue
+        if b'"' in first[:at]:
+            at = _colon(first)
+            if at < 0:
+                continue
         head = first[:at]
-        dot = head.find(b".")
         semi = head.find(b";")
-        name_end = semi if semi >= 0 else len(head)
+        name = head if semi < 0 else head[:semi]
         group = None
-        if 0 <= dot < name_end:
-            group, head = head[:dot].decode("ascii", "replace"), head[dot + 1:]
-            name_end -= dot + 1
-        name = head[:name_end].strip().upper()
-        if name in BINARY:
-            while i < n and lines[i][:1] in (b" ", b"\t"):
+        dot = name.find(b".")
+        if dot >= 0:
+            group, name, head = name[:dot], name[dot + 1:], head[dot + 1:]
+        name = name.strip()
+        if not name.isupper():
+            name = name.upper()
+        qp = semi >= 0 and b"QUOTED-PRINTABLE" in head.upper()
+        if name in BINARY or (keep is not None and name not in keep):
+            last = first
+            while i < n:  # step over its continuation lines
+                nxt = lines[i]
+                if not (qp and last.endswith(b"=")) and nxt[:1] not in (b" ", b"\t"):
+                    break
+                last = nxt
                 i += 1
             continue
         value = first[at + 1:]
-        qp = _is_qp(head)
-        chunks = [value]
-        while i < n:
-            nxt = lines[i]
-            if qp and chunks[-1].endswith(b"="):  # a soft line break: the next line as is
-                chunks[-1] = chunks[-1][:-1]
-                chunks.append(nxt)
-            elif nxt[:1] in (b" ", b"\t"):  # a folded line
-                chunks.append(nxt[1:])
-            else:
-                break
-            i += 1
-        joined = b"".join(chunks) if len(chunks) > 1 else value
-        params = _params(_split_head(head)[1:])
+        if i < n and (lines[i][:1] in (b" ", b"\t") or (qp and value.endswith(b"="))):
+            chunks = [value]
+            while i < n:
+                nxt = lines[i]
+                if qp and chunks[-1].endswith(b"="):  # a soft line break: the next line as is
+                    chunks[-1] = chunks[-1][:-1]
+                    chunks.append(nxt)
+                elif nxt[:1] in (b" ", b"\t"):  # a folded line
+                    chunks.append(nxt[1:])
+                else:
+                    break
+                i += 1
+            value = b"".join(chunks)
+        params = _params(_split_head(head)[1:]) if semi >= 0 else {}
         if qp:
-            joined = quopri.decodestring(joined)
-        charset = params.get("CHARSET", (None,))[0]
-        text, problem = _decode(joined, charset)
-        yield Property(lineno, group, name.decode("ascii", "replace"), params, text, problem)
+            value = quopri.decodestring(value)
+        charset = params["CHARSET"][0] if "CHARSET" in params else None
+        if charset is None and value.isascii():
+            text, problem = value.decode("ascii"), None
+        else:
+            text, problem = _decode(value, charset)
+        yield Property(lineno, group.decode("ascii", "replace") if group else None,
+                       name.decode("ascii", "replace"), params, text, problem)
 
 
 def unescape(text: str) -> str:
@@ -201,6 +213,8 @@ def unescape(text: str) -> str:
 
 def components(text: str) -> list[str]:
     """A structured value (N, ORG) split at its unescaped `;`, each part unescaped."""
+    if "\\" not in text:
+        return text.split(";")
     parts, cur, i, n = [], [], 0, len(text)
     while i < n:
         ch = text[i]
