@@ -29,7 +29,7 @@ class Mapped(NamedTuple):
     skipped: list[CardWarning]
 
 
-def map_cards(cards: Sequence[Card], ps: PolicySet, tier: str, notes: str = "") -> Mapped:
+def map_cards(cards: Sequence[Card], ps: PolicySet, tier: str) -> Mapped:
     """Each card as a client of `tier`, or skipped: without phone and mail, or with a number
     (E.164) or mail (case-insensitive) that a client of `ps` or an earlier card has. Ids are
     made unique against `ps`'s clients and the cards before."""
@@ -56,7 +56,7 @@ def map_cards(cards: Sequence[Card], ps: PolicySet, tier: str, notes: str = "") 
                                        "skipped (never two clients for one person)"))
             continue
         name = card.name or (card_mails[0] if card_mails else card_phones[0])
-        cid = client_id(name, taken)
+        cid = client_id(name, _near(client_id(name, set()), taken))
         taken.add(cid.casefold())
         entry: dict = {"name": name, "tier": tier}
         if card_phones:
@@ -67,13 +67,22 @@ def map_cards(cards: Sequence[Card], ps: PolicySet, tier: str, notes: str = "") 
             entry["timezone"] = card.timezone
         if card.locale:
             entry["locale"] = card.locale
-        if notes:
-            entry["notes"] = notes.format(file=card.path.name)
         tables.append((cid, entry))
         here = f"is on an earlier card too ({card.path.name}:{card.line}, client `{cid}`)"
         phones.update(dict.fromkeys(card_phones, here))
         mails.update(dict.fromkeys((m.casefold() for m in card_mails), here))
     return Mapped(tables, skipped)
+
+
+def _near(base: str, taken: set[str]) -> set[str]:
+    """The ids of `taken` that `client_id` would step over for `base` (`base`, `base-2`, …):
+    it folds every id it is given at each call, so 10,000 cards would cost 10,000² folds."""
+    near, k, cid = set(), 1, base
+    while cid in taken:
+        near.add(cid)
+        k += 1
+        cid = f"{base}-{k}"
+    return near
 
 
 def _unique_mails(mails: Sequence[str]) -> list[str]:
@@ -107,13 +116,15 @@ def run_client_import(args: argparse.Namespace) -> int:
     assert first.policies is not None
     if not str(args.source).strip():
         raise UsageError("FILE is empty", "name a .vcf file or a folder of them")
-    cards, warnings = read_contacts(Path(args.source).expanduser(), first.policies.me.region)
-    notes = f"imported from {{file}} on {date.today().isoformat()}"
+    source = Path(args.source).expanduser()
+    cards, warnings = read_contacts(source, first.policies.me.region)
+    heading = f"imported from {source.name or source} on {date.today().isoformat()} " \
+              "(boundaries client import)"
     mapped: list[Mapped] = []
 
     def build(before) -> list[tuple[str, dict]]:
         _refuse_errors(before.diagnostics, root)  # it may have changed since the first look
-        mapped[:] = [map_cards(cards, before.policies, tier, notes)]
+        mapped[:] = [map_cards(cards, before.policies, tier)]
         return mapped[0].tables
 
     def waiting(lock: Path) -> None:
@@ -122,7 +133,7 @@ def run_client_import(args: argparse.Namespace) -> int:
 
     try:
         done = append_clients(root, build, not_done="no client was imported",
-                              dry_run=args.dry_run, on_wait=waiting)
+                              dry_run=args.dry_run, heading=heading, on_wait=waiting)
     except WouldBreak as exc:
         for d in exc.diagnostics:
             print(d.format(), file=sys.stderr)

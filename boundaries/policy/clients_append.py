@@ -67,20 +67,22 @@ def writable_set(found: Found) -> Path:
 
 
 def append_clients(root: Path, build: Build, *, not_done: str, dry_run: bool = False,
-                   on_wait: Callable[[Path], None] | None = None) -> Appended:
+                   heading: str = "", on_wait: Callable[[Path], None] | None = None) -> Appended:
     """Append the tables `build` returns to `root`'s clients.toml, under its lock.
 
     `build` gets the set as loaded under the lock (it is called again if the file changed
     before the rename) and raises to refuse. `not_done` ends the message when an editor keeps
     saving (e.g. "`x` was not added"). `on_wait(lock file)` is called if another holder makes
-    us wait. A dry run takes no lock and writes nothing. Raises `WouldBreak` if the result
-    would lint with new errors, `RequestError` for a file that cannot be read or written."""
+    us wait. `heading`, a comment, goes before the tables (a character that is not
+    printable is written as `?`). A dry run takes no lock and writes nothing. Raises
+    `WouldBreak` if the result would lint with new errors, `RequestError` for a file that
+    cannot be read or written."""
     from boundaries.fsutil import exclusive_lock, lock_path
 
     target = root / "clients.toml"
     real = _writable_target(target)
     if dry_run:
-        return _append_once(root, build, target, real, write=False)
+        return _append_once(root, build, target, real, heading, write=False)
     with contextlib.ExitStack() as held:
         try:
             held.enter_context(exclusive_lock(
@@ -90,7 +92,7 @@ def append_clients(root: Path, build: Build, *, not_done: str, dry_run: bool = F
                                "unchanged", "check the folder's permissions") from None
         for _ in range(ATTEMPTS):
             with contextlib.suppress(_Changed):
-                return _append_once(root, build, target, real, write=True)
+                return _append_once(root, build, target, real, heading, write=True)
     raise RequestError(f"{target} changed each time it was read (an editor saving it?); it is "
                        f"as that edit left it, and {not_done}",
                        "save and close the file, then run the command again")
@@ -141,7 +143,7 @@ def _unchanged(path: Path, old: tuple[bytes, int] | None) -> None:
         raise _Changed
 
 
-def _append_once(root: Path, build: Build, target: Path, real: Path, *,
+def _append_once(root: Path, build: Build, target: Path, real: Path, heading: str, *,
                  write: bool) -> Appended:
     """One read-check-write of clients.toml; _Changed if it moved under us."""
     import tomllib
@@ -161,7 +163,7 @@ def _append_once(root: Path, build: Build, target: Path, real: Path, *,
         except (tomllib.TOMLDecodeError, UnicodeDecodeError):
             raise RequestError("clients.toml has errors; fix them first",
                                f"boundaries lint --policies {root}") from None
-    text = tables_toml(tables)
+    text = _comment(heading) + tables_toml(tables)
     new = appended(old, text)
     problems = _errors_with(root, new, before)
     if problems:
@@ -182,6 +184,13 @@ def tables_toml(tables: Sequence[Table]) -> str:
     import tomli_w
 
     return tomli_w.dumps({"clients": dict(tables)})
+
+
+def _comment(text: str) -> str:
+    """`text` as one TOML comment line ('' for none)."""
+    if not text:
+        return ""
+    return "# " + "".join(c if c.isprintable() else "?" for c in text) + "\n"
 
 
 def appended(old: bytes, text: str) -> bytes:
