@@ -242,3 +242,14 @@ def test_mails_are_compared_case_insensitively(pset, capsys, tmp_path):
     assert f"{vcf}:11: warning: `Acme Office`: `office@ACME.example` is already client " \
            "`acme`'s address; card skipped" in err
     assert set(clients_of(pset)) == {"acme", "neu"}
+
+
+def test_a_result_that_would_not_lint_clean_is_not_written(write_set, capsys):
+    # 2,000,000 bytes is the most a policy file may have: these tables would go past it
+    padded = CLIENTS + "\n# " + "x" * (2_000_000 - len(CLIENTS) - 200) + "\n"
+    root = write_set({"tiers/standard.toml": TIER, "clients.toml": padded})
+    assert_lints_clean(root)
+    code, out, err = import_(capsys, root, DATA / "google-3.0.vcf")
+    assert code == 2 and out == "" and "policy files are small" in err
+    assert "not imported: the set would have these new errors; clients.toml is unchanged" in err
+    assert (root / "clients.toml").read_text("utf-8") == padded

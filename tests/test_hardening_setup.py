@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from boundaries.policy import clients_append as setup_commands
 from boundaries.cli.main import main
+from boundaries.policy import clients_append as setup_commands
 from boundaries.policy.load import load
 
 

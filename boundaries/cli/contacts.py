@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from boundaries.cli.errors import EXIT_BAD, EXIT_OK, UsageError
+from boundaries.cli.errors import EXIT_OK, UsageError
 
 if TYPE_CHECKING:
     from boundaries.core.model import PolicySet
@@ -135,11 +135,9 @@ def run_client_import(args: argparse.Namespace) -> int:
         done = append_clients(root, build, not_done="no client was imported",
                               dry_run=args.dry_run, heading=heading, on_wait=waiting)
     except WouldBreak as exc:
-        for d in exc.diagnostics:
-            print(d.format(), file=sys.stderr)
-        print("boundaries: not imported: the set would have these new errors; clients.toml "
-              "is unchanged", file=sys.stderr)
-        return EXIT_BAD
+        from boundaries.cli.setup import would_break
+
+        return would_break(exc, "imported")
     result = mapped[0]
     for w in sorted([*warnings, *result.skipped], key=lambda w: (str(w.path), w.line)):
         print(w.format(), file=sys.stderr)

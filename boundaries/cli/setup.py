@@ -8,9 +8,13 @@ import sys
 from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from boundaries.cli.errors import EXIT_BAD, EXIT_OK, UsageError, emit_json
+
+if TYPE_CHECKING:
+    from boundaries.policy.clients_append import WouldBreak
 
 
 def _ask(prompt: str, default: str) -> str:
@@ -163,14 +167,19 @@ def run_client_add(args: argparse.Namespace) -> int:
         done = append_clients(root, lambda before: [_client_table(args, root, before)],
                               not_done=f"`{args.id}` was not added", on_wait=waiting)
     except WouldBreak as exc:
-        for d in exc.diagnostics:
-            print(d.format(), file=sys.stderr)
-        print("boundaries: not added: the set would have these new errors; clients.toml is "
-              "unchanged", file=sys.stderr)
-        return EXIT_BAD
+        return would_break(exc, "added")
     via = f" (the file it links to, {done.real})" if done.target.is_symlink() else ""
     print(f"added client `{args.id}` (tier {args.tier}) at the end of {done.target}{via}")
     return EXIT_OK
+
+
+def would_break(exc: WouldBreak, what: str) -> int:
+    """Tell the new errors an append would have caused, lint-style, and return exit 2."""
+    for d in exc.diagnostics:
+        print(d.format(), file=sys.stderr)
+    print(f"boundaries: not {what}: the set would have these new errors; clients.toml is "
+          "unchanged", file=sys.stderr)
+    return EXIT_BAD
 
 
 def _client_table(args: argparse.Namespace, root: Path, before) -> tuple[str, dict]:
