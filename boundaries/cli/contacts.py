@@ -56,7 +56,7 @@ def map_cards(cards: Sequence[Card], ps: PolicySet, tier: str) -> Mapped:
                                        "skipped (never two clients for one person)"))
             continue
         name = card.name or (card_mails[0] if card_mails else card_phones[0])
-        cid = client_id(name, _near(client_id(name, set()), taken))
+        cid = client_id(name, taken)
         taken.add(cid.casefold())
         entry: dict = {"name": name, "tier": tier}
         if card_phones:
@@ -72,17 +72,6 @@ def map_cards(cards: Sequence[Card], ps: PolicySet, tier: str) -> Mapped:
         phones.update(dict.fromkeys(card_phones, here))
         mails.update(dict.fromkeys((m.casefold() for m in card_mails), here))
     return Mapped(tables, skipped)
-
-
-def _near(base: str, taken: set[str]) -> set[str]:
-    """The ids of `taken` that `client_id` would step over for `base` (`base`, `base-2`, …):
-    it folds every id it is given at each call, so 10,000 cards would cost 10,000² folds."""
-    near, k, cid = set(), 1, base
-    while cid in taken:
-        near.add(cid)
-        k += 1
-        cid = f"{base}-{k}"
-    return near
 
 
 def _unique_mails(mails: Sequence[str]) -> list[str]:

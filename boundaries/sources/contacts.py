@@ -234,13 +234,13 @@ _RUNS = re.compile(r"[^a-z0-9]+")
 def client_id(name: str, taken: set[str]) -> str:
     """An id for `name`: lower-case ASCII letters, digits and `-` (`Müller GmbH` ->
     `mueller-gmbh`, `Peña` -> `pena`), `client` when nothing is left, `-2`, `-3` … when it
-    is in `taken` (compared case-folded, as `client add` does)."""
+    is in `taken`: the ids in use, case-folded (`str.casefold`), as `client add` compares
+    them. The caller folds them once, however many ids it asks for."""
     text = unicodedata.normalize("NFC", name).translate(_GERMAN)
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     base = _RUNS.sub("-", text.lower()).strip("-") or "client"
-    folded = {t.casefold() for t in taken}
     cid, k = base, 1
-    while cid in folded:
+    while cid in taken:
         k += 1
         cid = f"{base}-{k}"
     return cid
