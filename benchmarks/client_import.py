@@ -1,7 +1,8 @@
 """Time `boundaries client import` end to end (a new process, reading, mapping, the lint of
 the result and the atomic write) on N generated vCards in one file (issue #17: 10,000 cards
 in <= 3 s). Each run imports into a fresh copy of a small set with one client; the median of
-a few runs is printed, and how long `--dry-run` takes.
+a few runs is printed, and how long `--dry-run` takes, each next to a floor measured in the
+same run, interleaved: a process that reads the file and splits its lines.
 
     .venv/bin/python benchmarks/client_import.py [--cards 10000] [--runs 3]
 """
@@ -22,7 +23,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
+from timing import timed, user_env  # noqa: E402
 from vcards import write_cards  # noqa: E402
+
+FLOOR = "import sys; open(sys.argv[1], 'rb').read().splitlines()"
 
 ME = 'name = "Bench"\ntimezone = "Europe/Vienna"\nlocale = "de"\nholidays = "AT-4"\n'
 TIER = '[hours]\nmon-fri = "08:00-17:00"\n'
@@ -60,15 +64,23 @@ def main() -> None:
         work = Path(tmp)
         vcf = work / "contacts.vcf"
         write_cards(vcf, args.cards)
-        for label, more in (("import", ()), ("import --dry-run", ("--dry-run",))):
-            times, summary = [], ""
-            for _ in range(args.runs):
-                took, summary = run_once(vcf, work, *more)
-                times.append(took)
+        cases = {"floor": (), "import": (), "import --dry-run": ("--dry-run",)}
+        times: dict[str, list[float]] = {label: [] for label in cases}
+        summary: dict[str, str] = {}
+        for _ in range(args.runs):  # interleaved: machine noise hits all cases alike
+            for label, more in cases.items():
+                if label == "floor":
+                    times[label].append(timed([sys.executable, "-c", FLOOR, str(vcf)],
+                                              user_env()))
+                else:
+                    took, summary[label] = run_once(vcf, work, *more)
+                    times[label].append(took)
+        floor = statistics.median(times["floor"])
+        for label, values in times.items():
+            med = statistics.median(values)
             print(f"{label:18} {args.cards} cards ({vcf.stat().st_size // 1024} KiB): median "
-                  f"{statistics.median(times):.2f} s of {args.runs} "
-                  f"(min {min(times):.2f}, max {max(times):.2f})   [{summary}]")
-
+                  f"{med:.2f} s of {args.runs} (min {min(values):.2f}, max {max(values):.2f}), "
+                  f"{med / floor:.1f}× the floor   [{summary.get(label, 'read + split')}]")
 
 if __name__ == "__main__":
     main()
