@@ -37,6 +37,19 @@ class Diagnostic(NamedTuple):
         return self._asdict()
 
 
+class LineWarning(NamedTuple):
+    """A problem at PATH:LINE of a file that is not a policy file (a journal line, a card of
+    a vCard export): the entry or value is left out and the rest is used."""
+
+    path: object  # the file's Path (the core does no I/O, so it only prints it)
+    line: int
+    message: str
+
+    def format(self) -> str:
+        """`PATH:LINE: warning: message`, control characters shown, never obeyed."""
+        return visible(f"{self.path}:{self.line}: warning: {self.message}", multiline=False)
+
+
 def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
     """Sorted by path, line, column; duplicates dropped."""
     return sorted(set(diags), key=lambda d: (d.path, d.line, d.col, d.severity, d.message))

@@ -24,7 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
-from boundaries.core.text import visible
+from boundaries.core.diagnostics import LineWarning
 from boundaries.journal.schema import OUTCOMES, EntryError, check, parse_line
 
 SPENT = ("answered", "called-back")  # outcomes in which I actually gave my time
@@ -100,14 +100,7 @@ class Entry(NamedTuple):
         return self.data.get("sender", "")
 
 
-class JournalWarning(NamedTuple):
-    path: Path
-    line: int
-    message: str
-
-    def format(self) -> str:
-        """`PATH:LINE: warning: message`, control characters shown, never obeyed."""
-        return visible(f"{self.path}:{self.line}: warning: {self.message}", multiline=False)
+JournalWarning = LineWarning  # one type for a skipped line of any file we read
 
 
 def append(folder: Path, entry: dict, month: str) -> Path:

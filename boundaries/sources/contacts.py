@@ -15,8 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+from boundaries.core.diagnostics import LineWarning
 from boundaries.core.errors import BoundariesError
-from boundaries.core.text import visible
 from boundaries.policy.locales import locale_problem
 from boundaries.sources.vcard import Property, components, properties, raw_lines, unescape
 
@@ -37,16 +37,7 @@ class Card(NamedTuple):
     timezone: str | None         # from TZ where it is an IANA zone name
 
 
-class CardWarning(NamedTuple):
-    """A value or card left out, at the card's `BEGIN:VCARD`."""
-
-    path: Path
-    line: int
-    message: str
-
-    def format(self) -> str:
-        """`PATH:LINE: warning: message`, control characters made visible."""
-        return visible(f"{self.path}:{self.line}: warning: {self.message}", multiline=False)
+CardWarning = LineWarning  # one type for a skipped line of any file we read
 
 
 _WANTED = frozenset({"BEGIN", "END", "ORG", "FN", "N", "TEL", "EMAIL", "LANG", "TZ"})
