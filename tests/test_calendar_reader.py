@@ -93,7 +93,7 @@ def test_apple_bom_chicago_dst_midnight_duration_no_dtend_floating() -> None:
         # the reminder without DTEND or DURATION (line 49) has no length
         (at(3, 11), at(3, 12), "away", "apple.ics", 55),              # all-day, no DTEND
         (at(3, 12, 14), at(3, 12, 15), "busy", "apple.ics", 22),      # CDT since 8 March
-        (at(3, 19, 14), at(3, 19, 15), "busy", "apple.ics", 22),
+        # 03-19 is an EXDATE in UTC
         (at(3, 30, 8), at(3, 30, 9), "busy", "apple.ics", 61),        # floating, London BST
     ]
 
@@ -132,6 +132,41 @@ def test_any_year() -> None:
     spans, _ = read("apple.ics", window=(datetime(2019, 1, 1, tzinfo=UTC),
                                          datetime(2020, 1, 1, tzinfo=UTC)))
     assert spans == []
+
+
+def write(folder: Path, text: str) -> Path:
+    path = folder / "x.ics"
+    path.write_text(text.replace("|", "\n"))
+    return path
+
+
+def test_a_series_the_expander_rejects_is_left_out_and_the_rest_counts(tmp_path: Path) -> None:
+    path = write(tmp_path, "BEGIN:VCALENDAR|BEGIN:VEVENT|UID:a|DTSTART:20260302T100000Z|"
+                 "DTEND:20260302T110000Z|RRULE:FREQ=SOMETIMES|END:VEVENT|BEGIN:VEVENT|UID:b|"
+                 "DTSTART:20260303T100000Z|DTEND:20260303T110000Z|END:VEVENT|END:VCALENDAR|")
+    spans, warnings = read_calendar(path, my_zone=LONDON, start=MARCH[0], end=MARCH[1])
+    assert [(s.start, s.line) for s in spans] == [(at(3, 3, 10), 8)]
+    assert [(w.line, "RRULE" in w.message) for w in warnings] == [(2, True)]
+
+
+def test_an_unknown_x_wr_timezone_is_a_warning(tmp_path: Path) -> None:
+    path = write(tmp_path, "BEGIN:VCALENDAR|X-WR-TIMEZONE:Mars/Olympus|BEGIN:VEVENT|UID:a|"
+                 "DTSTART:20260302T100000|DTEND:20260302T110000|END:VEVENT|END:VCALENDAR|")
+    spans, warnings = read_calendar(path, my_zone=LONDON, start=MARCH[0], end=MARCH[1])
+    assert [(s.start, s.line) for s in spans] == [(at(3, 2, 10), 3)]  # floating: my clock
+    assert [w.line for w in warnings] == [2] and "Mars/Olympus" in warnings[0].message
+
+
+def test_two_calendars_in_one_file_and_garbage(tmp_path: Path) -> None:
+    one = "BEGIN:VCALENDAR|BEGIN:VEVENT|UID:{0}|DTSTART:2026030{0}T100000Z|DURATION:PT1H|" \
+          "END:VEVENT|END:VCALENDAR|"
+    path = write(tmp_path, one.format(2) + one.format(3))
+    spans, warnings = read_calendar(path, my_zone=LONDON, start=MARCH[0], end=MARCH[1])
+    assert [(s.start, s.line) for s in spans] == [(at(3, 2, 10), 2), (at(3, 3, 10), 9)]
+    assert [w.line for w in warnings] == [1] and "2 complete event" in warnings[0].message
+    path = write(tmp_path, "hello world|\x00 binary")
+    spans, warnings = read_calendar(path, my_zone=LONDON, start=MARCH[0], end=MARCH[1])
+    assert spans == [] and "nothing read" in warnings[0].message
 
 
 @pytest.mark.parametrize("bad", ["missing.ics", "missing-folder/"])

@@ -159,8 +159,9 @@ class _FileReader:
             whole = [b for b in found if b.complete]
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             events = sum(b.name == "VEVENT" for b in whole)
-            self.warn(broken, f"the file does not parse ({reason}; cut short by a sync?); "
-                              f"read its {events} complete event(s)")
+            cut = "; cut short by a sync?" if any(not b.complete for b in found) else ""
+            kept = f"read its {events} complete event(s)" if events else "nothing read"
+            self.warn(broken, f"the file does not parse ({reason}{cut}); {kept}")
             if not events:
                 return None, []
             body = "\r\n".join(["BEGIN:VCALENDAR", *calendar_properties(text),
