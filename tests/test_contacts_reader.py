@@ -166,7 +166,6 @@ def test_any_name_gives_an_id_client_add_accepts(name, taken):
                                   "0664/5556667", "+1-418-656-9254", "+49 151 23456789",
                                   "0650 1112223", "+43 1 5880"])
 def test_numbers_are_the_e164_that_client_add_and_check_use(text):
-    from boundaries.policy.phones import normalise
-    from boundaries.sources.contacts import valid_number
+    from boundaries.policy.phones import normalise, valid_number
 
     assert valid_number(text, "AT") == normalise(text, "AT") is not None

@@ -55,3 +55,19 @@ def valid_region(code: str) -> bool:
     import phonenumbers
 
     return code.upper() in phonenumbers.SUPPORTED_REGIONS
+
+
+@lru_cache(maxsize=16384)
+def valid_number(text: str, region: str | None) -> str | None:
+    """E.164 of `text` when phonenumbers finds it a valid number, else None: one parse, and
+    the same E.164 as `normalise` gives (what `client add` stores and `check
+    --from` looks up; a test holds them equal)."""
+    import phonenumbers
+
+    try:
+        num = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(num):
+        return None
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)

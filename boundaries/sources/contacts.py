@@ -18,6 +18,7 @@ from typing import NamedTuple
 from boundaries.core.diagnostics import LineWarning
 from boundaries.core.errors import BoundariesError
 from boundaries.policy.locales import locale_problem
+from boundaries.policy.phones import valid_number
 from boundaries.sources.vcard import Property, components, properties, raw_lines, unescape
 
 
@@ -197,22 +198,6 @@ def _is_zone(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
-
-
-@lru_cache(maxsize=16384)
-def valid_number(text: str, region: str | None) -> str | None:
-    """E.164 of `text` when phonenumbers finds it a valid number, else None: one parse, and
-    the same E.164 as policy.phones.normalise gives (what `client add` stores and `check
-    --from` looks up; a test holds them equal)."""
-    import phonenumbers
-
-    try:
-        num = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(num):
-        return None
-    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
 
 
 _GERMAN = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "ae", "Ö": "oe", "Ü": "ue",
