@@ -50,6 +50,7 @@ def pset(write_set) -> Path:
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "cache"
     monkeypatch.setenv("BOUNDARIES_CACHE", str(folder))
+    store.take_warnings()  # none left over from another test
     return folder
 
 
@@ -313,6 +314,11 @@ def _owned_by_someone_else(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(store.os, "fstat", fstat)
 
 
+def cache_warnings() -> str:
+    """What the cache refused, as the CLI shows it on stderr (the cache prints nothing)."""
+    return "".join(f"boundaries: warning: {m}\n" for m in store.take_warnings())
+
+
 def test_a_pickle_planted_by_another_user_is_not_loaded(pset, cache, tmp_path, capsys,
                                                         monkeypatch):
     entry, marker = _entry(pset), tmp_path / "pwned"
@@ -322,7 +328,7 @@ def test_a_pickle_planted_by_another_user_is_not_loaded(pset, cache, tmp_path, c
     result = store.load_cached(pset)
     assert not marker.exists()
     assert result.ok and result.policies.clients["acme"].name == "ACME"  # a fresh load
-    err = capsys.readouterr().err
+    err = cache_warnings()
     assert err == (f"boundaries: warning: not using the cache file {entry}: it belongs to "
                    "uid 4242, not to you; remove it\n")
     monkeypatch.undo()
@@ -337,7 +343,7 @@ def test_a_cache_file_others_may_write_is_not_loaded(pset, cache, tmp_path, caps
     entry.chmod(0o666)
     assert store.peek_cached(pset) is None and store.load_cached(pset).ok
     assert not marker.exists()
-    assert f"cache file {entry}: others may write to it (mode 666)" in capsys.readouterr().err
+    assert f"cache file {entry}: others may write to it (mode 666)" in cache_warnings()
 
 
 def test_a_cache_folder_others_may_write_is_not_used(pset, cache, tmp_path, capsys):
@@ -348,7 +354,7 @@ def test_a_cache_folder_others_may_write_is_not_used(pset, cache, tmp_path, caps
     for _ in range(2):
         assert store.load_cached(pset).ok
     assert not marker.exists()
-    assert capsys.readouterr().err == (
+    assert cache_warnings() == (
         f"boundaries: warning: not using the cache folder {cache}: others may write to it "
         "(mode 1777); remove it or chmod 700 it\n")  # once a process, stdout untouched
     assert sorted(cache.iterdir()) == [entry]  # and nothing written into it
@@ -414,3 +420,12 @@ def test_where_tells_a_me_toml_that_is_no_file_from_a_missing_one(capsys, pset):
     os.mkfifo(pset / "me.toml")
     code, out, _ = run(capsys, "where", "--policies", str(pset))
     assert code == 0 and "me.toml is not a regular file" in out and "no me.toml" not in out
+
+
+def test_the_cli_shows_what_the_cache_refused(capsys, pset, cache):
+    cache.mkdir(mode=0o700)
+    cache.chmod(0o1777)
+    code, out, err = run(capsys, "check", "--policies", str(pset), "--from", "acme")
+    assert code == 0 and out.startswith(("ANSWER", "LATER", "DECLINE"))
+    assert (f"boundaries: warning: not using the cache folder {cache}: others may write to it "
+            "(mode 1777); remove it or chmod 700 it") in err

@@ -259,11 +259,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None) -> int:
-    from boundaries.policy import cache
-
-    # the layers below print nothing: what the cache refuses is shown here, when it happens
-    cache.on_warning = lambda message: print(f"boundaries: warning: {message}",
-                                             file=sys.stderr)
     try:
         args = build_parser().parse_args(argv)
         if not hasattr(args, "policies"):  # given neither before nor after the subcommand
@@ -288,6 +283,15 @@ def _main(argv: list[str] | None) -> int:
         print("    hint: set BOUNDARIES_DEBUG=1 to see where, and please report it",
               file=sys.stderr)
         return EXIT_BAD
+    finally:
+        _cache_warnings()
+
+
+def _cache_warnings() -> None:
+    """What the compiled cache refused (it prints nothing itself), if this run used it."""
+    cache = sys.modules.get("boundaries.policy.cache")
+    for message in cache.take_warnings() if cache else ():
+        print(f"boundaries: warning: {message}", file=sys.stderr)
 
 
 def _dispatch(args: argparse.Namespace, now: datetime) -> int:

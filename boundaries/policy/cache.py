@@ -18,7 +18,6 @@ import os
 import pickle
 import stat
 import sys
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -144,15 +143,13 @@ _BROKEN = (OSError, pickle.PickleError, EOFError, AttributeError, ImportError, T
            ValueError, IndexError, KeyError, RecursionError)
 _WARNED: set[str] = set()
 WARNINGS: list[str] = []  # what the cache refused, for a front end to show (it prints nothing)
-on_warning: Callable[[str], None] | None = None  # set by a front end to show them at once
 
 
-def warn(message: str) -> None:
-    """Tell the front end (its `on_warning`), or keep the message in `WARNINGS`."""
-    if on_warning is not None:
-        on_warning(message)
-    else:
-        WARNINGS.append(message)
+def take_warnings() -> list[str]:
+    """The warnings since the last call (each refused path once per process), cleared."""
+    taken = WARNINGS[:]
+    WARNINGS.clear()
+    return taken
 
 
 class _Untrusted(Exception):
@@ -171,8 +168,8 @@ def _check_owner(st: os.stat_result, what: str, path: Path) -> None:
         return
     if str(path) not in _WARNED:
         _WARNED.add(str(path))
-        warn(f"not using the cache {what} {path}: {problem}; "
-             f"remove it{' or chmod 700 it' if what == 'folder' else ''}")
+        WARNINGS.append(f"not using the cache {what} {path}: {problem}; "
+                        f"remove it{' or chmod 700 it' if what == 'folder' else ''}")
     raise _Untrusted(str(path))
 
 
