@@ -52,19 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
     # the request fields of §2, shared by `check` and `log`
     request = argparse.ArgumentParser(add_help=False)
     request.add_argument("--from", dest="sender", required=True, metavar="WHO",
-                   help="client id, client name, phone number (any format) or mail address")
+                         help="client id, client name, phone number (any format) or mail address")
     request.add_argument("--channel", default="call", metavar="C",
-                   help="call, sms, email or chat (default: call)")
+                         help="call, sms, email or chat (default: call)")
     request.add_argument("--at", metavar="T",
-                   help="ISO 8601 time, with or without offset (without: my time), "
-                        "or HH:MM today (default: now)")
+                         help="ISO 8601 time, with or without offset (without: my time), "
+                              "or HH:MM today (default: now)")
     request.add_argument("--kind", default="question", metavar="K",
-                   help="question, task, change, billing or complaint (default: question)")
+                         help="question, task, change, billing or complaint (default: question)")
     request.add_argument("--urgency", default="normal", metavar="U",
-                   help="normal, urgent or emergency (default: normal)")
+                         help="normal, urgent or emergency (default: normal)")
     request.add_argument("--journal", metavar="DIR",
-                   help="journal folder for budgets and repeats (default: $BOUNDARIES_JOURNAL, "
-                        "then the user data folder); only `log` writes it")
+                         help="journal folder for budgets and repeats (default: "
+                              "$BOUNDARIES_JOURNAL, then the user data folder); only `log` "
+                              "writes it")
 
     c = sub.add_parser("check", parents=[common, request], help="decide one incoming request",
                        description="Decide one incoming request: answer now, later, or "
