@@ -45,9 +45,4 @@ def visible(text: str, *, multiline: bool = True) -> str:
     return _find(multiline).sub(_escape, text)
 
 
-def is_safe(text: str, *, multiline: bool = True) -> bool:
-    """True if `text` holds no character that `visible()` would render."""
-    return visible(text, multiline=multiline) == text
-
-
-__all__ = ["is_safe", "visible"]
+__all__ = ["visible"]

@@ -22,7 +22,6 @@ from datetime import date
 from pathlib import Path
 
 from boundaries import __version__
-from boundaries.policy.discovery import Found, discover
 from boundaries.policy.files import fingerprint
 from boundaries.policy.result import LoadResult
 
@@ -244,8 +243,3 @@ def _write_entry(folder: Path, target: Path, head: dict, result: LoadResult,
     finally:
         os.close(dir_fd)
 
-
-def open_policies(explicit: str | None = None) -> tuple[Found, LoadResult]:
-    """Discover the set and load it (cached)."""
-    found = discover(explicit)
-    return found, load_cached(found.path, found.origin)

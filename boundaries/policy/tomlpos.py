@@ -29,7 +29,6 @@ Pos = tuple[int, int, int, int]  # 1-based line and column of a key, then of its
 
 
 _BARE = re.compile(r"[A-Za-z0-9_-]*")
-_WS = re.compile(r"[ \t\r]*")
 _WS_NL = re.compile(r"(?:[ \t\r\n]|#[^\n]*)*")
 _WS_COMMENT = re.compile(r"[ \t\r]*(?:#[^\n]*)?")
 _BASIC = re.compile(r'"((?:[^"\\\n]|\\.)*)"?')  # up to the closing quote or the line end
