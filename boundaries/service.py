@@ -94,10 +94,9 @@ def peek_set(found: Found) -> LoadResult | None:
 def open_set(policies: str | os.PathLike | None = None) -> Opened:
     """Find the set and load it; a folder that is not there is `PolicyFolderMissing`."""
     found = find_set(policies)
-    result = load_set(found.path, found.origin)
-    if not found.path.is_dir():
+    if not found.path.is_dir():  # before loading: nothing to read
         raise PolicyFolderMissing(found.path)
-    return Opened(found, result)
+    return Opened(found, load_set(found.path, found.origin))
 
 
 def good_policies(result: LoadResult, what: str = "the policy set") -> PolicySet:
