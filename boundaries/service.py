@@ -77,10 +77,10 @@ def find_set(policies: str | os.PathLike | None = None) -> Found:
 
 def load_set(path: Path, origin: str = "") -> LoadResult:
     """The set in `path` with its diagnostics, from the compiled cache when its files are
-    unchanged."""
+    unchanged, with its calendars attached (`with_calendars`)."""
     from boundaries.policy.cache import load_cached
 
-    return load_cached(path, origin)
+    return with_calendars(load_cached(path, origin))
 
 
 def peek_set(found: Found) -> LoadResult | None:
@@ -88,7 +88,29 @@ def peek_set(found: Found) -> LoadResult | None:
     (fast: nothing is parsed)."""
     from boundaries.policy.cache import peek_cached
 
-    return peek_cached(found.path, found.origin)
+    result = peek_cached(found.path, found.origin)
+    return None if result is None else with_calendars(result)
+
+
+def with_calendars(result: LoadResult) -> LoadResult:
+    """The set with me.toml's calendars opened for the engine (their files are read only
+    where a request looks, and kept in the cache). A calendar that cannot be read is in
+    `ps.calendar.problems`, not in the diagnostics: the set still decides, without it."""
+    ps = result.policies
+    if ps is None or not ps.me.calendars:
+        return result
+    from boundaries.sources.my_calendars import open_calendars
+
+    return LoadResult(ps._replace(calendar=open_calendars(ps, calendar_cache())),
+                      result.diagnostics)
+
+
+def calendar_cache() -> Path | None:
+    """Where expanded calendars are kept (None: caching is off)."""
+    from boundaries.policy.cache import cache_dir
+
+    folder = cache_dir()
+    return None if folder is None else folder / "calendars"
 
 
 def open_set(policies: str | os.PathLike | None = None) -> Opened:
@@ -256,4 +278,4 @@ def record(ps: PolicySet, req: Request, d: Decision, outcome: str, minutes: int,
 __all__ = ["BadPolicySet", "Decided", "JournalCache", "JournalWriteError", "Opened",
            "PolicyFolderMissing", "build_request", "choice", "decide_with_journal", "find_set",
            "good_policies", "journal_facts", "load_set", "make_entry", "open_set", "peek_set",
-           "record"]
+           "record", "with_calendars"]

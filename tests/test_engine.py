@@ -481,7 +481,9 @@ def test_json_carries_every_contract_field(ps):
     d = ask(ps, "acme", "2026-01-08T18:20")
     obj = d.as_json()
     assert list(obj) == ["decision", "client", "tier", "at", "within_hours", "next_window",
-                         "extra_effort", "callback", "in_writing", "reasons", "reply", "confirm"]
+                         "extra_effort", "callback", "in_writing", "reasons", "reply", "confirm",
+                         "busy"]
+    assert obj["busy"] is None  # no calendars: never busy
     assert obj["at"] == "2026-01-08T18:20:00+01:00"
 
 

@@ -67,9 +67,8 @@ def format_decision(ps: PolicySet, d: Decision, channel: str) -> str:
         lines.append(f"  {mark} {r.text:<{min(width, 70)}}  {r.source}")
     if d.next_window:
         s, e = d.next_window
-        label = "now, until" if d.within_hours else "next window:"
-        if d.within_hours:
-            lines.append(f"reachable {label} {e.strftime('%H:%M')} ({ps.me.timezone})")
+        if s <= d.at < e:
+            lines.append(f"reachable now, until {e.strftime('%H:%M')} ({ps.me.timezone})")
         else:
             lines.append(f"next window: {s.strftime('%a %Y-%m-%d %H:%M')}–{e.strftime('%H:%M')} "
                          f"({ps.me.timezone})")
@@ -84,7 +83,8 @@ def format_decision(ps: PolicySet, d: Decision, channel: str) -> str:
     lines.append(f"in writing: {'yes' if d.in_writing else 'no'}"
                  + ("  · extra effort" if d.extra_effort else "")
                  + ("  · discreet" if d.discreet else "")
-                 + (f"  · holiday: {d.holiday}" if d.holiday else ""))
+                 + (f"  · holiday: {d.holiday}" if d.holiday else "")
+                 + (f"  · busy until {d.busy[1].strftime('%H:%M')}" if d.busy else ""))
     for label, rep in (("reply", d.reply), ("confirm in writing", d.confirm)):
         if rep is not None:
             lines.append(f"{label} ({rep.locale}, {rep.key}):")

@@ -19,6 +19,7 @@ from boundaries.core.engine import (
     away_on,
     callback_for,
     day_open,
+    free_of,
     in_clock_window,
     in_writing_for,
     tier_of,
@@ -84,8 +85,8 @@ class Offsets:
 class CompiledTier:
     """One tier's windows as (start, end) POSIX seconds per day, filled on first use."""
 
-    __slots__ = ("_days", "_is_open", "_tz", "clock_table", "has_hours", "memo", "name",
-                 "plans", "tier")
+    __slots__ = ("_days", "_free", "_is_open", "_stretches", "_tz", "clock_table",
+                 "has_hours", "memo", "name", "plans", "tier")
 
     def __init__(self, ps: PolicySet, tier: Tier, tz: ZoneInfo) -> None:
         self.tier = tier
@@ -101,6 +102,8 @@ class CompiledTier:
         self._tz = tz
         self._is_open = day_open(ps, tier)
         self._days: dict[int, tuple[tuple[int, int], ...]] = {}
+        self._free = free_of(ps)
+        self._stretches: dict[tuple[int, int], list[tuple[float, float]]] = {}
         self.plans: dict[int, DayPlan] = {}  # local day ordinal -> its situations
         self.memo: dict[tuple, Verdict] = {}  # see Compiled.decide
 
@@ -125,26 +128,44 @@ class CompiledTier:
                     return o, start, end
         return None
 
+    def _first_free(self, start: int, end: int, t: float) -> tuple[int, int] | None:
+        """The first free stretch of a window that ends after `t` (calendars cut it)."""
+        if self._free is None:
+            return (start, end) if end > t else None
+        pieces = self._stretches.get((start, end))
+        if pieces is None:
+            pieces = self._stretches[(start, end)] = self._free(start, end)
+        for s, e in pieces:
+            if e > t:
+                return int(s), int(e)
+        return None
+
     def next_window(self, t: float, ordinal: int,
                     horizon_days: int = 366) -> tuple[int, int] | None:
-        """The window holding `t`, or else the next to start (as `core.time.next_window`)."""
+        """The free stretch holding `t`, or else the next to start (as
+        `core.time.next_window`)."""
         if not self.has_hours:
             return None
         current = self.containing(t, ordinal)
         if current is not None:
-            return current[1], current[2]
+            found = self._first_free(current[1], current[2], t)
+            if found is not None:
+                return found
         for o in range(ordinal, ordinal + horizon_days + 1):
             for start, end in self.windows(o):
                 if start > t:
-                    return start, end
+                    found = self._first_free(start, end, t)
+                    if found is not None:
+                        return found
         return None
 
 
 class DayPlan(NamedTuple):
-    """One local day of one tier cut where its situation changes (at window edges).
+    """One local day of one tier cut where its situation changes (at window edges and at
+    the edges of calendar spans).
 
     `situations[bisect_right(edges, t)]` is the situation of any `first <= t < last`, with
-    `kinds[i]` its class for the verdict memo (within hours, holiday, away as bits).
+    `kinds[i]` its class for the verdict memo (within hours, holiday, away, busy as bits).
     """
 
     first: float
@@ -183,8 +204,9 @@ class Row(NamedTuple):
 
 
 def _situation_class(sit: Situation) -> int:
-    """What the verdict reads of a situation, as bits: within hours, holiday, away."""
-    return sit.within_hours + 2 * (sit.holiday is not None) + 4 * (sit.away is not None)
+    """What the verdict reads of a situation, as bits: within hours, holiday, away, busy."""
+    return (sit.within_hours + 2 * (sit.holiday is not None) + 4 * (sit.away is not None)
+            + 8 * (sit.busy is not None))
 
 
 class Compiled:
@@ -197,6 +219,7 @@ class Compiled:
         self._zones: dict[str, Offsets] = {}
         self._tiers: dict[str | None, CompiledTier] = {}  # None: the built-in unknown tier
         self._dates: dict[int, tuple[date, str | None, Away | None]] = {}
+        self.calendar = ps.calendar
 
     def tier(self, tier: Tier) -> CompiledTier:
         """The compiled form of one of this set's tiers (or of the built-in unknown one)."""
@@ -245,15 +268,22 @@ class Compiled:
         cont = ct.containing(t, ordinal)
         day, holiday, away = self.day(cont[0] if cont is not None else ordinal)
         month = self.day(ordinal)[0].month  # the request's own month, not the window's
-        return Situation(cont is not None, day, holiday, away, sender_minute, month)
+        busy = None
+        if self.calendar:
+            away_span, busy = self.calendar.at(t)
+            away = away or away_span
+        return Situation(cont is not None, day, holiday, away, sender_minute, month, busy)
 
     def plan(self, ct: CompiledTier, ordinal: int) -> DayPlan:
         """The tier's situations over one local day (sender_minute left 0: see decide)."""
         d = date.fromordinal(ordinal)
         first = resolve(self.tz, d, 0).timestamp()
         last = resolve(self.tz, d, 1440).timestamp()
-        edges = sorted({edge for o in (ordinal - 1, ordinal) for w in ct.windows(o)
-                        for edge in w if first < edge < last})
+        cuts = {edge for o in (ordinal - 1, ordinal) for w in ct.windows(o) for edge in w}
+        if self.calendar:
+            cuts.update(edge for span in self.calendar.overlapping(first, last)
+                        for edge in (span.start, span.end))
+        edges = sorted(edge for edge in cuts if first < edge < last)
         sits = [self.situation_at(ct, at, ordinal) for at in [first, *edges]]
         kinds = [_situation_class(s) for s in sits]
         found = ct.plans[ordinal] = DayPlan(first, last, edges, sits, kinds)

@@ -13,12 +13,13 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from boundaries.core import reasons as why
+from boundaries.core.calendar import CalendarSpan
 from boundaries.core.hours import parse_window
 from boundaries.core.model import Away, Client, PolicySet, Rule, Tier
 from boundaries.core.reasons import Context, word_reason
 from boundaries.core.replies import pick_reply, placeholder_values
 from boundaries.core.request import NO_FACTS, Decision, Facts, Reason, Request, Situation
-from boundaries.core.time import containing_window, next_window, zone
+from boundaries.core.time import Free, containing_window, next_window, zone
 from boundaries.core.vocabulary import CALLBACK_RANK, CHANNELS, URGENCY_RANK
 
 # the tier of an unknown sender when the set has no tier file of that name
@@ -39,20 +40,30 @@ def away_on(ps: PolicySet, day: date) -> Away | None:
 
 
 def situation(ps: PolicySet, tier: Tier, at: datetime, sender_tz: ZoneInfo) -> Situation:
-    """Within hours, holiday, away and the sender's clock for a request at `at`."""
+    """Within hours, holiday, away, busy and the sender's clock for a request at `at`.
+
+    Away is the day's `[[away]]`, else calendar time off at that instant; busy is the
+    calendar event I am in at that instant (§6)."""
     tz = zone(ps.me.timezone)
     local = at.astimezone(tz)
     cont = containing_window(tier.week, tz, local, day_open(ps, tier))
     day = cont[0] if cont else local.date()
     theirs = at.astimezone(sender_tz)
+    away_span, busy = ps.calendar.at(at.timestamp()) if ps.calendar else (None, None)
     return Situation(
         within_hours=cont is not None,
         day=day,
         holiday=ps.holidays.name(day),
-        away=away_on(ps, day),
+        away=away_on(ps, day) or away_span,
         sender_minute=theirs.hour * 60 + theirs.minute,
         month=local.month,
+        busy=busy,
     )
+
+
+def free_of(ps: PolicySet) -> Free | None:
+    """The calendar's free stretches, for the next-window search (None: no calendars)."""
+    return ps.calendar.free_stretches if ps.calendar else None
 
 
 def day_open(ps: PolicySet, tier: Tier) -> Callable[[date], bool]:
@@ -63,6 +74,15 @@ def day_open(ps: PolicySet, tier: Tier) -> Callable[[date], bool]:
             return lambda day: True
         return lambda day: away_on(ps, day) is None
     return lambda day: holidays.name(day) is None and away_on(ps, day) is None
+
+
+def away_label(away: Away | CalendarSpan | None) -> str | None:
+    """What a decision says of time off: `[[away]]`'s reason or the event's summary
+    (private: masked in the TUI), else "away"; None when I am not away."""
+    if away is None:
+        return None
+    text = away.reason if isinstance(away, Away) else away.summary
+    return text or "away"
 
 
 def in_clock_window(text: str, minute: int) -> bool:
@@ -95,6 +115,8 @@ def rule_applies(rule: Rule, channel: str, kind: str, urgency: str, sit: Situati
             ok = (sit.holiday is not None) == value
         elif cond == "away":
             ok = (sit.away is not None) == value
+        elif cond == "busy":
+            ok = (sit.busy is not None) == value
         elif cond == "client_time":
             ok = in_clock_window(str(value), sit.sender_minute)
         elif cond == "repeat":
@@ -161,6 +183,8 @@ def verdict(tier: Tier, client: Client | None, channel: str, kind: str, urgency:
         return Verdict("decline", "wrong-channel", False, (("channel",),))
     if sit.away is not None:
         return Verdict("later", "away", False, (("away",),))
+    if sit.busy is not None:
+        return Verdict("later", "busy", False, (("busy",),))
     if sit.within_hours:
         return Verdict("answer", None, False, (("hours",),))
     grant = grant_extra_effort(tier, client, urgency, facts)
@@ -170,9 +194,11 @@ def verdict(tier: Tier, client: Client | None, channel: str, kind: str, urgency:
 
 
 def _later_key(tier: Tier, sit: Situation) -> str:
-    """The reply key of a `later`: away, holiday or after-hours."""
+    """The reply key of a `later`: away, busy, holiday or after-hours."""
     if sit.away is not None:
         return "away"
+    if sit.busy is not None:
+        return "busy"
     if sit.holiday is not None and not tier.on_holidays:
         return "holiday"
     return "after-hours"
@@ -243,14 +269,16 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
     local = req.at.astimezone(tz)
 
     discreet = tier.discreet or bool(client is not None and client.discreet)
-    nw = next_window(tier.week, tz, local, day_open(ps, tier)) if tier.has_hours else None
+    free = free_of(ps)
+    nw = next_window(tier.week, tz, local, day_open(ps, tier), free=free) if tier.has_hours \
+        else None
     nw_local = (nw[0].astimezone(tz), nw[1].astimezone(tz)) if nw else None
 
     # a reply that defers must not promise "right now": when a rule sends me away within
     # hours, the reply speaks of the window after the current one
     reply_window = nw_local
     if decision != "answer" and nw is not None and nw[0] <= req.at:
-        after = next_window(tier.week, tz, nw[1], day_open(ps, tier))
+        after = next_window(tier.week, tz, nw[1], day_open(ps, tier), free=free)
         reply_window = (after[0].astimezone(tz), after[1].astimezone(tz)) if after else None
     reply_start = reply_window[0] if reply_window else None
 
@@ -285,10 +313,14 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
         client_name=client.name if client else None,
         discreet=discreet,
         holiday=sit.holiday,
-        away=(sit.away.reason or "away") if sit.away else None,
+        away=away_label(sit.away),
         sender_timezone=sender_tz.key,
         sender_locale=sender_locale,
         landline=landline,
+        busy=None if sit.busy is None else (
+            datetime.fromtimestamp(sit.busy.start, tz), datetime.fromtimestamp(sit.busy.end, tz),
+            sit.busy.source),
+        busy_summary=sit.busy.summary if sit.busy is not None else "",
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from datetime import date
 from typing import NamedTuple
 
+from boundaries.core.calendar import NO_CALENDAR, CalendarTable
 from boundaries.core.vocabulary import BUILTIN, CHANNELS, IN_WRITING_KINDS
 
 # A window in minutes after the start of the day it belongs to:
@@ -22,6 +23,15 @@ class Away(NamedTuple):
     source: str
 
 
+class CalendarRef(NamedTuple):
+    """One `[[calendars]]` table of me.toml (sources.md §6)."""
+
+    path: str  # as written (relative to the policy folder, `~` allowed)
+    timed: str = "busy"  # what a timed event means: busy | ignore
+    all_day: str = "away"  # what an all-day event means: away | busy | ignore
+    source: str = ""  # me.toml:LINE of the table's `path`
+
+
 class Me(NamedTuple):
     name: str
     timezone: str
@@ -33,6 +43,7 @@ class Me(NamedTuple):
     reply_once_days: int = 0
     away: tuple[Away, ...] = ()
     sources: Mapping[str, str] = {}
+    calendars: tuple[CalendarRef, ...] = ()
 
 
 class ExtraEffort(NamedTuple):
@@ -155,3 +166,5 @@ class PolicySet(NamedTuple):
     origin: str = ""  # which discovery rule chose this folder
     # case-folded client id or name -> client id (an id wins over another client's name)
     folded_names: Mapping[str, str] = {}
+    # busy and away spans of me.calendars, attached by the service layer after loading
+    calendar: CalendarTable = NO_CALENDAR

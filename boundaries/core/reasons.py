@@ -3,10 +3,11 @@ file and line it comes from (pure). The engine decides; this module only says wh
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
 
+from boundaries.core.calendar import CalendarSpan
 from boundaries.core.hours import summarize_week
 from boundaries.core.model import Away, Client, PolicySet, Rule, Tier
 from boundaries.core.request import Facts, Reason, Situation
@@ -43,14 +44,19 @@ def word_reason(token: tuple, cx: Context) -> Reason:
         return _hours_reason(tier, sit)
     if kind == "later":
         if sit.away is not None:
-            return _away_reason(sit.away)
+            return _away_reason(sit.away, ps)
+        if sit.busy is not None:
+            return busy_reason(sit.busy, ps)
         if sit.holiday is not None and not tier.on_holidays:
             return Reason(f"public holiday: {sit.holiday} ({ps.me.holidays}); tier {tier.name} "
                           "is off on holidays", ps.me.sources.get("holidays", BUILTIN))
         return _hours_reason(tier, sit)
     if kind == "away":
         assert sit.away is not None
-        return _away_reason(sit.away)
+        return _away_reason(sit.away, ps)
+    if kind == "busy":
+        assert sit.busy is not None
+        return busy_reason(sit.busy, ps)
     if kind == "channel":
         allowed = human_channels(tier.channels, "en") or "none"
         return Reason(f"{_CHANNEL_NOUN[cx.channel]} not among the channels of tier {tier.name} "
@@ -153,6 +159,37 @@ def _hours_reason(tier: Tier, sit: Situation) -> Reason:
     return Reason(f"outside reachability hours ({summary})", src)
 
 
-def _away_reason(a: Away) -> Reason:
+def _away_reason(a: Away | CalendarSpan, ps: PolicySet) -> Reason:
+    if isinstance(a, CalendarSpan):
+        return _span_reason("away", a, ps)
     why = f": {a.reason}" if a.reason else ""
     return Reason(f"away{why} ({a.start.isoformat()} – {a.end.isoformat()})", a.source)
+
+
+def busy_reason(span: CalendarSpan, ps: PolicySet) -> Reason:
+    """A calendar event makes me busy: its summary and span, at its BEGIN:VEVENT line."""
+    return _span_reason("busy", span, ps)
+
+
+def span_wording(span: CalendarSpan, tz_name: str) -> tuple[str, str]:
+    """("until 15:00", "2026-12-02 14:00–15:00") of a span in my timezone: whole days
+    (midnight to midnight) as inclusive dates, a same-day span with one date."""
+    tz = zone(tz_name)
+    start = datetime.fromtimestamp(span.start, tz)
+    end = datetime.fromtimestamp(span.end, tz)
+    midnight = (start.hour, start.minute, end.hour, end.minute) == (0, 0, 0, 0)
+    if midnight and end > start:
+        last = (end - timedelta(days=1)).date()
+        days = start.date().isoformat() + ("" if last == start.date()
+                                           else f" – {last.isoformat()}")
+        return f"until {end.date().isoformat()}", days
+    until = f"until {end:%H:%M}" if end.date() == start.date() else f"until {end:%Y-%m-%d %H:%M}"
+    if end.date() == start.date():
+        return until, f"{start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+    return until, f"{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}"
+
+
+def _span_reason(kind: str, span: CalendarSpan, ps: PolicySet) -> Reason:
+    until, when = span_wording(span, ps.me.timezone)
+    what = f": {span.summary}" if span.summary else ""
+    return Reason(f"{kind} {until}{what} ({when}, calendar)", span.source)

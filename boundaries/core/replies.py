@@ -153,10 +153,23 @@ def locale_chain(ps: PolicySet, sender_locale: str) -> list[str]:
     return out
 
 
+# a reply key the engine uses that may have no template, and the one it falls back to
+FALLBACK_KEYS = {"busy": "after-hours"}
+
+
 def pick_reply(ps: PolicySet, key: str, sender_locale: str, discreet: bool,
                values: Callable[[str], dict[str, str]]) -> ReplyText | None:
     """The template for `key` (its `-discreet` variant first when discreet), rendered with
-    placeholders worded in the language of the template that was found."""
+    placeholders worded in the language of the template that was found; a key without a
+    template in any language falls back (`busy` -> `after-hours`)."""
+    found = _pick(ps, key, sender_locale, discreet, values)
+    if found is None and key in FALLBACK_KEYS:
+        return _pick(ps, FALLBACK_KEYS[key], sender_locale, discreet, values)
+    return found
+
+
+def _pick(ps: PolicySet, key: str, sender_locale: str, discreet: bool,
+          values: Callable[[str], dict[str, str]]) -> ReplyText | None:
     for loc in locale_chain(ps, sender_locale):
         table = ps.replies.get(loc)
         if not table:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from typing import NamedTuple
 
+from boundaries.core.calendar import CalendarSpan
 from boundaries.core.model import Away
 
 
@@ -57,9 +58,10 @@ class Situation(NamedTuple):
     within_hours: bool
     day: date  # the day the request belongs to (a window's start day, else its own date)
     holiday: str | None
-    away: Away | None
+    away: Away | CalendarSpan | None  # [[away]] of the day, else calendar time off now
     sender_minute: int  # minutes after midnight on the sender's own clock
     month: int  # the request's calendar month in my timezone (the budget's month)
+    busy: CalendarSpan | None = None  # the calendar event that makes me busy now
 
 
 class Reason(NamedTuple):
@@ -102,6 +104,8 @@ class Decision(NamedTuple):
     sender_timezone: str = "UTC"
     sender_locale: str = "en"
     landline: bool = False
+    busy: tuple[datetime, datetime, str] | None = None  # start, end (my zone), PATH:LINE
+    busy_summary: str = ""  # private: reasons and the TUI (masked by F6) only
 
     def as_json(self) -> dict:
         """The object `check --json` prints."""
@@ -121,4 +125,7 @@ class Decision(NamedTuple):
             "reasons": [r.as_json() for r in self.reasons],
             "reply": self.reply.as_json() if self.reply else None,
             "confirm": self.confirm.as_json() if self.confirm else None,
+            "busy": None if self.busy is None else {
+                "start": self.busy[0].isoformat(), "end": self.busy[1].isoformat(),
+                "source": self.busy[2]},
         }

@@ -73,14 +73,33 @@ def containing_window(
     return None
 
 
+# the free pieces of [start, end) in POSIX seconds (a calendar's `free_stretches`)
+Free = Callable[[float, float], list[tuple[float, float]]]
+
+
+def _first_free(start: datetime, end: datetime, after: datetime,
+                free: Free | None) -> tuple[datetime, datetime] | None:
+    """The first free stretch of the window [start, end) that ends after `after`."""
+    if free is None:
+        return (start, end) if end > after else None
+    for s, e in free(start.timestamp(), end.timestamp()):
+        if e > after.timestamp():
+            return datetime.fromtimestamp(s, UTC), datetime.fromtimestamp(e, UTC)
+    return None
+
+
 def next_window(
-    week: Week, tz: ZoneInfo, at: datetime, is_open: DayOpen, horizon_days: int = 366
+    week: Week, tz: ZoneInfo, at: datetime, is_open: DayOpen, horizon_days: int = 366,
+    free: Free | None = None,
 ) -> tuple[datetime, datetime] | None:
-    """The window I am in at `at`, or else the next one to start, within `horizon_days`."""
+    """The stretch I am reachable in at `at`, or else the next one to start, within
+    `horizon_days`: a window, cut where `free` (busy and away spans) says I am not free."""
+    at_utc = at.astimezone(UTC)
     current = containing_window(week, tz, at, is_open)
     if current is not None:
-        return current[1], current[2]
-    at_utc = at.astimezone(UTC)
+        found = _first_free(current[1], current[2], at_utc, free)
+        if found is not None:
+            return found
     day = at.astimezone(tz).date()
     if not any(week):
         return None
@@ -88,6 +107,8 @@ def next_window(
         if week[day.weekday()] and is_open(day):
             for start, end in window_instances(week, tz, day):
                 if start > at_utc:
-                    return start, end
+                    found = _first_free(start, end, at_utc, free)
+                    if found is not None:
+                        return found
         day += ONE_DAY
     return None

@@ -18,7 +18,8 @@ TRUSTS = ("ok", "revoked")
 HOURS_VALUES = ("in", "out")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # day keys, Monday first
 PLACEHOLDERS = ("next", "next_date", "next_time", "my_name", "client_name", "channels")
-ENGINE_REPLY_KEYS = ("after-hours", "holiday", "away", "wrong-channel", "declined", "confirm")
+ENGINE_REPLY_KEYS = ("after-hours", "holiday", "away", "busy", "wrong-channel", "declined",
+                     "confirm")
 IN_WRITING_KINDS = ("change", "billing", "complaint")  # a tier's default `in_writing`
 BUILTIN = "builtin"  # the source of a reason that no file gave: a built-in default
 

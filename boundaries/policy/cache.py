@@ -13,6 +13,7 @@ on stderr and a fresh load.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import pickle
@@ -42,7 +43,8 @@ def cache_dir() -> Path | None:
     return Path(user_cache_dir("boundaries", appauthor=False)) / "compiled"
 
 
-def _code_stamp() -> str:
+@functools.cache
+def code_stamp() -> str:
     """Changes whenever this program's own source changes (upgrades, development): the
     newest modification time of any module of the package, in every subpackage."""
     newest, folders = 0, [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
@@ -58,7 +60,7 @@ def _code_stamp() -> str:
 
 def _key(root: Path) -> str:
     h = hashlib.sha256()
-    for part in (str(_FORMAT), __version__, _code_stamp(), sys.version, sys.prefix,
+    for part in (str(_FORMAT), __version__, code_stamp(), sys.version, sys.prefix,
                  str(root.resolve()), str(date.today().year), fingerprint(root)):
         h.update(os.fsencode(part) + b"\0")  # a path may be any bytes
     return h.hexdigest()[:32]
@@ -125,10 +127,15 @@ def _entry_path(folder: Path, root: Path) -> Path:
 def _libraries_stamp() -> str:
     """Changes when this program or a library whose answers are kept (`policy.load.Memo`)
     changes."""
+    return libraries_stamp(("phonenumbers", "holidays", "pendulum"))
+
+
+def libraries_stamp(names: tuple[str, ...]) -> str:
+    """Changes when this program or one of these libraries changes (their files' times)."""
     import importlib.util
 
-    parts = [__version__, _code_stamp(), sys.version]
-    for name in ("phonenumbers", "holidays", "pendulum"):
+    parts = [__version__, code_stamp(), sys.version]
+    for name in names:
         spec = importlib.util.find_spec(name)
         try:
             origin = spec.origin if spec and spec.origin else ""

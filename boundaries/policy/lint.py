@@ -17,6 +17,7 @@ from boundaries.core.model import (
     Template,
     Tier,
 )
+from boundaries.core.replies import FALLBACK_KEYS
 from boundaries.core.vocabulary import ENGINE_REPLY_KEYS, URGENCY_RANK
 from boundaries.policy.tomlpos import Locator
 from boundaries.policy.validate import FileCheck
@@ -103,7 +104,7 @@ def _reply_keys(files: Mapping[str, FileCheck], tiers: Mapping[str, Tier],
                           at_value=True, severity="warning")
     if replies:
         for key in ENGINE_REPLY_KEYS:
-            if key not in known:
+            if key not in known and FALLBACK_KEYS.get(key) not in known:
                 first = sorted(replies)[0]
                 fc = files.get(f"replies/{first}.toml")
                 if fc:

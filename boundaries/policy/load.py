@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from boundaries.core.diagnostics import Diagnostic, sort_diagnostics, suggest
 from boundaries.core.model import (
     Away,
+    CalendarRef,
     Check,
     Client,
     HolidayTable,
@@ -151,6 +152,18 @@ class _Loader:
                     continue
                 away.append(Away(e["from"], e["to"], e.get("reason", ""),
                                  fc.source(("away", i))))
+        calendars = []
+        for i, entry in enumerate(v.get("calendars", [])):
+            e = fc.table(entry, S.CALENDAR, ("calendars", i), "[[calendars]]")
+            if "path" in e:
+                if not e["path"].strip():
+                    fc.report(("calendars", i, "path"), "`path` is empty",
+                              "an .ics file or a folder of .ics files, e.g. "
+                              '"calendars/work.ics"', at_value=True)
+                    continue
+                line, col = fc.loc.value(("calendars", i, "path"))
+                calendars.append(CalendarRef(e["path"], e.get("timed", "busy"),
+                                             e.get("all_day", "away"), f"me.toml:{line}:{col}"))
         sources = {k: fc.source((k,)) for k in data if fc.loc.has((k,))}
         return Me(
             name=v.get("name", ""), timezone=tzname, locale=locale, holidays=region,
@@ -158,7 +171,7 @@ class _Loader:
             unknown_tier=v.get("unknown_tier", "unknown"),
             callback_landlines=v.get("callback_landlines", True),
             reply_once_days=v.get("reply_once_days", 0),
-            away=tuple(away), sources=dict(sources),
+            away=tuple(away), sources=dict(sources), calendars=tuple(calendars),
         )
 
     # -- tiers -----------------------------------------------------------------------

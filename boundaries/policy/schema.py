@@ -63,6 +63,14 @@ AWAY = {
     "reason": _f("string", "shown in reasons, e.g. `Urlaub`", default=""),
 }
 
+CALENDAR = {
+    "path": _f("string", "an .ics file or a folder of them (a vdir); relative to the policy "
+               "folder, `~` allowed", required=True),
+    "timed": _f("string", "what a timed event means", enum=("busy", "ignore"), default="busy"),
+    "all_day": _f("string", "what an all-day event means", enum=("away", "busy", "ignore"),
+                  default="away"),
+}
+
 ME = {
     "name": _f("string", "my name, `{my_name}` in replies", required=True),
     "timezone": _f("string", "IANA timezone of every window, e.g. `Europe/Vienna`", required=True),
@@ -76,6 +84,7 @@ ME = {
                           "many days (0: always; needs the journal)", minimum=0, maximum=3650,
                           default=0),
     "away": _f("tables", "time off: not reachable at all", fields=AWAY),
+    "calendars": _f("tables", "calendars whose events make me busy or away", fields=CALENDAR),
 }
 
 EXTRA_EFFORT = {
@@ -93,7 +102,8 @@ CONDITIONS = {
     "urgency": _f("one-or-many", "urgency or urgencies", enum=URGENCIES),
     "trust": _f("string", "the client's trust", enum=TRUSTS),
     "holiday": _f("bool", "the request's day is a public holiday"),
-    "away": _f("bool", "I am away"),
+    "away": _f("bool", "I am away ([[away]] or calendar time off)"),
+    "busy": _f("bool", "an event in my calendars makes me busy"),
     "client_time": _f("window", "the sender's own wall-clock time lies in HH:MM-HH:MM"),
     "repeat": _f("int", "at least this many requests from the sender in "
                  f"{REPEAT_MINUTES} minutes",

@@ -72,16 +72,16 @@ def read_calendar(path: Path, *, timed: str = "busy", all_day: str = "away",
     spans: list[Span] = []
     warnings: list[LineWarning] = []
     for file, data in _files(path, warnings):
-        reader = _FileReader(file, timed, all_day, my_zone, start, end)
-        reader.read(data)
-        spans += reader.spans
-        warnings += sorted(reader.warnings, key=lambda w: w.line)
+        reader = FileReader(file, timed, all_day, my_zone)
+        spans += reader.read(data, start, end)
+        warnings += reader.warnings
     spans.sort(key=lambda s: (s.start, s.end, str(s.path), s.line))
     return spans, warnings
 
 
-def _files(path: Path, warnings: list[LineWarning]) -> list[tuple[Path, bytes]]:
-    """Each .ics file's bytes; an unreadable file inside a folder is a warning."""
+def calendar_files(path: Path) -> list[Path]:
+    """The .ics files of a calendar path: the file itself, or a folder's `*.ics` (sorted,
+    hidden files skipped, not recursive); `CalendarError` when the path cannot be read."""
     try:
         if path.is_dir():
             names = sorted(p for p in path.iterdir() if p.suffix.lower() == ".ics"
@@ -95,8 +95,13 @@ def _files(path: Path, warnings: list[LineWarning]) -> list[tuple[Path, bytes]]:
                                 "give an .ics file or a folder of them (a vdir)")
     except OSError as exc:
         raise CalendarError(f"cannot read {path}: {exc.strerror}") from exc
+    return names
+
+
+def _files(path: Path, warnings: list[LineWarning]) -> list[tuple[Path, bytes]]:
+    """Each .ics file's bytes; an unreadable file inside a folder is a warning."""
     out = []
-    for name in names:
+    for name in calendar_files(path):
         try:
             out.append((name, name.read_bytes()))
         except OSError as exc:
@@ -113,20 +118,31 @@ def _recurrence_key(value: Any) -> object:
     return value
 
 
-class _FileReader:
-    """One .ics file: parse, check each event, expand, map occurrences to lines."""
+class FileReader:
+    """One .ics file: `parse` it once (warnings at their lines), then `spans` of any range.
 
-    def __init__(self, path: Path, timed: str, all_day: str, my_zone: ZoneInfo,
-                 start: datetime, end: datetime) -> None:
+    A single event (no RRULE, RDATE or RECURRENCE-ID) is worked out directly; a series goes
+    through `recurring_ical_events`, kept parsed so that another range costs no new parse.
+    """
+
+    def __init__(self, path: Path, timed: str, all_day: str, my_zone: ZoneInfo) -> None:
         self.path, self.timed, self.all_day, self.zone = path, timed, all_day, my_zone
-        self.start, self.end = start, end
-        self.spans: list[Span] = []
+        self.start = self.end = datetime.min.replace(tzinfo=UTC)
+        self.spans_found: list[Span] = []
         self.warnings: list[LineWarning] = []
+        self._singles: list[tuple[Any, int]] = []
+        self._series: list[tuple[str, Any, dict, int]] = []  # uid, calendar, lines, first
 
     def warn(self, line: int, message: str) -> None:
         self.warnings.append(LineWarning(self.path, line, message))
 
-    def read(self, data: bytes) -> None:
+    def read(self, data: bytes, start: datetime, end: datetime) -> list[Span]:
+        """Parse `data` and return its spans that overlap [start, end)."""
+        self.parse(data)
+        return self.between(start, end)
+
+    def parse(self, data: bytes) -> None:
+        """Parse the file; every problem is a warning (`self.warnings`, by line)."""
         text = decode(data)
         if not text.strip():
             self.warn(1, "the file is empty: no events")
@@ -144,7 +160,33 @@ class _FileReader:
             events = cal.walk("VEVENT")
         if len(lines) != len(events):  # never seen; keep every event at its file's top
             lines = [1] * len(events)
-        self._expand(cal, list(zip(events, lines, strict=True)))
+        self._group(cal, list(zip(events, lines, strict=True)))
+        self.warnings.sort(key=lambda w: w.line)
+
+    def between(self, start: datetime, end: datetime) -> list[Span]:
+        """The spans of the parsed file that overlap [start, end), sorted by start."""
+        import recurring_ical_events
+
+        self.start, self.end, self.spans_found = start, end, []
+        for event, line in self._singles:
+            self._add(event, line)
+        for uid, mini, lines, first in self._series:
+            try:
+                found = recurring_ical_events.of(mini).between(start - _SLACK, end + _SLACK)
+                for occurrence in found:
+                    recurrence = occurrence.get("RECURRENCE-ID")
+                    key = None if recurrence is None else _recurrence_key(recurrence.dt)
+                    self._add(occurrence, lines.get(key, first))
+            except Exception as exc:  # a series the expander rejects
+                self.warn(first, f"cannot understand the event {uid!r}: {exc}; left out")
+                self._series = [s for s in self._series if s[0] != uid]
+        self.spans_found.sort(key=lambda s: (s.start, s.end, s.line))
+        return self.spans_found
+
+    @property
+    def recurring(self) -> bool:
+        """Whether the file holds a series (whose spans depend on the range asked for)."""
+        return bool(self._series)
 
     def _parse(self, text: str) -> tuple[Any, list[int]]:
         """The calendar and the BEGIN:VEVENT line of each of its events, in order; a file
@@ -207,9 +249,10 @@ class _FileReader:
                     return True
         return True
 
-    def _expand(self, cal: Any, events: list[tuple[Any, int]]) -> None:
+    def _group(self, cal: Any, events: list[tuple[Any, int]]) -> None:
+        """Sort the events into singles and series (grouped by UID, with their moved or
+        edited occurrences and the zones they need)."""
         import icalendar
-        import recurring_ical_events
 
         zones = cal.walk("VTIMEZONE")
         groups: dict[str, list[tuple[Any, int]]] = {}
@@ -218,6 +261,10 @@ class _FileReader:
                 uid = str(event.get("UID") or f"\x00{index}")
                 groups.setdefault(uid, []).append((event, line))
         for uid, members in groups.items():
+            if len(members) == 1 and not any(members[0][0].get(k) is not None
+                                             for k in ("RRULE", "RDATE", "RECURRENCE-ID")):
+                self._singles.append(members[0])
+                continue
             lines = {}
             for event, line in members:
                 recurrence = event.get("RECURRENCE-ID")
@@ -226,16 +273,7 @@ class _FileReader:
             mini = icalendar.Calendar()
             for component in (*zones, *(event for event, _line in members)):
                 mini.add_component(component)
-            first = lines.get(None, members[0][1])
-            try:
-                found = recurring_ical_events.of(mini).between(self.start - _SLACK,
-                                                               self.end + _SLACK)
-                for occurrence in found:
-                    recurrence = occurrence.get("RECURRENCE-ID")
-                    key = None if recurrence is None else _recurrence_key(recurrence.dt)
-                    self._add(occurrence, lines.get(key, first))
-            except Exception as exc:  # a series the expander rejects
-                self.warn(first, f"cannot understand the event {uid!r}: {exc}; left out")
+            self._series.append((uid, mini, lines, lines.get(None, members[0][1])))
 
     def _add(self, event: Any, line: int) -> None:
         if str(event.get("STATUS", "")).upper() == "CANCELLED":
@@ -261,7 +299,7 @@ class _FileReader:
         lo, hi = self._instant(begin), self._instant(finish)
         if lo >= hi or hi <= self.start or lo >= self.end:
             return
-        self.spans.append(Span(lo, hi, kind, str(event.get("SUMMARY", "")), self.path, line))
+        self.spans_found.append(Span(lo, hi, kind, str(event.get("SUMMARY", "")), self.path, line))
 
     def _instant(self, value: date) -> datetime:
         """A DATE (my midnight), floating (my wall clock) or aware time, in UTC."""
@@ -285,4 +323,5 @@ def _naive(prop: Any) -> bool:
     return any(isinstance(v, datetime) and v.tzinfo is None for v in items)
 
 
-__all__ = ["ALL_DAY_KINDS", "TIMED_KINDS", "CalendarError", "Span", "read_calendar"]
+__all__ = ["ALL_DAY_KINDS", "TIMED_KINDS", "CalendarError", "FileReader", "Span", "calendar_files",
+           "read_calendar"]

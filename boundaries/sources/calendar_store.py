@@ -1,0 +1,247 @@
+"""One calendar of me.toml for the decision: its files parsed only where a request looks,
+expanded a UTC month at a time, and kept in the cache (sources.md §6).
+
+The cache key of a calendar is every file's name, size, modification time (ns) and inode,
+read with one `stat` each: an edit, a new file, a removed file and a file replaced by a sync
+(vdirsyncer and khal write a new file and rename it over the old one: a new inode) all change
+it, and no byte is hashed on a start. A month is worked out from the files whose days
+(`ical_bounds.rough_bounds`, read once per file version) can reach it; the months worked out
+so far are kept until any file changes. Cache files are 0600 and written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+from boundaries.core.calendar import CalendarSpan, month_bounds
+from boundaries.core.diagnostics import LineWarning
+from boundaries.core.model import CalendarRef
+from boundaries.sources.calendars import CalendarError, FileReader, calendar_files
+from boundaries.sources.ical_bounds import rough_bounds
+from boundaries.sources.ical_lines import decode
+
+FORMAT = 1
+_LIBRARIES = ("icalendar", "recurring_ical_events", "x_wr_timezone")
+_OPEN_LO, _OPEN_HI = -(1 << 40), 1 << 40  # an open bound, as a day ordinal
+
+
+class FileState(NamedTuple):
+    """What the cache knows of one file version (`key`)."""
+
+    key: tuple[int, int, int]  # size, mtime_ns, inode
+    lo: int  # first day (ordinal) it can block; _OPEN_LO: unknown
+    hi: int  # last day; _OPEN_HI: open-ended
+    events: int  # BEGIN:VEVENT lines
+    warnings: tuple[tuple[int, str], ...] | None  # (line, message); None: not parsed yet
+
+
+class CalendarStore:
+    """The spans of one `[[calendars]]` entry, month by month (see the module docstring).
+
+    `problem` says why the calendar cannot be read at all (then it has no spans);
+    `label(path)` is how a file is named in a reason's source (relative to the policy
+    folder where it lies inside it)."""
+
+    def __init__(self, ref: CalendarRef, path: Path, my_zone: ZoneInfo, cache: Path | None,
+                 label: Callable[[Path], str]) -> None:
+        self.ref, self.path, self.zone, self.label = ref, path, my_zone, label
+        self.problem: str | None = None
+        self.problem_hint: str | None = None
+        self._cache = cache
+        self._names: list[str] = []
+        self._keys: list[tuple[int, int, int]] = []
+        self._digest = ""
+        self._months: dict[int, tuple[CalendarSpan, ...]] = {}
+        self._index: dict[str, FileState] | None = None
+        self._readers: dict[str, FileReader] = {}
+        self._data: dict[str, bytes] = {}
+        self._open()
+
+    # -- the files as they are now ---------------------------------------------------------
+    def _file(self, name: str) -> Path:
+        return self.path / name if self.path.is_dir() else self.path
+
+    def _open(self) -> None:
+        try:
+            files = calendar_files(self.path)
+        except CalendarError as exc:
+            self.problem, self.problem_hint = str(exc), exc.hint
+            return
+        folder = self.path.is_dir()
+        fd = os.open(self.path, os.O_RDONLY) if folder else None
+        try:
+            for file in files:
+                try:
+                    st = os.stat(file.name, dir_fd=fd) if folder else os.stat(file)
+                except OSError:
+                    continue  # gone since the listing: as if removed
+                self._names.append(file.name)
+                self._keys.append((st.st_size, st.st_mtime_ns, st.st_ino))
+        finally:
+            if fd is not None:
+                os.close(fd)
+        ints = hash(tuple(x for k in self._keys for x in k))  # ints hash the same every run
+        h = hashlib.sha256("\0".join(self._names).encode("utf-8", "surrogateescape"))
+        self._digest = f"{h.hexdigest()[:32]}:{ints}:{len(self._names)}"
+        head = self._load("head")
+        if head is not None and head.get("digest") == self._digest:
+            self._months = head["months"]
+
+    @property
+    def files(self) -> int:
+        """How many .ics files the calendar has."""
+        return len(self._names)
+
+    # -- the cache ---------------------------------------------------------------------
+    def _cache_path(self, part: str) -> Path | None:
+        if self._cache is None:
+            return None
+        from boundaries.policy.cache import libraries_stamp
+
+        ident = "\0".join((str(FORMAT), str(self.path.resolve()), self.ref.timed,
+                           self.ref.all_day, self.zone.key, sys.prefix,
+                           libraries_stamp(_LIBRARIES)))
+        h = hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+        return self._cache / f"calendar-{h}.{part}"
+
+    def _load(self, part: str) -> dict | None:
+        path = self._cache_path(part)
+        if path is None:
+            return None
+        try:
+            with open(path, "rb") as f:
+                if os.fstat(f.fileno()).st_uid != os.getuid():
+                    return None  # not ours: never unpickle it
+                found = pickle.load(f)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError,
+                IndexError, TypeError, ValueError):
+            return None
+        return found if isinstance(found, dict) and found.get("format") == FORMAT else None
+
+    def _save(self, part: str, value: dict) -> None:
+        from boundaries.fsutil import atomic_write_in
+
+        path = self._cache_path(part)
+        if path is None:
+            return
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            data = pickle.dumps({"format": FORMAT, **value}, protocol=pickle.HIGHEST_PROTOCOL)
+            atomic_write_in(path.parent, path.name, lambda f: f.write(data), mode=0o600,
+                            sync_folder=False)
+        except OSError:
+            pass  # a cache that cannot be written only costs time
+
+    # -- per file ----------------------------------------------------------------------
+    def _read(self, name: str) -> bytes | None:
+        data = self._data.get(name)
+        if data is None:
+            try:
+                data = self._data[name] = self._file(name).read_bytes()
+            except OSError:
+                return None
+        return data
+
+    def index(self) -> dict[str, FileState]:
+        """Every file's state, read again only for files whose key changed."""
+        if self._index is not None:
+            return self._index
+        last = self._load("files")
+        known: dict[str, FileState] = last["files"] if last else {}
+        index: dict[str, FileState] = {}
+        changed = False
+        for name, key in zip(self._names, self._keys, strict=True):
+            state = known.get(name)
+            if state is None or state.key != key:
+                state = self._scan(name, key)
+                changed = True
+            index[name] = state
+        self._index = index
+        if changed or len(known) != len(index):
+            self._save("files", {"files": index})
+        return index
+
+    def _scan(self, name: str, key: tuple[int, int, int]) -> FileState:
+        data = self._read(name)
+        if data is None:
+            return FileState(key, _OPEN_LO, _OPEN_HI, 0, ((1, "cannot read the file"),))
+        text = decode(data)
+        lo, hi = rough_bounds(text)
+        return FileState(key, lo.toordinal() if lo else _OPEN_LO,
+                         hi.toordinal() if hi else _OPEN_HI, text.upper().count("BEGIN:VEVENT"),
+                         None)
+
+    def _reader(self, name: str) -> FileReader:
+        reader = self._readers.get(name)
+        if reader is None:
+            reader = self._readers[name] = FileReader(self._file(name), self.ref.timed,
+                                                      self.ref.all_day, self.zone)
+            data = self._read(name)
+            if data is None:
+                reader.warn(1, "cannot read the file")
+            else:
+                try:
+                    reader.parse(data)
+                except Exception as exc:  # never let one file stop the rest
+                    reader.warn(1, f"cannot read the file: {exc}")
+        return reader
+
+    # -- what the decision asks --------------------------------------------------------
+    def month(self, month: int) -> tuple[CalendarSpan, ...]:
+        """The spans that overlap one UTC month."""
+        found = self._months.get(month)
+        if found is not None or self.problem is not None:
+            return found or ()
+        start, end = month_bounds(month)
+        lo = datetime.fromtimestamp(start, UTC)
+        hi = datetime.fromtimestamp(end, UTC)
+        first, last = (lo - timedelta(days=1)).date().toordinal(), hi.date().toordinal()
+        spans: dict[CalendarSpan, None] = {}
+        for name, state in self.index().items():
+            if state.hi < first or state.lo > last:
+                continue
+            reader = self._reader(name)
+            for s in reader.between(lo, hi):
+                spans[CalendarSpan(int(s.start.timestamp()), int(s.end.timestamp()), s.kind,
+                                   s.summary, f"{self.label(s.path)}:{s.line}")] = None
+        found = self._months[month] = tuple(sorted(spans))
+        self._save("head", {"digest": self._digest, "months": self._months})
+        return found
+
+    def warnings(self) -> list[LineWarning]:
+        """Every file parsed (once per file version; kept): what cannot be understood."""
+        index = self.index()
+        out: list[LineWarning] = []
+        changed = False
+        for name, state in index.items():
+            if state.warnings is None:
+                reader = self._reader(name)
+                state = index[name] = state._replace(
+                    warnings=tuple((w.line, w.message) for w in reader.warnings))
+                changed = True
+            out += [LineWarning(self._file(name), line, message)
+                    for line, message in state.warnings or ()]
+        if changed:
+            self._save("files", {"files": index})
+        return out
+
+    def events(self) -> int:
+        """How many events (BEGIN:VEVENT) the calendar's files hold."""
+        return sum(state.events for state in self.index().values())
+
+
+def resolve_path(ref: CalendarRef, root: Path) -> Path:
+    """The calendar's path: `~` expanded, relative to the policy folder."""
+    path = Path(os.path.expanduser(ref.path))
+    return path if path.is_absolute() else root / path
+
+
+__all__ = ["CalendarStore", "FileState", "resolve_path"]
