@@ -31,6 +31,7 @@ importing this module stays cheap for `check`.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -152,7 +153,7 @@ class FileReader:
             return
         events = cal.walk("VEVENT")
         if not events:
-            if cal.walk("VTIMEZONE"):
+            if "BEGIN:VTIMEZONE" in text.upper():
                 self.warn(1, "the file holds only timezones, no events")
             return
         if cal.get("X-WR-TIMEZONE") is not None:
@@ -194,8 +195,16 @@ class FileReader:
         import icalendar
 
         found = blocks(text)
+        lines = [b.line for b in found if b.name == "VEVENT"]
+        known = [b for b in found if b.name == "VTIMEZONE" and b.complete and _iana(b.text)]
+        if known:  # the tz database has these zones: parsing their rules again is waste
+            text_in = "\r\n".join(["BEGIN:VCALENDAR", *calendar_properties(text),
+                                    *(b.text for b in found if b not in known),
+                                    "END:VCALENDAR", ""])
+        else:
+            text_in = text
         try:
-            return icalendar.Calendar.from_ical(text), [b.line for b in found if b.name == "VEVENT"]
+            return icalendar.Calendar.from_ical(text_in), lines
         except Exception as exc:  # any parser failure is a warning
             broken = next((b.line for b in found if not b.complete), 1)
             whole = [b for b in found if b.complete]
@@ -308,6 +317,24 @@ class FileReader:
         if value.tzinfo is None:
             value = value.replace(tzinfo=self.zone)
         return value.astimezone(UTC)
+
+
+@lru_cache(maxsize=512)
+def _known_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return False
+    return "/" in name or name == "UTC"
+
+
+def _iana(vtimezone: str) -> bool:
+    """Whether a VTIMEZONE block names a zone of the tz database (icalendar then uses the
+    database's rules, and the block's own rules need no parse)."""
+    for line in vtimezone.split("\r\n"):
+        if line[:5].upper() == "TZID:" or line[:5].upper() == "TZID;":
+            return _known_zone(line.split(":", 1)[1].strip())
+    return False
 
 
 def _as_list(value: Any) -> list:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-from boundaries.sources.ical_lines import logical_lines
-
 _DATE = re.compile(r"(\d{4})(\d{2})(\d{2})")
 _DURATION = re.compile(r"^[+]?P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 _SLACK = timedelta(days=2)
@@ -63,29 +61,47 @@ def _rule_end(rule: str, first: date, length: int) -> date | None:
     return first + timedelta(days=periods * _PERIOD_DAYS[freq] + length)
 
 
+_UNFOLD = re.compile(r"\r?\n[ \t]")
+_VEVENT = re.compile(r"^BEGIN:VEVENT[ \t]*\r?$(.*?)^END:VEVENT[ \t]*\r?$",
+                     re.MULTILINE | re.DOTALL | re.IGNORECASE)
+_PROP = re.compile(r"^(DTSTART|DTEND|DURATION|RRULE|RDATE|RECURRENCE-ID)[;:]([^\r\n]*)",
+                   re.MULTILINE | re.IGNORECASE)
+
+
+def _events(body: str) -> list[str]:
+    """The text between each BEGIN:VEVENT and its END:VEVENT (complete events only)."""
+    if "BEGIN:VEVENT" not in body or body.upper().count("BEGIN:VEVENT") != body.count(
+            "BEGIN:VEVENT"):  # lower-case names are allowed, and rare: the slow way
+        return [m.group(1) for m in _VEVENT.finditer(body)]
+    out = []
+    at = body.find("BEGIN:VEVENT")
+    while at >= 0:
+        end = body.find("END:VEVENT", at)
+        nxt = body.find("BEGIN:VEVENT", at + 12)
+        if end < 0 or (0 <= nxt < end):  # cut short before its END: not complete
+            at = nxt
+            continue
+        out.append(body[at + 12:end])
+        at = nxt
+    return out
+
+
 def rough_bounds(text: str) -> tuple[date | None, date | None]:
     """(first, last) day any event of the file can block, with slack; None: open."""
     lo: date | None = date.max
     hi: date | None = date.min
-    props: dict[str, list[str]] = {}
-    depth = 0
-    for _number, line in logical_lines(text):
-        name = line.split(":", 1)[0].split(";", 1)[0].upper().strip()
-        value = line.split(":", 1)[1] if ":" in line else ""
-        if name == "BEGIN":
-            depth += 1
-            if value.strip().upper() == "VEVENT":
-                props = {}
-            continue
-        if name == "END":
-            depth -= 1
-            if value.strip().upper() == "VEVENT":
-                first, last = _event_bounds(props)
-                lo = None if lo is None or first is None else min(lo, first)
-                hi = None if hi is None or last is None else max(hi, last)
-            continue
-        props.setdefault(name, []).append(value)
-    if lo == date.max:  # no events at all: nothing to block
+    body = _UNFOLD.sub("", text) if "\n " in text or "\n\t" in text else text
+    for event in _events(body):
+        props: dict[str, list[str]] = {}
+        for m in _PROP.finditer(event):
+            value = m.group(2)
+            if ":" in value and m.group(0)[len(m.group(1))] == ";":
+                value = value.split(":", 1)[1]  # past the parameters
+            props.setdefault(m.group(1).upper(), []).append(value)
+        first, last = _event_bounds(props)
+        lo = None if lo is None or first is None else min(lo, first)
+        hi = None if hi is None or last is None else max(hi, last)
+    if lo == date.max:  # no complete event: nothing the parse would find either
         return None, None
     return (None if lo is None else lo - _SLACK), (None if hi is None else hi + _SLACK)
 

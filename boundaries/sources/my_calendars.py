@@ -26,8 +26,15 @@ class Labeller:
     def __init__(self, root: Path, ref: CalendarRef, path: Path) -> None:
         self.root = os.path.realpath(root)
         self.ref, self.path = ref, path
+        self._known: dict[Path, str] = {}
 
     def __call__(self, file: Path) -> str:
+        found = self._known.get(file)
+        if found is None:
+            found = self._known[file] = self._label(file)
+        return found
+
+    def _label(self, file: Path) -> str:
         real = os.path.realpath(file)
         if real.startswith(self.root + os.sep):
             return os.path.relpath(real, self.root)
