@@ -49,9 +49,10 @@ def _rule_end(rule: str, first: date, length: int) -> date | None:
         return None
     freq = parts.get("FREQ", "")
     by = {k for k in parts if k.startswith("BY")}
-    # each period must hold an occurrence for COUNT periods to bound it: a BYDAY without
-    # an ordinal in a daily or weekly rule does; BYMONTHDAY=31, "5MO" or BYSETPOS may not
-    simple = not by or (freq in ("DAILY", "WEEKLY") and by == {"BYDAY"}
+    # each period must hold an occurrence for COUNT periods to bound it: a weekly BYDAY
+    # without an ordinal does; a daily BYDAY filters days out, and BYMONTHDAY=31, "5MO" or
+    # BYSETPOS may leave a period empty
+    simple = not by or (freq == "WEEKLY" and by == {"BYDAY"}
                         and not re.search(r"\d", parts["BYDAY"]))
     if freq not in _PERIOD_DAYS or not simple or (freq == "MONTHLY" and first.day > 28) or (
             freq == "YEARLY" and (first.month, first.day) == (2, 29)):
