@@ -96,7 +96,7 @@ def format_decision(ps: PolicySet, d: Decision, channel: str) -> str:
 def run_week(args: argparse.Namespace, now: datetime) -> int:
     """`boundaries week`: seven days of a tier's (or a sender's) reachable time."""
     from boundaries.core.time import zone
-    from boundaries.core.week import render_grid, week_rows
+    from boundaries.core.week import event_line, legend, render_grid, week_events, week_rows
     from boundaries.policy.senders import SenderError, resolve_sender
     from boundaries.policy.timeparse import TimeError, parse_at, parse_day
 
@@ -132,8 +132,13 @@ def run_week(args: argparse.Namespace, now: datetime) -> int:
             sender_tz = zone(client.timezone)
     names = ps.locale_names.get("en", {}).get("days") or DAY_NAMES_EN
     today = now.astimezone(tz).date()
-    print(f"{title} — {ps.me.timezone} (█ reachable, ▒ partly, · not)")
+    print(f"{title} — {ps.me.timezone} ({legend(ps)})")
     print(render_grid(week_rows(ps, tier, start_day), names, today))
+    events = week_events(ps, start_day)
+    if events:  # my own terminal: the summaries are shown here (the TUI hides them on F6)
+        print(f"\ncalendar ({ps.me.timezone}):")
+        for span in events:
+            print(f"  {event_line(span, tz, names)}")
     if sender_tz is not None:
         print(f"\nthe same week in their time, {sender_tz.key}:")
         print(render_grid(week_rows(ps, tier, start_day, tz=sender_tz), names))
