@@ -1,6 +1,7 @@
 """The compiled path of replay decides exactly as the engine does (the foundation's time
 properties, checked again through `compiled.py`): same situation, same next window, same
-decision, for any week, across DST gaps and folds, overnight windows and closed days."""
+decision, for any week, across DST gaps and folds, overnight windows and closed days, and
+with the busy and away spans of a calendar."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from boundaries.core.calendar import CalendarSpan
 from boundaries.core.compiled import Compiled, Offsets
 from boundaries.core.engine import decide, situation, verdict
 from boundaries.core.model import Away, HolidayTable, Me, PolicySet, Rule, Tier
@@ -17,6 +19,7 @@ from boundaries.core.request import NO_FACTS, Request, Sender
 from boundaries.policy.timeparse import parse_at
 from boundaries.replay.input import parse_instant
 
+from .test_calendar_properties import OVERLAP_CASE, calendar_scenarios, with_spans
 from .test_time_properties import (
     GAP_SCENARIO,
     SETTINGS,
@@ -48,16 +51,25 @@ def policy_set(sc: Scenario, on_holidays: bool = False, clock: str | None = None
 
 
 @settings(max_examples=300, **SETTINGS)
-@given(sc=scenarios(), channel=st.sampled_from(["call", "email"]),
+@given(case=st.one_of(scenarios().map(lambda sc: (sc, [])), calendar_scenarios()),
+       channel=st.sampled_from(["call", "email"]),
        urgency=st.sampled_from(["normal", "urgent"]),
        shifts=st.lists(st.integers(-72 * 60, 72 * 60), max_size=12),
        clock=st.one_of(st.none(), window_texts()))
-@example(sc=GAP_SCENARIO, channel="call", urgency="normal", shifts=[], clock=None)
-def test_compiled_decides_as_the_engine(sc: Scenario, channel: str, urgency: str,
-                                        shifts: list[int], clock: str | None) -> None:
+@example(case=(GAP_SCENARIO, []), channel="call", urgency="normal", shifts=[], clock=None)
+@example(case=OVERLAP_CASE, channel="call", urgency="normal", shifts=[0, 60, 120], clock=None)
+def test_compiled_decides_as_the_engine(case: tuple[Scenario, list[CalendarSpan]], channel: str,
+                                        urgency: str, shifts: list[int],
+                                        clock: str | None) -> None:
     """One compiled set decides the scenario's instant and others up to three days away
-    (so its day plans and memo are reused across days, holidays and time off)."""
+    (so its day plans and memo are reused across days, holidays and time off), with random
+    busy and away spans of a calendar (sources.md §6): the same situation, verdict, deciding
+    reason (its source: a rule, a tier's hours, an event's BEGIN:VEVENT line) and next
+    window start as `decide`."""
+    sc, spans = case
     ps = policy_set(sc, clock=clock)  # with a client_time rule, on the sender's clock
+    if spans:
+        ps = with_spans(ps, spans)
     tier = ps.tiers["t"]
     comp = Compiled(ps)
     entry = comp.sender_entry(UNKNOWN)
@@ -71,6 +83,8 @@ def test_compiled_decides_as_the_engine(sc: Scenario, channel: str, urgency: str
                                       NO_FACTS)
         d = decide(ps, Request(UNKNOWN, at, channel=channel, urgency=urgency))
         assert row.verdict.decision == d.decision
+        assert comp.reason_source(row, channel, urgency) == (d.reasons[0].source,
+                                                              d.reasons[0].text)
         start = comp.next_start(row)
         assert start == (int(d.next_window[0].timestamp()) if d.next_window else None)
 

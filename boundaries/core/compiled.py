@@ -143,21 +143,20 @@ class CompiledTier:
     def next_window(self, t: float, ordinal: int,
                     horizon_days: int = 366) -> tuple[int, int] | None:
         """The free stretch holding `t`, or else the next to start (as
-        `core.time.next_window`)."""
+        `core.time.next_window`: every window that ends after `t`, from the day before,
+        until one starts after the earliest stretch found)."""
         if not self.has_hours:
             return None
-        current = self.containing(t, ordinal)
-        if current is not None:
-            found = self._first_free(current[1], current[2], t)
-            if found is not None:
-                return found
-        for o in range(ordinal, ordinal + horizon_days + 1):
+        best: tuple[int, int] | None = None
+        for o in range(ordinal - 1, ordinal + horizon_days + 1):
             for start, end in self.windows(o):
-                if start > t:
+                if best is not None and start >= best[0]:
+                    return best
+                if end > t:
                     found = self._first_free(start, end, t)
-                    if found is not None:
-                        return found
-        return None
+                    if found is not None and (best is None or found[0] < best[0]):
+                        best = found
+        return best
 
 
 class DayPlan(NamedTuple):

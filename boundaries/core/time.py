@@ -93,22 +93,28 @@ def next_window(
     free: Free | None = None,
 ) -> tuple[datetime, datetime] | None:
     """The stretch I am reachable in at `at`, or else the next one to start, within
-    `horizon_days`: a window, cut where `free` (busy and away spans) says I am not free."""
-    at_utc = at.astimezone(UTC)
-    current = containing_window(week, tz, at, is_open)
-    if current is not None:
-        found = _first_free(current[1], current[2], at_utc, free)
-        if found is not None:
-            return found
-    day = at.astimezone(tz).date()
+    `horizon_days`: a window, cut where `free` (busy and away spans) says I am not free.
+
+    Every window that ends after `at` counts, the ones that started before it too: an
+    evening window running past midnight may hold `at` in an event that outlasts it while
+    the morning window beside it goes on after the event. Windows come in the order of
+    their starts (a day's all start before the next day's), so the search stops at the
+    first window that starts after the earliest stretch found; of two stretches that start
+    together, the earlier window's counts (without calendars: the window that holds `at`
+    and started first, as `containing_window` says)."""
     if not any(week):
         return None
-    for _ in range(horizon_days + 1):
+    at_utc = at.astimezone(UTC)
+    day = at.astimezone(tz).date() - ONE_DAY  # a window of the day before may hold `at`
+    best: tuple[datetime, datetime] | None = None
+    for _ in range(horizon_days + 2):
         if week[day.weekday()] and is_open(day):
             for start, end in window_instances(week, tz, day):
-                if start > at_utc:
+                if best is not None and start >= best[0]:
+                    return best
+                if end > at_utc:
                     found = _first_free(start, end, at_utc, free)
-                    if found is not None:
-                        return found
+                    if found is not None and (best is None or found[0] < best[0]):
+                        best = found
         day += ONE_DAY
-    return None
+    return best
