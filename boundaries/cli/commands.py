@@ -1,13 +1,14 @@
 """What the commands share: opening the policy set through the service, and the notes the
-CLI prints about it on stderr (the example set in use, warnings to lint). Each command
-family has its own module (`check`, `lint`, `journal`, `replay`, `setup`); `main` parses
-and dispatches to them."""
+CLI prints about it on stderr (the example set in use, warnings to lint, calendars that
+cannot be read). Each command family has its own module (`check`, `lint`, `journal`,
+`replay`, `setup`); `main` parses and dispatches to them."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from boundaries.core.diagnostics import Diagnostic
 from boundaries.core.model import PolicySet
 from boundaries.policy.result import LoadResult
 from boundaries.service import Opened, good_policies, open_set
@@ -23,15 +24,31 @@ def open_policies(args: argparse.Namespace) -> Opened:
     return opened
 
 
-def require_good(result: LoadResult, what: str = "the policy set") -> PolicySet:
+def require_good(result: LoadResult, what: str = "the policy set",
+                 folder: str | None = None) -> PolicySet:
     """The set, with a one-line note if it has warnings; `BadPolicySet` (told lint-style by
-    `errors.report`, exit 2) if it has errors."""
+    `errors.report`, exit 2) if it has errors. A calendar that cannot be read is said on
+    stderr (`calendar_warnings`): the set still decides, without it. `folder`: how to name
+    the set's files when it is not the one in use (replay's --against)."""
     ps = good_policies(result, what)
     warnings = [d for d in result.diagnostics if not d.is_error]
     if warnings:
         print(f"boundaries: {len(warnings)} warning(s) in {what}; "
               "run `boundaries lint` to see them", file=sys.stderr)
+    for line in calendar_warnings(ps, folder):
+        print(line, file=sys.stderr)
     return ps
 
 
-__all__ = ["open_policies", "require_good"]
+def calendar_warnings(ps: PolicySet, folder: str | None = None) -> list[str]:
+    """Each calendar of me.toml that cannot be read, as a `me.toml:LINE:COL: warning:` line
+    (with its hint). `lint` calls it an error (exit 1); a command that decides goes on
+    without the calendar, so for it the problem is a warning and its exit code stays 0."""
+    out = []
+    for d in ps.calendar.problems:
+        path = d.path if folder is None else f"{folder.rstrip('/')}/{d.path}"
+        out.append(Diagnostic(path, d.line, d.col, "warning", d.message, d.hint).format())
+    return out
+
+
+__all__ = ["calendar_warnings", "open_policies", "require_good"]

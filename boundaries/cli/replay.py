@@ -28,7 +28,7 @@ def _against(path: str) -> PolicySet:
     if not folder.is_dir():
         raise UsageError(f"--against {path}: no such policy folder",
                          "give the folder of the edited set, e.g. ../policies-new")
-    return require_good(load_set(folder), f"the --against set {path}")
+    return require_good(load_set(folder), f"the --against set {path}", path)
 
 
 def _journal(args: argparse.Namespace, now: datetime, tzname: str) -> Source:
