@@ -142,7 +142,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     ln = sub.add_parser("lint", parents=[common], help="check the policy files",
                         description="Report every problem of every policy file as "
-                                    "PATH:LINE:COL: error|warning: message. Exit 1 on errors.",
+                                    "PATH:LINE:COL: error|warning: message, and of the "
+                                    "calendars in me.toml: one that cannot be read is an "
+                                    "error at its `path` key, an event that cannot be "
+                                    "understood a warning at its line in the .ics file. "
+                                    "Exit 1 on errors.",
                         epilog="examples:\n  boundaries lint\n  boundaries lint --policies "
                                "~/my-policies --json",
                         formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -169,10 +173,13 @@ def build_parser() -> argparse.ArgumentParser:
     i = sub.add_parser("init", help="write a starter policy set",
                        description="Write a small, commented starter set (me, clients, three "
                                    "tiers, de + en replies, checks) for your timezone and "
-                                   "language. Never overwrites anything.",
+                                   "language, reading your calendars if you name them. "
+                                   "Never overwrites anything.",
                        epilog="examples:\n"
                               "  boundaries init ~/policies --timezone Europe/Vienna --locale de "
                               "--holidays AT-4 --name \"Martin Huber\"\n"
+                              "  boundaries init ~/policies --calendar ~/.calendars/work "
+                              "--calendar ~/Downloads/holidays.ics\n"
                               "  boundaries init ~/policies     # asks, with defaults from this "
                               "machine",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -182,6 +189,10 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--locale", choices=["de", "en"], help="language of replies")
     i.add_argument("--holidays", metavar="REGION",
                    help="public holidays region, e.g. AT-4, DE-BY (empty: none)")
+    i.add_argument("--calendar", action="append", metavar="PATH",
+                   help="an existing calendar whose events make you busy or away: an .ics "
+                        "file or a folder of them (a vdir, as vdirsyncer and khal keep "
+                        "them); written into me.toml as a [[calendars]] table (repeatable)")
     i.add_argument("-y", "--yes", action="store_true", help="take the defaults, ask nothing")
 
     sc = sub.add_parser("schema", help="print the JSON Schema of the policy files",
@@ -235,9 +246,12 @@ def build_parser() -> argparse.ArgumentParser:
     ci.add_argument("--dry-run", action="store_true",
                     help="print the TOML it would append; write nothing")
 
-    sub.add_parser("where", parents=[common], help="which policy set and journal are in use",
+    sub.add_parser("where", parents=[common],
+                   help="which policy set, journal and calendars are in use",
                    description="Say which policy folder is used and which rule chose it, "
-                               "and where the journal and the cache live.",
+                               "where the journal and the cache live, and which calendars "
+                               "me.toml reads: each with its path, how many .ics files and "
+                               "events it holds, or why it cannot be read.",
                    epilog="example:\n  boundaries where",
                    formatter_class=argparse.RawDescriptionHelpFormatter)
     return p

@@ -6,7 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -14,7 +14,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from boundaries.cli.errors import EXIT_BAD, EXIT_OK, UsageError, emit_json
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from boundaries.policy.clients_append import WouldBreak
+    from boundaries.policy.discovery import Found
 
 
 def _ask(prompt: str, default: str) -> str:
@@ -56,12 +59,17 @@ def run_init(args: argparse.Namespace) -> int:
         message, _ = check_region(region)
         if message:
             raise UsageError(message, "e.g. `AT-9`, `DE-BY`, `CH-ZH`, or leave it out")
-    settings = Settings(name=name, timezone=tz, locale=locale, holidays=region or None)
+    asked = None if args.calendar is not None or not interactive else _ask(
+        "An existing calendar: an .ics file or a vdir folder (empty for none)", "")
+    calendars = tuple(_calendar_path(raw) for raw in (
+        args.calendar if args.calendar is not None else [asked or ""]) if raw.strip())
+    settings = Settings(name=name, timezone=tz, locale=locale, holidays=region or None,
+                        calendars=calendars)
     holidays: dict = {}
     if settings.holidays:
         for year in (today.year + 1, today.year + 2):
             holidays.update(compute(settings.holidays, year, "en"))
-    texts = {**files(settings, holidays, today), **schemas}
+    texts = {**files(settings, holidays, today, _busy_at(root, calendars, tz)), **schemas}
     _refuse_blocked(root, texts)
     try:
         write_all(root, texts)
@@ -83,7 +91,65 @@ Next:
   5. use it everywhere: export BOUNDARIES_POLICIES={root}
 Editors: the files start with `#:schema`, which Even Better TOML / taplo use to complete
 keys and flag mistakes (see docs/editors.md).""")
+    if calendars:
+        print(f"Calendars: `boundaries where --policies {root}` lists them with their events; "
+              "see docs/calendars.md.")
     return EXIT_OK
+
+
+def _calendar_path(raw: str) -> str:
+    """A calendar for init's me.toml, as the user gave it (`~` kept; a relative path made
+    absolute, since the policy folder is elsewhere). It must exist: a UsageError (exit 2,
+    nothing written) if not, or if it is a folder of calendars rather than one calendar. A
+    folder without .ics files yet (before a first sync) is written, with a warning."""
+    from boundaries.sources.calendars import CalendarError, calendar_files
+
+    raw = raw.strip()
+    path = Path(raw).expanduser()
+    try:
+        found = calendar_files(path)
+    except CalendarError as exc:
+        raise UsageError(f"cannot use the calendar: {exc}",
+                         "give an existing .ics file or a folder of them (a vdir), or leave "
+                         "it out and add a [[calendars]] table to me.toml later") from None
+    if not found:
+        inner = sorted(d.name for d in path.iterdir()
+                       if d.is_dir() and not d.name.startswith(".") and any(d.glob("*.ics")))
+        if inner:
+            raise UsageError(f"{raw} holds calendars, not events: its folders "
+                             f"{', '.join(inner[:3])}{' …' if len(inner) > 3 else ''} hold "
+                             "the .ics files",
+                             f"give each calendar you want: --calendar {raw.rstrip('/')}/"
+                             f"{inner[0]} (repeat --calendar for more)")
+        print(f"boundaries: warning: calendar {raw} holds no .ics files yet; written anyway "
+              "(sync it first, e.g. `vdirsyncer sync`)", file=sys.stderr)
+    return raw if raw.startswith("~") or os.path.isabs(raw) else os.path.abspath(raw)
+
+
+def _busy_at(root: Path, calendars: tuple[str, ...],
+             tz: str) -> Callable[[datetime], bool] | None:
+    """Whether the calendars hold me at a wall-clock time in `tz` (None: no calendars): the
+    starter's checks are set on a day they leave free. Read as the new set will read them
+    (same labels), so what this expands stays good in the cache."""
+    if not calendars:
+        return None
+    from boundaries.core.calendar import CalendarTable
+    from boundaries.core.model import CalendarRef
+    from boundaries.service import calendar_cache
+    from boundaries.sources.calendar_store import CalendarStore, resolve_path
+    from boundaries.sources.my_calendars import Labeller
+
+    zone, cache = ZoneInfo(tz), calendar_cache()
+    opened = []
+    for raw in calendars:
+        ref = CalendarRef(raw)
+        path = resolve_path(ref, root)
+        opened.append(CalendarStore(ref, path, zone, cache, Labeller(root, ref, path)))
+    table = CalendarTable(lambda month: [s for store in opened for s in store.month(month)])
+
+    def busy(t: datetime) -> bool:
+        return table.at(t.replace(tzinfo=zone).timestamp()) != (None, None)
+    return busy
 
 
 def _refuse_blocked(root: Path, rels: Iterable[str]) -> None:
@@ -146,7 +212,36 @@ def run_where(args: argparse.Namespace) -> int:
     print_conflicts(jd)
     cd = cache_dir()
     print(f"cache:      {cd if cd else 'off ($BOUNDARIES_CACHE)'}")
+    if me.is_file():
+        _where_calendars(found)
     return EXIT_OK
+
+
+def _where_calendars(found: Found) -> None:
+    """The calendars of me.toml: each with its resolved path and how many .ics files and
+    events it holds, or why it cannot be read."""
+    from boundaries.service import calendar_cache, load_set
+    from boundaries.sources.my_calendars import calendar_info
+
+    ps = load_set(found.path, found.origin).policies
+    if ps is None:
+        print("calendars:  ? (the set cannot be loaded: `boundaries lint`)")
+        return
+    if not ps.me.calendars:
+        print("calendars:  none (add a [[calendars]] table to me.toml: docs/calendars.md)")
+        return
+    print(f"calendars:  {len(ps.me.calendars)}, in me.toml")
+    for info, ref in zip(calendar_info(ps, calendar_cache()), ps.me.calendars, strict=True):
+        resolved = info.resolved.resolve()
+        head = f"  {info.path}" + ("" if str(resolved) == info.path else f"  → {resolved}")
+        if info.problem:
+            print(f"{head}\n    cannot be read: {info.problem}  ({ref.source})")
+            continue
+        kind = "folder" if info.resolved.is_dir() else "file"
+        files = f"{info.files:,} .ics file{'s' if info.files != 1 else ''}"
+        events = f"{info.events:,} event{'s' if info.events != 1 else ''}"
+        print(f"{head}\n    {kind}: {files}, {events} · timed: {ref.timed} · "
+              f"all-day: {ref.all_day}")
 
 
 # -- client add ------------------------------------------------------------------------------

@@ -5,9 +5,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 SCHEMA_DIR = ".schema"
@@ -19,6 +19,7 @@ class Settings:
     timezone: str
     locale: str
     holidays: str | None
+    calendars: tuple[str, ...] = ()  # paths as the user gave them (absolute or ~)
 
 
 def detect() -> Settings:
@@ -53,12 +54,39 @@ def _q(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def _plain_wednesday(holidays: dict[date, str], start: date) -> date:
-    """The first Wednesday from `start` such that it and the Thursday after are workdays."""
-    day = start + timedelta(days=(2 - start.weekday()) % 7)
-    while day in holidays or day + timedelta(days=1) in holidays:
-        day += timedelta(days=7)
-    return day
+WEEKS_SEARCHED = 52  # for a Wednesday the calendars leave free; then the first plain one
+# the wall-clock times checks.toml decides at: (days after the Wednesday, time)
+CHECK_TIMES = ((0, time(10, 0)), (0, time(19, 30)), (1, time(9, 0)))
+
+
+def _plain_wednesday(holidays: dict[date, str], start: date,
+                     busy: Callable[[datetime], bool] | None = None) -> date:
+    """The first Wednesday from `start` such that it and the Thursday after are workdays
+    and, given `busy` (whether my calendars hold me at a wall-clock time), every time of
+    CHECK_TIMES is free: the starter's checks hold on the day they are written. None free
+    within a year: the first plain Wednesday (its checks fail until they are moved)."""
+    wed = start + timedelta(days=(2 - start.weekday()) % 7)
+    first = None
+    for _ in range(WEEKS_SEARCHED):
+        if wed not in holidays and wed + timedelta(days=1) not in holidays:
+            first = first or wed
+            if busy is None or not any(busy(datetime.combine(wed + timedelta(days=d), t))
+                                       for d, t in CHECK_TIMES):
+                return wed
+        wed += timedelta(days=7)
+    return first or wed
+
+
+def _calendars_toml(paths: tuple[str, ...]) -> str:
+    """me.toml's `[[calendars]]` tables for `paths`, or a commented example."""
+    head = ("\n# My calendars: a timed event makes me busy (`later`, reply `busy`), an all-day "
+            "event\n# away. `path` is an .ics file or a folder of them (a vdir, as vdirsyncer "
+            "and khal\n# keep them); see docs/calendars.md.\n")
+    if not paths:
+        return head + '# [[calendars]]\n# path = "~/.calendars/work"\n'
+    tables = [f'[[calendars]]\npath = {_q(p)}\ntimed = "busy"       # or "ignore"\n'
+              'all_day = "away"     # or "busy", "ignore"\n' for p in paths]
+    return head + "\n".join(tables)
 
 
 def _header(kind: str, depth: int) -> str:
@@ -67,9 +95,11 @@ def _header(kind: str, depth: int) -> str:
     return f"#:schema {up}{SCHEMA_DIR}/{kind}.schema.json\n"
 
 
-def files(s: Settings, holidays: dict[date, str], today: date) -> dict[str, str]:
-    """Relative path -> text of every starter file."""
-    wed = _plain_wednesday(holidays, date(today.year + 1, 1, 8))
+def files(s: Settings, holidays: dict[date, str], today: date,
+          busy: Callable[[datetime], bool] | None = None) -> dict[str, str]:
+    """Relative path -> text of every starter file. `busy(t)`: whether my calendars hold me
+    at wall-clock time `t` (the checks are set on a day they leave free)."""
+    wed = _plain_wednesday(holidays, date(today.year + 1, 1, 8), busy)
     thu = wed + timedelta(days=1)
     hol = f"holidays = {_q(s.holidays)}" if s.holidays else '# holidays = "AT-9"'
     out = {
@@ -86,7 +116,7 @@ callback_landlines = true          # false: never call back a fixed-line number
 # from = 2026-08-03
 # to = 2026-08-14
 # reason = "Urlaub"
-''',
+''' + _calendars_toml(s.calendars),
         "clients.toml": _header("clients", 0) + '''\
 # My clients, one [clients.<id>] table each; add more with `boundaries client add`.
 # Phone numbers in any format; they are compared after normalising to +country form.
@@ -199,6 +229,13 @@ ich bin derzeit nicht im Büro und ab {next} wieder erreichbar.
 
 Viele Grüße
 {my_name}"""
+busy = """
+Guten Tag,
+
+danke für Ihre Nachricht. Ich bin gerade in einem Termin und {next} wieder erreichbar.
+
+Viele Grüße
+{my_name}"""
 wrong-channel = """
 Guten Tag,
 
@@ -242,6 +279,13 @@ away = """
 Hello,
 
 I am out of the office and back {next}.
+
+Best regards,
+{my_name}"""
+busy = """
+Hello,
+
+thank you for your message. I am in a meeting right now and available again {next}.
 
 Best regards,
 {my_name}"""
