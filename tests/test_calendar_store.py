@@ -201,3 +201,13 @@ def test_rough_bounds_of_common_shapes():
     skipping = ics("x", "20260131T100000", "20260131T110000", "RRULE:FREQ=MONTHLY;COUNT=4")
     assert rough_bounds(skipping)[1] is None  # the 31st skips months: no certain end
     assert rough_bounds("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n") == (None, None)
+
+
+def test_two_sets_naming_one_calendar_each_get_their_own_labels(tmp_path):
+    folder, cache = vdir(tmp_path), tmp_path / "cache"
+    inside = CalendarStore(CalendarRef("work"), folder, VIENNA, cache,
+                           lambda p: f"work/{p.name}")
+    outside = CalendarStore(CalendarRef(str(folder)), folder, VIENNA, cache,
+                            lambda p: str(p))
+    assert inside.month(month(2026, 12))[0].source == "work/a.ics:4"
+    assert outside.month(month(2026, 12))[0].source == f"{folder / 'a.ics'}:4"

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from boundaries.core.calendar import CalendarSpan, month_bounds
 from boundaries.core.diagnostics import LineWarning
 from boundaries.core.model import CalendarRef
-from boundaries.sources.calendars import CalendarError, FileReader, calendar_files
+from boundaries.sources.calendars import CalendarError, FileReader, calendar_names
 from boundaries.sources.ical_bounds import rough_bounds
 from boundaries.sources.ical_lines import decode
 
@@ -57,6 +57,7 @@ class CalendarStore:
         self.problem_hint: str | None = None
         self._cache = cache
         self._names: list[str] = []
+        self._single = ""  # the file's name when the calendar is one file
         self._keys: list[tuple[int, int, int]] = []
         self._digest = ""
         self._months: dict[int, tuple[CalendarSpan, ...]] = {}
@@ -67,23 +68,24 @@ class CalendarStore:
 
     # -- the files as they are now ---------------------------------------------------------
     def _file(self, name: str) -> Path:
-        return self.path / name if self.path.is_dir() else self.path
+        return self.path if name == self._single else self.path / name
 
     def _open(self) -> None:
         try:
-            files = calendar_files(self.path)
+            names = calendar_names(self.path)
         except CalendarError as exc:
             self.problem, self.problem_hint = str(exc), exc.hint
             return
-        folder = self.path.is_dir()
-        fd = os.open(self.path, os.O_RDONLY) if folder else None
+        if names is None:
+            self._single = self.path.name
+        fd = os.open(self.path, os.O_RDONLY) if names is not None else None
         try:
-            for file in files:
+            for name in names if names is not None else [self.path.name]:
                 try:
-                    st = os.stat(file.name, dir_fd=fd) if folder else os.stat(file)
+                    st = os.stat(name, dir_fd=fd) if fd is not None else os.stat(self.path)
                 except OSError:
                     continue  # gone since the listing: as if removed
-                self._names.append(file.name)
+                self._names.append(name)
                 self._keys.append((st.st_size, st.st_mtime_ns, st.st_ino))
         finally:
             if fd is not None:
@@ -106,8 +108,11 @@ class CalendarStore:
             return None
         from boundaries.policy.cache import libraries_stamp
 
+        # the sources kept with the spans are labels: two policy sets naming one calendar
+        # (inside one, by absolute path from the other) label it differently
+        labels = (self.label(self.path), self.label(self.path / "x.ics"))
         ident = "\0".join((str(FORMAT), str(self.path.resolve()), self.ref.timed,
-                           self.ref.all_day, self.zone.key, sys.prefix,
+                           self.ref.all_day, self.zone.key, sys.prefix, *labels,
                            libraries_stamp(_LIBRARIES)))
         h = hashlib.sha256(ident.encode("utf-8", "surrogateescape")).hexdigest()[:32]
         return self._cache / f"calendar-{h}.{part}"
