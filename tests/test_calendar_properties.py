@@ -14,6 +14,7 @@ of the foundation's time properties. For every request the engine's next window
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from hypothesis import example, given, settings
@@ -256,3 +257,55 @@ def _template(key: str):
     from boundaries.core.model import Template
 
     return Template(f"{key}|{{next_date}}T{{next_time}}|", "replies/en.toml:1")
+
+
+# -- the table itself: lazily by UTC month, exactly as a scan of every span ----------------------
+_JAN_2026 = 1767225600  # 2026-01-01T00:00Z
+# instants around month boundaries, whole seconds and fractions of one
+INSTANTS = st.one_of(
+    st.integers(_JAN_2026 - 40 * 86400, _JAN_2026 + 100 * 86400),
+    st.sampled_from([_JAN_2026, 1769904000, 1772323200]).flatmap(  # 1 Jan, 1 Feb, 1 Mar
+        lambda b: st.integers(b - 3, b + 3)),
+).flatmap(lambda t: st.one_of(st.just(t), st.floats(t - 1, t + 1, allow_nan=False)))
+
+
+@st.composite
+def raw_spans(draw: st.DrawFn) -> list[CalendarSpan]:
+    out = []
+    for i in range(draw(st.integers(0, 12))):
+        lo = draw(st.integers(_JAN_2026 - 40 * 86400, _JAN_2026 + 100 * 86400))
+        if draw(st.booleans()):  # right at a month's edge
+            lo = draw(st.sampled_from([_JAN_2026, 1769904000, 1772323200])) + draw(
+                st.integers(-2, 2))
+        length = draw(st.one_of(st.integers(1, 3), st.integers(1, 86400),
+                                st.integers(86400, 70 * 86400)))
+        kind = draw(st.sampled_from(["busy", "away"]))
+        out.append(CalendarSpan(lo, lo + length, kind, f"e{i}", f"x.ics:{i}"))
+    return out
+
+
+@settings(max_examples=400, **SETTINGS)
+@given(spans=raw_spans(), a=INSTANTS, b=INSTANTS)
+def test_the_table_answers_as_a_scan_of_every_span(spans: list[CalendarSpan], a: float,
+                                                   b: float) -> None:
+    start, end = min(a, b), max(a, b)
+    cal = table(spans)
+    assert cal.overlapping(start, end) == sorted(  # an empty [start, end) overlaps nothing
+        {s for s in spans if s.start < end and s.end > start} if start < end else ())
+    holding = [s for s in spans if s.start <= start < s.end]
+    away, busy = cal.at(start)
+    for kind, got in (("away", away), ("busy", busy)):
+        of_kind = [s for s in holding if s.kind == kind]
+        assert (got is None) == (not of_kind)
+        if got is not None:
+            assert got in of_kind and got.end == max(s.end for s in of_kind)
+    # the free pieces: in order, inside [start, end), free, and all that is free
+    pieces = cal.free_stretches(start, end)
+    assert all(start <= p < q <= end for p, q in pieces)
+    assert all(q < p2 for (_, q), (p2, _) in pairwise(pieces))
+    for p, q in pieces:
+        assert not any(s.start < q and s.end > p for s in spans)
+    edges = sorted({start, end, *(s.end for s in spans), *(s.start for s in spans)})
+    for x in (e for e in edges if start <= e < end):
+        free = not any(s.start <= x < s.end for s in spans)
+        assert free == any(p <= x < q for p, q in pieces), x

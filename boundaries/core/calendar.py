@@ -8,7 +8,7 @@ seconds (UTC); a month is `year * 12 + month - 1` of UTC time.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import NamedTuple
@@ -83,14 +83,22 @@ class CalendarTable:
             found = self._months[month] = _month(spans)
         return found
 
+    def _months_of(self, start: float, end: float) -> range:
+        """The UTC months that [start, end) touches (end > start)."""
+        last = month_of(end)
+        if month_bounds(last)[0] >= end:  # an end right at a month's start: not in it
+            last -= 1
+        return range(month_of(start), last + 1)
+
     def overlapping(self, start: float, end: float) -> list[CalendarSpan]:
-        """Every span with `span.start < end` and `span.end > start`, by start."""
+        """Every span with `span.start < end` and `span.end > start`, by start (exactly,
+        for whole seconds and fractions of one)."""
         if self._compute is None or end <= start:
             return []
         out: dict[CalendarSpan, None] = {}
-        for month in range(month_of(start), month_of(end - 1) + 1):
+        for month in self._months_of(start, end):
             m = self._get(month)
-            for i in range(bisect_right(m.starts, end - 1) - 1, -1, -1):
+            for i in range(bisect_left(m.starts, end) - 1, -1, -1):
                 if m.reach[i] <= start:
                     break
                 s = m.spans[i]
@@ -98,10 +106,24 @@ class CalendarTable:
                     out[s] = None
         return sorted(out)
 
+    def _holding(self, t: float) -> list[CalendarSpan]:
+        """Every span with `span.start <= t < span.end`."""
+        if self._compute is None:
+            return []
+        m = self._get(month_of(t))
+        out = []
+        for i in range(bisect_right(m.starts, t) - 1, -1, -1):
+            if m.reach[i] <= t:
+                break
+            if m.spans[i].end > t:
+                out.append(m.spans[i])
+        return out
+
     def at(self, t: float) -> tuple[CalendarSpan | None, CalendarSpan | None]:
-        """(away, busy) at instant `t`: the span of each kind holding it that ends last."""
+        """(away, busy) at instant `t`: the span of each kind holding it that ends last
+        (of two that end together, the one that starts first)."""
         away = busy = None
-        for s in self.overlapping(t, t + 1):
+        for s in sorted(self._holding(t)):
             if s.kind == "away":
                 if away is None or s.end > away.end:
                     away = s
