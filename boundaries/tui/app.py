@@ -22,11 +22,12 @@ from boundaries.core.diagnostics import Diagnostic
 from boundaries.core.model import PolicySet
 from boundaries.core.text import visible
 from boundaries.policy.discovery import Found
-from boundaries.policy.files import policy_files
 from boundaries.policy.result import LoadResult
 from boundaries.service import JournalCache, find_set, peek_set
 from boundaries.tui.ask import AskPane
-from boundaries.tui.masking import Masker
+from boundaries.tui.calendar_view import calendar_trouble
+from boundaries.tui.masking import HIDDEN, Masker
+from boundaries.tui.reload import LiveReload, _stamp
 from boundaries.tui.widgets import ChoiceBar, OpenSource, TabBar
 
 if TYPE_CHECKING:
@@ -43,23 +44,7 @@ CLIPBOARD_NOTE = ("sent to your terminal's clipboard (OSC 52); if nothing arrive
                   "terminal may not support it — select the text with the mouse instead")
 
 
-def _stamp(root: Path) -> tuple:
-    """What the policy files are now, from `stat` alone: cheap change detection, polled.
-
-    Name, size and mtime miss an edit that keeps the size and puts the mtime back (`sed`
-    then `touch -r`); the change time and the inode cannot be put back (an edit in place
-    moves the one, a write-and-rename makes a new other)."""
-    out = []
-    for f in policy_files(root):
-        try:
-            st = f.stat()
-        except OSError:
-            continue
-        out.append((str(f), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev))
-    return tuple(out)
-
-
-class BoundariesApp(App[None]):
+class BoundariesApp(LiveReload, App[None]):
     """The boundaries TUI. Build it with `make_app`."""
 
     TITLE = "boundaries"
@@ -102,6 +87,8 @@ class BoundariesApp(App[None]):
         self.stale = False
         self.loaded = False
         self._stamp: tuple = ()
+        self._calendar_stamp: tuple | None = None
+        self._calendar_told: frozenset[str] = frozenset()
         self._masker = Masker(None)
         self._panes_mounted = False
 
@@ -120,6 +107,7 @@ class BoundariesApp(App[None]):
         if self._preloaded is not None:  # a warm compiled cache, read before the UI started
             self.apply_result(self._preloaded, _stamp(self.found.path))
             self._preloaded = None
+            self.call_after_refresh(self.stamp_calendars)  # the vdir's stats after the paint
         else:
             self.load_policies()
         if self.watch_interval:
@@ -213,61 +201,26 @@ class BoundariesApp(App[None]):
         """The app's clock (injectable for tests)."""
         return self.clock()
 
-    def mask(self, text: str, *, multiline: bool = True) -> str:
+    def mask(self, text: str, *, multiline: bool = True, private: Iterable[str] = ()) -> str:
         """`text` as the screen may show it: names and numbers hidden while the discreet
-        screen is on, and control characters made visible (`core.text.visible`). Every
-        string from a file or an input reaches a widget through here or `visible`."""
-        return visible(self._masker(text) if self.discreet_screen else text,
-                       multiline=multiline)
+        screen is on — and each of `private` (a calendar event's summary) that it quotes —
+        and control characters made visible (`core.text.visible`). Every string from a file
+        or an input reaches a widget through here or `visible`."""
+        if self.discreet_screen:
+            for secret in sorted({p for p in private if p}, key=len, reverse=True):
+                text = text.replace(secret, HIDDEN)
+            text = self._masker(text)
+        return visible(text, multiline=multiline)
 
     def _follow_clock(self) -> None:
         ask = self.query_one(AskPane)
         if ask.now_follows_clock():
             ask.update_verdict()
 
-    # -- loading and live reload ---------------------------------------------------------------
-    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
-    def load_policies(self) -> None:
-        """Load (or reload) the set off the UI thread and hand the result back."""
-        from boundaries.service import load_set
-
-        stamp = _stamp(self.found.path)
-        if not self.found.path.is_dir():
-            result = LoadResult(None, (Diagnostic(str(self.found.path), 1, 1, "error",
-                                                  "policy folder does not exist"),))
-        else:
-            result = load_set(self.found.path, self.found.origin)
-        self.call_from_thread(self.apply_result, result, stamp)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="poll")
-    def poll_files(self) -> None:
-        """Reload when a policy file was added, removed or changed."""
-        if self.loaded and _stamp(self.found.path) != self._stamp:
-            self.call_from_thread(self.load_policies)
-
-    def apply_result(self, result: LoadResult, stamp: tuple) -> None:
-        """Take a loaded set: keep deciding with the last good one if it has errors."""
-        first = not self.loaded
-        self.loaded = True
-        self._stamp = stamp
-        self.diagnostics = result.diagnostics
-        if result.ok:
-            self.policies = result.policies
-            self._masker = Masker(self.policies)
-            if self.stale or not first:
-                self.notify("Policies reloaded.", title="boundaries")
-            self.stale = False
-        else:
-            errors = len(result.errors)
-            if self.policies is not None:
-                self.stale = True
-                self.notify(f"{errors} error(s) in the policy files: still deciding with the "
-                            "last good policies. See Problems (F4).", severity="error",
-                            title="Policy errors", timeout=8)
-            else:
-                self.notify(f"{errors} error(s) in the policy files. See Problems (F4).",
-                            severity="error", title="Policy errors", timeout=8)
-        self.refresh_all()
+    # -- loading and live reload (tui/reload.py) ------------------------------------------
+    def take_policies(self) -> None:
+        """A new set (or the last good one with its calendars read again) is in use."""
+        self._masker = Masker(self.policies)
 
     def refresh_all(self) -> None:
         self._update_header()
@@ -289,6 +242,8 @@ class BoundariesApp(App[None]):
             parts.append("⚠ errors — using last good set")
         elif self.policies is None:
             parts.append("⚠ errors — nothing to decide with")
+        if self.policies is not None and self.policies.calendar.problems:
+            parts.append(calendar_trouble(self.policies))
         if self.discreet_screen:
             parts.append("◌ names hidden")
         self.sub_title = " · ".join(parts)
@@ -389,7 +344,8 @@ class BoundariesApp(App[None]):
     def open_source(self, source: str) -> None:
         """Open `PATH:LINE` (relative to the policy folder) in $VISUAL / $EDITOR."""
         rel, _, line_s = source.rpartition(":")
-        path = (self.found.path / rel) if rel else self.found.path
+        # a calendar outside the folder is named as me.toml wrote it (~ expanded here)
+        path = (self.found.path / os.path.expanduser(rel)) if rel else self.found.path
         line = int(line_s) if line_s.isdigit() else 1
         if self.editor is not None:
             self.editor(path, line)

@@ -22,6 +22,7 @@ from boundaries.core.time import zone
 from boundaries.core.vocabulary import KINDS
 from boundaries.core.wording import human_next
 from boundaries.service import build_request
+from boundaries.tui.calendar_view import decision_spans, event_content, private_texts
 from boundaries.tui.widgets import ChoiceBar, OpenSource, SafeInput
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ class AskPane(Vertical):
     AskPane #verdict.none { background: $panel; }
     AskPane #who-line, AskPane #next, AskPane #badges { height: auto; padding: 0 1; }
     AskPane #badges { color: $text-accent; }
+    AskPane #event { height: auto; padding: 0 1; color: $text-warning; }
     AskPane #reasons { height: auto; max-height: 6; min-height: 3; border: none; }
     AskPane #drafts { height: 1fr; min-height: 6; }
     AskPane #drafts TabbedContent { height: 1fr; }
@@ -125,6 +127,7 @@ class AskPane(Vertical):
                 yield Static("", id="who-line", markup=False)
                 yield Static("", id="next", markup=False)
                 yield Static("", id="badges", markup=False)
+                yield Static("", id="event", markup=False)  # a calendar event, if one decides
                 yield ReasonList(id="reasons")
         yield Lazy(Drafts(id="drafts"))
 
@@ -209,6 +212,7 @@ class AskPane(Vertical):
         self.query_one("#who-line", Static).update(self.bapp.mask(text, multiline=False))
         for wid in ("#next", "#badges"):
             self.query_one(wid, Static).update("")
+        self._show_event(None)
         self.query_one("#reasons", ReasonList).clear_options()
         self.fill_drafts()
 
@@ -216,7 +220,11 @@ class AskPane(Vertical):
         app = self.bapp
         ps = app.policies
         assert ps is not None
-        mask = app.mask
+        private = private_texts(ps, d)  # calendar summaries: hidden by F6 like names
+
+        def mask(text: str, multiline: bool = True) -> str:
+            return app.mask(text, multiline=multiline, private=private)
+
         who = d.client or "unknown sender"
         if d.client_name:
             who = f"{d.client_name} ({d.client})"
@@ -233,14 +241,16 @@ class AskPane(Vertical):
             badges.append("◌ discreet")
         if d.holiday:
             badges.append(f"⚑ holiday: {d.holiday}")
-        if d.away:
-            badges.append(f"✈ away: {d.away}")
+        event = event_content(app, ps, d)
+        if d.away and (event is None or decision_spans(ps, d)[0] is None):
+            badges.append(f"✈ away: {d.away}")  # [[away]]; the calendar's is the event line
         tier = ps.tiers.get(d.tier)
         if tier is not None and tier.extra_effort.allowed and tier.extra_effort.per_month:
             month = d.at.strftime("%B")
             badges.append(f"budget {self.facts.extra_effort_used} of "
                           f"{tier.extra_effort.per_month} used in {month}")
-        self.query_one("#badges", Static).update(visible(" · ".join(badges), multiline=False))
+        self.query_one("#badges", Static).update(mask(" · ".join(badges), multiline=False))
+        self._show_event(event)
         reasons = self.query_one("#reasons", ReasonList)
         reasons.clear_options()
         for i, r in enumerate(d.reasons):
@@ -248,6 +258,11 @@ class AskPane(Vertical):
                            ).append(Content.styled(visible(r.source, multiline=False), "dim"))
             reasons.add_option(Option(text, id=r.source if r.source != "builtin" else None))
         self.fill_drafts()
+
+    def _show_event(self, event: Content | None) -> None:
+        line = self.query_one("#event", Static)
+        line.update(event or "")
+        line.display = event is not None
 
     def fill_drafts(self) -> None:
         """Put the decision's reply and confirmation into the editable drafts (if mounted)."""
@@ -265,7 +280,7 @@ class AskPane(Vertical):
             return "next window: none within a year"
         start, end = d.next_window
         tz = zone(ps.me.timezone)
-        if d.within_hours:
+        if start <= d.at < end:  # within hours, and no calendar event in the way
             line = f"reachable now, until {end.strftime('%H:%M')}"
         else:
             words = human_next(start, d.at, tz, ps.me.locale, ps.locale_names)

@@ -16,12 +16,15 @@ from boundaries.core.model import PolicySet, Tier
 from boundaries.core.text import visible
 from boundaries.core.time import zone
 from boundaries.core.week import DayRow, week_rows
+from boundaries.tui.calendar_view import week_event_lines
 from boundaries.tui.widgets import LazyPane, OpenSource, SafeInput
 
 if TYPE_CHECKING:
     from boundaries.tui.app import BoundariesApp
 
-_CELL_STYLE = {"█": "$success", "▒": "$warning", "·": "$text-disabled"}
+_CELL_STYLE = {"█": "$success", "▒": "$warning", "×": "bold $error", "·": "$text-disabled"}
+LEGEND = "█ reachable  ▒ partly  · not  ▶ today  │ now"
+LEGEND_CALENDAR = "█ reachable  ▒ partly  × busy (calendar)  · not  ▶ today  │ now"
 
 
 def _grid(rows: list[DayRow], title: str, now_day, now_slot: int | None) -> Content:
@@ -55,7 +58,8 @@ class WeekPane(LazyPane, VerticalScroll):
         with Horizontal(id="week-pick"):
             yield Select([], prompt="tier or client", id="week-of", compact=True)
         yield Static("", id="week-grid")
-        yield Static("█ reachable  ▒ partly  · not  ▶ today  │ now", id="legend")
+        yield Static(LEGEND, id="legend")
+        yield Static("", id="week-events", markup=False)  # the calendar's events, masked
 
     def on_mount(self) -> None:
         self.refill()
@@ -102,9 +106,13 @@ class WeekPane(LazyPane, VerticalScroll):
         ps = self.bapp.policies
         grid = self.query_one("#week-grid", Static)
         value = self.query_one("#week-of", Select).value
+        events = self.query_one("#week-events", Static)
+        events.update("")
+        events.display = False
         if ps is None or not isinstance(value, str):
             grid.update("")
             return
+        self.query_one("#legend", Static).update(LEGEND_CALENDAR if ps.calendar else LEGEND)
         kind, _, name = value.partition(":")
         tier: Tier | None
         sender_tz = None
@@ -123,6 +131,11 @@ class WeekPane(LazyPane, VerticalScroll):
             grid.update("")
             return
         grid.update(self._content(ps, tier, title, sender_tz))
+        lines = week_event_lines(self.bapp, ps, self.bapp.now().astimezone(zone(ps.me.timezone))
+                                 .date())
+        if lines:
+            events.update("\n".join([f"calendar ({ps.me.timezone}):", *lines]))
+            events.display = True
 
     def _content(self, ps: PolicySet, tier: Tier, title: str, sender_tz) -> Content:
         tz = zone(ps.me.timezone)
