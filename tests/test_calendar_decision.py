@@ -526,3 +526,82 @@ DTEND;VALUE=DATE:20200104
 END:VEVENT
 END:VCALENDAR
 """
+
+
+def calendar_folder(write_set, tmp_path, monkeypatch, table_text: str) -> Path:
+    """A policy folder whose me.toml has `table_text` (its [[calendars]]), with the three
+    producers' files in calendars/, its cache in tmp."""
+    monkeypatch.setenv("BOUNDARIES_CACHE", str(tmp_path / "cache"))
+    root = write_set({"tiers/work.toml": WORK, "tiers/quiet.toml": QUIET,
+                      "tiers/night.toml": NIGHT, "tiers/rules.toml": RULES,
+                      "clients.toml": CLIENTS, "replies/en.toml": EN + BUSY},
+                     me=ME + "\n" + table_text)
+    (root / "calendars").mkdir()
+    for name in ("apple-chicago.ics", "thunderbird-local.ics", "outlook-oof.ics"):
+        shutil.copy(DATA / name, root / "calendars" / name)
+    return root
+
+
+def test_what_each_kind_of_event_means_is_the_calendars_to_say(write_set, tmp_path,
+                                                                monkeypatch) -> None:
+    """`timed = "ignore"` drops the meetings, `all_day = "busy"` makes a day off busy (an
+    Outlook OOF stays away: §6 reads OOF before the kind of event)."""
+    root = calendar_folder(write_set, tmp_path, monkeypatch,
+                           '[[calendars]]\npath = "calendars"\ntimed = "ignore"\n'
+                           'all_day = "busy"\n')
+    ps = load_set(root).policies
+    assert ps is not None
+    assert ask(ps, "2026-03-16T14:15").decision == "answer"  # the Chicago meeting: ignored
+    assert ask(ps, "2026-03-18T10:00").decision == "answer"  # the dentist too
+    oof = ask(ps, "2026-03-27T10:00")  # the Easter break is OOF: away, whatever all_day says
+    assert (oof.decision, oof.reply.key) == ("later", "away")  # type: ignore[union-attr]
+    timed_oof = ask(ps, "2026-03-24T11:00")  # a timed OOF too
+    assert timed_oof.reply is not None and timed_oof.reply.key == "away"
+
+
+def test_a_missing_calendar_is_said_and_the_rest_still_decides(write_set, tmp_path,
+                                                                 monkeypatch) -> None:
+    root = calendar_folder(write_set, tmp_path, monkeypatch,
+                           '[[calendars]]\npath = "nowhere.ics"\n\n'
+                           '[[calendars]]\npath = "calendars/apple-chicago.ics"\n')
+    ps = load_set(root).policies
+    assert ps is not None
+    [problem] = ps.calendar.problems
+    assert (problem.path, problem.line, problem.severity) == ("me.toml", 6, "error")
+    assert "nowhere.ics" in problem.message
+    d = ask(ps, "2026-03-16T14:15")
+    assert d.reasons[0].source == "calendars/apple-chicago.ics:25"
+
+
+def test_replay_decides_the_producers_calendars_as_check(write_set, tmp_path,
+                                                          monkeypatch) -> None:
+    """The compiled path (replay) and the engine (check) agree on every quarter hour of
+    March 2026 for every tier, with the three producers' calendars: decision, deciding
+    reason (an event's BEGIN:VEVENT line) and next window start."""
+    from boundaries.core.compiled import Compiled
+    from boundaries.core.request import Request
+    from boundaries.policy.senders import resolve_sender
+
+    root = calendar_folder(write_set, tmp_path, monkeypatch,
+                           '[[calendars]]\npath = "calendars"\n')
+    ps = load_set(root).policies
+    assert ps is not None
+    comp = Compiled(ps)
+    seen = set()
+    for sender in ("acme", "clinic", "dc", "strict"):
+        who = resolve_sender(ps, sender)
+        entry = comp.sender_entry(who)
+        t = local("2026-03-01T00:00")
+        while t < local("2026-04-01T00:00"):
+            for channel in ("call", "email"):
+                row = comp.decide(entry, t, channel)
+                d = decide(ps, Request(who, datetime.fromtimestamp(t, LONDON), channel))
+                assert row.verdict.decision == d.decision, (sender, t)
+                source, text = comp.reason_source(row, channel, "normal")
+                assert (source, text) == (d.reasons[0].source, d.reasons[0].text)
+                start = comp.next_start(row)
+                assert start == (int(d.next_window[0].timestamp()) if d.next_window else None)
+                seen.add(source.split(":")[0])
+            t += 15 * 60
+    assert {"calendars/apple-chicago.ics", "calendars/thunderbird-local.ics",
+            "calendars/outlook-oof.ics"} <= seen
