@@ -211,3 +211,13 @@ def test_two_sets_naming_one_calendar_each_get_their_own_labels(tmp_path):
                             lambda p: str(p))
     assert inside.month(month(2026, 12))[0].source == "work/a.ics:4"
     assert outside.month(month(2026, 12))[0].source == f"{folder / 'a.ics'}:4"
+
+
+def test_an_edit_that_sets_the_modification_time_back_is_still_seen(tmp_path):
+    folder, cache = vdir(tmp_path), tmp_path / "cache"
+    assert summaries(store(folder, cache), 2026, 12) == ["Jour fixe"]
+    path = folder / "a.ics"
+    before = path.stat()
+    path.write_text(path.read_text().replace("Jour fixe", "Jour fixx"), newline="")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as `touch -r` would
+    assert summaries(store(folder, cache), 2026, 12) == ["Jour fixx"]

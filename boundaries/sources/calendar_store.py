@@ -1,10 +1,11 @@
 """One calendar of me.toml for the decision: its files parsed only where a request looks,
 expanded a UTC month at a time, and kept in the cache (sources.md §6).
 
-The cache key of a calendar is every file's name, size, modification time (ns) and inode,
-read with one `stat` each: an edit, a new file, a removed file and a file replaced by a sync
-(vdirsyncer and khal write a new file and rename it over the old one: a new inode) all change
-it, and no byte is hashed on a start. A month is worked out from the files whose days
+The cache key of a calendar is every file's name, size, modification and change time (ns)
+and inode, read with one `stat` each: an edit (even one that sets the modification time
+back: the change time cannot be set), a new file, a removed file and a file replaced by a
+sync (vdirsyncer and khal write a new file and rename it over the old one: a new inode) all
+change it, and no byte is hashed on a start. A month is worked out from the files whose days
 (`ical_bounds.rough_bounds`, read once per file version) can reach it; the months worked out
 so far are kept until any file changes. Cache files are 0600 and written atomically.
 """
@@ -28,7 +29,7 @@ from boundaries.sources.calendars import CalendarError, FileReader, calendar_nam
 from boundaries.sources.ical_bounds import rough_bounds
 from boundaries.sources.ical_lines import decode
 
-FORMAT = 1
+FORMAT = 2  # 2: ctime in the key
 _LIBRARIES = ("icalendar", "recurring_ical_events", "x_wr_timezone")
 _OPEN_LO, _OPEN_HI = -(1 << 40), 1 << 40  # an open bound, as a day ordinal
 
@@ -36,7 +37,7 @@ _OPEN_LO, _OPEN_HI = -(1 << 40), 1 << 40  # an open bound, as a day ordinal
 class FileState(NamedTuple):
     """What the cache knows of one file version (`key`)."""
 
-    key: tuple[int, int, int]  # size, mtime_ns, inode
+    key: tuple[int, int, int, int]  # size, mtime_ns, inode, ctime_ns
     lo: int  # first day (ordinal) it can block; _OPEN_LO: unknown
     hi: int  # last day; _OPEN_HI: open-ended
     events: int  # BEGIN:VEVENT lines
@@ -58,7 +59,7 @@ class CalendarStore:
         self._cache = cache
         self._names: list[str] = []
         self._single = ""  # the file's name when the calendar is one file
-        self._keys: list[tuple[int, int, int]] = []
+        self._keys: list[tuple[int, int, int, int]] = []
         self._digest = ""
         self._months: dict[int, tuple[CalendarSpan, ...]] = {}
         self._index: dict[str, FileState] | None = None
@@ -86,7 +87,7 @@ class CalendarStore:
                 except OSError:
                     continue  # gone since the listing: as if removed
                 self._names.append(name)
-                self._keys.append((st.st_size, st.st_mtime_ns, st.st_ino))
+                self._keys.append((st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
         finally:
             if fd is not None:
                 os.close(fd)
@@ -174,7 +175,7 @@ class CalendarStore:
             self._save("files", {"files": index})
         return index
 
-    def _scan(self, name: str, key: tuple[int, int, int]) -> FileState:
+    def _scan(self, name: str, key: tuple[int, int, int, int]) -> FileState:
         data = self._read(name)
         if data is None:
             return FileState(key, _OPEN_LO, _OPEN_HI, 0, ((1, "cannot read the file"),))
