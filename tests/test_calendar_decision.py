@@ -199,6 +199,8 @@ def test_a_busy_template_is_used_and_its_discreet_variant(make_set) -> None:
     assert d.reply.text == "Hello Acme Ltd, I am in an appointment; free again today from 11:00."
     quiet = ask(ps, "2026-03-02T10:15", "clinic")
     assert quiet.reply is not None and quiet.reply.key == "busy-discreet"
+    assert ask(attach(make_set(), span("2026-03-02T10:00", "2026-03-02T11:00")),
+               "2026-03-02T10:15", "clinic").reply.key == "after-hours-discreet"  # type: ignore[union-attr]
     assert "Clinic" not in quiet.reply.text and "Jo Baker" not in quiet.reply.text
 
 
@@ -220,6 +222,28 @@ def test_busy_discreet_alone_serves_only_the_discreet(make_set) -> None:
     ps = attach(make_set(en), span("2026-03-02T10:00", "2026-03-02T11:00"))
     assert ask(ps, "2026-03-02T10:15", "clinic").reply.key == "busy-discreet"  # type: ignore[union-attr]
     assert ask(ps, "2026-03-02T10:15").reply.key == "after-hours"  # type: ignore[union-attr]
+
+
+def test_reply_once_counts_the_template_that_was_sent(make_set) -> None:
+    """`reply_once_days` withholds by the key the journal records, the template's: a `busy`
+    that fell back to `after-hours` is the after-hours text a second time."""
+    from boundaries.core.request import Facts
+
+    me = ME + "reply_once_days = 3\n"
+    yesterday = datetime(2026, 3, 1, 18, 0, tzinfo=LONDON)
+    meeting = span("2026-03-02T10:00", "2026-03-02T11:00")
+    req = {"from": "acme", "at": "2026-03-02T10:15"}
+    fallback = attach(make_set(me=me), meeting)
+    d = decide(fallback, build_request(fallback, req, NOW),
+               Facts(replies_sent={"after-hours": yesterday}))
+    assert d.reply is None
+    assert d.reasons[-1].text == ("reply `after-hours` already sent to this sender on "
+                                  "2026-03-01 18:00; once in 3 days")
+    own = attach(make_set(EN + BUSY, me=me), meeting)
+    d = decide(own, build_request(own, req, NOW), Facts(replies_sent={"after-hours": yesterday}))
+    assert d.reply is not None and d.reply.key == "busy"  # another text: it goes out
+    d = decide(own, build_request(own, req, NOW), Facts(replies_sent={"busy": yesterday}))
+    assert d.reply is None
 
 
 # -- the order: channel -> away -> busy -> within hours -> extra effort ----------------------

@@ -290,8 +290,10 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
     reply = None
     if reply_key is not None and decision != "answer":
         reply = pick_reply(ps, reply_key, sender_locale, discreet, values)
-    if reply is not None and reply_key is not None:
-        withheld = _withhold_reply(ps, req, facts, reply_key)
+    if reply is not None:
+        # by the key of the template sent, as the journal records it (a `busy` that fell
+        # back to `after-hours` is the after-hours text again)
+        withheld = _withhold_reply(ps, req, facts, reply.key.removesuffix("-discreet"))
         if withheld is not None:
             reply = None
             reasons.append(withheld)
