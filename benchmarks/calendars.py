@@ -21,6 +21,7 @@ medians are quoted, with the floor (`python -c pass`) of the same run.
 from __future__ import annotations
 
 import argparse
+import re
 import shutil
 import statistics
 import subprocess
@@ -47,7 +48,7 @@ def _sets(work: Path, vdir: Path) -> tuple[Path, Path]:
         shutil.rmtree(folder / "calendars")
         me = folder / "me.toml"
         text = me.read_text("utf-8")
-        head = text[:text.index("[[calendars]]")]
+        head = text[:re.search(r"^\[\[calendars\]\]", text, re.MULTILINE).start()]
         if folder is with_cal:
             head += f'[[calendars]]\npath = "{vdir}"\n'
         me.write_text(head, "utf-8")

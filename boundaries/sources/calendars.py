@@ -30,6 +30,7 @@ importing this module stays cheap for `check`.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -83,20 +84,27 @@ def read_calendar(path: Path, *, timed: str = "busy", all_day: str = "away",
 def calendar_files(path: Path) -> list[Path]:
     """The .ics files of a calendar path: the file itself, or a folder's `*.ics` (sorted,
     hidden files skipped, not recursive); `CalendarError` when the path cannot be read."""
+    names = calendar_names(path)
+    return [path] if names is None else [path / name for name in names]
+
+
+def calendar_names(path: Path) -> list[str] | None:
+    """A folder's .ics file names, sorted (None: `path` is one file); `CalendarError` when
+    the path cannot be read. One `scandir`: no stat of a plain file."""
     try:
         if path.is_dir():
-            names = sorted(p for p in path.iterdir() if p.suffix.lower() == ".ics"
-                           and not p.name.startswith(".") and p.is_file())
-        elif path.is_file():
-            names = [path]
-        elif path.exists():
+            with os.scandir(path) as entries:
+                return sorted(e.name for e in entries if e.name[-4:].lower() == ".ics"
+                              and not e.name.startswith(".") and e.is_file())
+        if path.is_file():
+            return None
+        if path.exists():
             raise CalendarError(f"{path} is neither a file nor a folder")
         else:
             raise CalendarError(f"{path} does not exist",
                                 "give an .ics file or a folder of them (a vdir)")
     except OSError as exc:
         raise CalendarError(f"cannot read {path}: {exc.strerror}") from exc
-    return names
 
 
 def _files(path: Path, warnings: list[LineWarning]) -> list[tuple[Path, bytes]]:
