@@ -1,7 +1,11 @@
-"""Where replayed requests come from: a CSV file (or stdin) or the journal.
+"""Where replayed requests come from: a CSV file (or stdin), a FRITZ!Box call list export,
+or the journal.
 
 A source has a header (the column names as written) and yields `(where, cells)` per data
 row, `where` being `PATH:LINE` for messages. Reading streams: one row in memory at a time.
+An export (its first line `sep=;`, or the export's header) is told from our own CSV by its
+first line and read by `replay.fritz_export`: each call that rang here becomes a row with
+`from` (the caller's number as the box wrote it), `at` (its `Datum`) and `channel` call.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +32,7 @@ from boundaries.policy.timeparse import (
     parse_at,
     range_error,
 )
+from boundaries.replay.fritz_export import is_export_head
 
 REQUIRED = ("from", "at")
 OPTIONAL = ("channel", "kind", "urgency")
@@ -34,6 +40,7 @@ JOURNAL_COLUMNS = ("from", "at", "channel", "kind", "urgency", "id", "recorded_d
                    "outcome")
 _DELIMITERS = (",", ";", "\t")
 MAX_CELL_LINES = 100  # a quoted cell over more lines is taken for a stray quote
+MAX_HEAD = 64 * 1024  # the first line, read to tell an export from our CSV
 
 
 class InputError(BoundariesError):
@@ -59,6 +66,9 @@ class Source:
         self.size = size
         self._position = position
         self.close = close or (lambda: None)
+        # rows of the input that are no request to replay, by why (an export's outgoing
+        # calls and the calls the box rejected): counted, not decided
+        self.skipped: Counter[str] = Counter()
         names = [h.strip().lower() for h in header]
         self.index = {name: names.index(name) if name in names else -1
                       for name in REQUIRED + OPTIONAL}
@@ -88,6 +98,11 @@ def open_csv(path: str) -> Source:
         except OSError as exc:
             raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
         label, size = path, p.stat().st_size
+    start = _tell(raw)
+    head = raw.readline(MAX_HEAD)
+    if is_export_head(head):
+        return export_source(label, raw, head, size)
+    raw = _rewound(raw, head, start)
     # bytes that are not UTF-8 become lone surrogates, caught per line: its real number
     text = io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="")
     first = text.readline()
@@ -118,6 +133,89 @@ def open_csv(path: str) -> Source:
     rows = _CsvRows(label, text, delimiter, header, here)
     return Source(label, header, iter(rows), lambda: f"{label}:{here[0]}", size,
                   raw.tell if size is not None else None, text.close)
+
+
+def _tell(raw: BinaryIO) -> int | None:
+    """Where a seekable input stands (None: a pipe or a terminal)."""
+    try:
+        return raw.tell() if raw.seekable() else None
+    except OSError:
+        return None
+
+
+class _Prefixed(io.RawIOBase):
+    """A stream that was read from already: the bytes read first, then the rest of it."""
+
+    def __init__(self, head: bytes, raw: BinaryIO) -> None:
+        self.head = head
+        self.raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        if self.head:
+            n = min(len(buffer), len(self.head))
+            buffer[:n] = self.head[:n]
+            self.head = self.head[n:]
+            return n
+        read = getattr(self.raw, "read1", self.raw.read)
+        data = read(len(buffer))
+        buffer[:len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+def _rewound(raw: BinaryIO, head: bytes, start: int | None) -> BinaryIO:
+    """`raw` as it was before `head` was read from it."""
+    if start is not None:
+        raw.seek(start)
+        return raw
+    return io.BufferedReader(_Prefixed(head, raw))
+
+
+def export_source(label: str, raw: BinaryIO, head: bytes, size: int | None) -> Source:
+    """A FRITZ!Box call list export as rows to replay: every call that rang here (taken,
+    missed, or taken by an answering machine) with `from`, `at` and `channel` after the
+    export's own columns, oldest first (the box writes the newest first; an export is a few
+    thousand lines at most, read whole to be sorted); outgoing, rejected and internal calls
+    are counted in `skipped`; a line that is no call is a bad row, before the calls. A head
+    that is not an export's is InputError."""
+    from boundaries.replay.fritz_export import BadLine, CallRow, ExportError, ExportReader
+
+    try:
+        reader = ExportReader(raw, label, head)
+    except ExportError as exc:
+        raw.close()
+        raise InputError(str(exc), exc.hint) from None
+    here = [reader.header_line]
+    skipped: Counter[str] = Counter()
+
+    def rows() -> Iterator[list[str]]:
+        calls: list[CallRow] = []
+        for item in reader:
+            if isinstance(item, BadLine):
+                here[0] = item.line
+                yield Unreadable(item.message)
+            elif item.number.startswith("**"):
+                skipped["internal"] += 1
+            elif item.incoming:
+                calls.append(item)
+            else:
+                skipped[item.kind] += 1
+        calls.sort(key=lambda c: (c.wall, -c.line))
+        for call in calls:
+            here[0] = call.line
+            yield [*call.cells, call.number, f"{call.wall:%Y-%m-%dT%H:%M}", "call"]
+
+    source = Source(label, [*reader.header, "from", "at", "channel"], rows(),
+                    lambda: f"{label}:{here[0]}", size,
+                    reader.position if size is not None else None, reader.close)
+    source.skipped = skipped
+    return source
 
 
 def _is_text(line: str) -> bool:
