@@ -1,13 +1,16 @@
 """One calendar of me.toml for the decision: its files parsed only where a request looks,
 expanded a UTC month at a time, and kept in the cache (sources.md §6).
 
-The cache key of a calendar is every file's name, size, modification and change time (ns)
-and inode, read with one `stat` each: an edit (even one that sets the modification time
-back: the change time cannot be set), a new file, a removed file and a file replaced by a
-sync (vdirsyncer and khal write a new file and rename it over the old one: a new inode) all
-change it, and no byte is hashed on a start. A month is worked out from the files whose days
-(`ical_bounds.rough_bounds`, read once per file version) can reach it; the months worked out
-so far are kept until any file changes. Cache files are 0600 and written atomically.
+The cache key of a calendar is every file's name, inode, modification and change time (ns),
+read with one `stat` each. The change time moves with every write and every change of the
+modification time (it cannot be set back; the modification time is kept for file systems
+that do not keep a change time, such as some network mounts), a new inode is a file replaced
+by a sync (vdirsyncer and khal write a new file and rename it over the old one), and names
+tell added and removed files: every change is seen, and no byte is hashed on a start.
+
+A month is worked out from the files whose days (`ical_bounds.rough_bounds`, read once per
+file version) can reach it; the months worked out so far are kept until any file changes.
+Cache files are 0600 and written atomically.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import stat
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -29,7 +33,7 @@ from boundaries.sources.calendars import CalendarError, FileReader, calendar_nam
 from boundaries.sources.ical_bounds import rough_bounds
 from boundaries.sources.ical_lines import decode
 
-FORMAT = 2  # 2: ctime in the key
+FORMAT = 4  # 2: ctime in the key; 3: months pickled one by one; 4: key (inode, ctime)
 _LIBRARIES = ("icalendar", "recurring_ical_events", "x_wr_timezone")
 _OPEN_LO, _OPEN_HI = -(1 << 40), 1 << 40  # an open bound, as a day ordinal
 
@@ -37,7 +41,7 @@ _OPEN_LO, _OPEN_HI = -(1 << 40), 1 << 40  # an open bound, as a day ordinal
 class FileState(NamedTuple):
     """What the cache knows of one file version (`key`)."""
 
-    key: tuple[int, int, int, int]  # size, mtime_ns, inode, ctime_ns
+    key: tuple[int, int, int]  # inode, mtime_ns, ctime_ns
     lo: int  # first day (ordinal) it can block; _OPEN_LO: unknown
     hi: int  # last day; _OPEN_HI: open-ended
     events: int  # BEGIN:VEVENT lines
@@ -59,9 +63,10 @@ class CalendarStore:
         self._cache = cache
         self._names: list[str] = []
         self._single = ""  # the file's name when the calendar is one file
-        self._keys: list[tuple[int, int, int, int]] = []
+        self._keys: list[tuple[int, int, int]] = []
         self._digest = ""
         self._months: dict[int, tuple[CalendarSpan, ...]] = {}
+        self._packed: dict[int, bytes] = {}  # months as the cache keeps them, pickled
         self._index: dict[str, FileState] | None = None
         self._readers: dict[str, FileReader] = {}
         self._data: dict[str, bytes] = {}
@@ -72,31 +77,50 @@ class CalendarStore:
         return self.path if name == self._single else self.path / name
 
     def _open(self) -> None:
+        """List and stat the files (the cache key), and take the months the cache holds
+        for exactly these files. The warm path of every start: one listdir, one stat per
+        file, one small read; nothing is parsed or unpickled but the head."""
         try:
-            names = calendar_names(self.path)
+            if self.path.is_dir():
+                self._stat_folder()
+            else:
+                calendar_names(self.path)  # a file, or CalendarError
+                st = os.stat(self.path)
+                self._single = self.path.name
+                self._names.append(self.path.name)
+                self._keys.append((st.st_ino, st.st_mtime_ns, st.st_ctime_ns))
         except CalendarError as exc:
             self.problem, self.problem_hint = str(exc), exc.hint
             return
-        if names is None:
-            self._single = self.path.name
-        fd = os.open(self.path, os.O_RDONLY) if names is not None else None
-        try:
-            for name in names if names is not None else [self.path.name]:
-                try:
-                    st = os.stat(name, dir_fd=fd) if fd is not None else os.stat(self.path)
-                except OSError:
-                    continue  # gone since the listing: as if removed
-                self._names.append(name)
-                self._keys.append((st.st_size, st.st_mtime_ns, st.st_ino, st.st_ctime_ns))
-        finally:
-            if fd is not None:
-                os.close(fd)
+        except OSError as exc:
+            self.problem = f"cannot read {self.path}: {exc.strerror}"
+            return
         ints = hash(tuple(x for k in self._keys for x in k))  # ints hash the same every run
         h = hashlib.sha256("\0".join(self._names).encode("utf-8", "surrogateescape"))
         self._digest = f"{h.hexdigest()[:32]}:{ints}:{len(self._names)}"
         head = self._load("head")
         if head is not None and head.get("digest") == self._digest:
-            self._months = head["months"]
+            self._packed = head["months"]
+
+    def _stat_folder(self) -> None:
+        """Every `*.ics` directly in the folder that is a regular file (hidden ones and
+        subfolders skipped), by name, with its stat key. A file gone between the listing
+        and its stat counts as removed."""
+        fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            listed = sorted(n for n in os.listdir(fd) if n[-4:].lower() == ".ics"
+                            and n[:1] != ".")
+            names, keys, stat_at, regular = self._names, self._keys, os.stat, stat.S_ISREG
+            for name in listed:
+                try:
+                    st = stat_at(name, dir_fd=fd)
+                except OSError:
+                    continue
+                if regular(st.st_mode):
+                    names.append(name)
+                    keys.append((st.st_ino, st.st_mtime_ns, st.st_ctime_ns))
+        finally:
+            os.close(fd)
 
     @property
     def files(self) -> int:
@@ -175,7 +199,7 @@ class CalendarStore:
             self._save("files", {"files": index})
         return index
 
-    def _scan(self, name: str, key: tuple[int, int, int, int]) -> FileState:
+    def _scan(self, name: str, key: tuple[int, int, int]) -> FileState:
         data = self._read(name)
         if data is None:
             return FileState(key, _OPEN_LO, _OPEN_HI, 0, ((1, "cannot read the file"),))
@@ -204,6 +228,8 @@ class CalendarStore:
     def month(self, month: int) -> tuple[CalendarSpan, ...]:
         """The spans that overlap one UTC month."""
         found = self._months.get(month)
+        if found is None and month in self._packed:
+            found = self._months[month] = pickle.loads(self._packed[month])
         if found is not None or self.problem is not None:
             return found or ()
         start, end = month_bounds(month)
@@ -219,7 +245,8 @@ class CalendarStore:
                 spans[CalendarSpan(int(s.start.timestamp()), int(s.end.timestamp()), s.kind,
                                    s.summary, f"{self.label(s.path)}:{s.line}")] = None
         found = self._months[month] = tuple(sorted(spans))
-        self._save("head", {"digest": self._digest, "months": self._months})
+        self._packed[month] = pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL)
+        self._save("head", {"digest": self._digest, "months": self._packed})
         return found
 
     def warnings(self) -> list[LineWarning]:
