@@ -30,7 +30,6 @@ from boundaries.core.calendar import CalendarSpan, month_bounds
 from boundaries.core.diagnostics import LineWarning
 from boundaries.core.model import CalendarRef
 from boundaries.sources.calendars import CalendarError, FileReader, calendar_names
-from boundaries.sources.ical_bounds import rough_bounds
 from boundaries.sources.ical_lines import decode
 
 FORMAT = 4  # 2: ctime in the key; 3: months pickled one by one; 4: key (inode, ctime)
@@ -200,6 +199,8 @@ class CalendarStore:
         return index
 
     def _scan(self, name: str, key: tuple[int, int, int]) -> FileState:
+        from boundaries.sources.ical_bounds import rough_bounds  # only when a file changed
+
         data = self._read(name)
         if data is None:
             return FileState(key, _OPEN_LO, _OPEN_HI, 0, ((1, "cannot read the file"),))
