@@ -1,4 +1,5 @@
-"""`log` and `report`: recording a request with what I did, and the figures per client."""
+"""`log` and `report`: recording a request with what I did (or, with `--import`, every call
+of a FRITZ!Box call list export), and the figures per client."""
 
 from __future__ import annotations
 
@@ -11,14 +12,28 @@ from pathlib import Path
 from boundaries.cli.errors import EXIT_OK, UsageError
 from boundaries.journal.store import journal_dir, month_of, read
 
+MAX_BAD_SHOWN = 50  # bad lines of an export told one by one; the rest are counted
+# `log`'s request options and their defaults: with --import the file gives them
+_REQUEST_OPTIONS = (("sender", "--from", None), ("at", "--at", None),
+                    ("channel", "--channel", "call"), ("kind", "--kind", "question"),
+                    ("urgency", "--urgency", "normal"), ("outcome", "--outcome", None),
+                    ("minutes", "--minutes", 0), ("note", "--note", ""))
+
 
 def run_log(args: argparse.Namespace, now: datetime) -> int:
-    """`boundaries log`: decide as `check` does, and append it with what I did."""
+    """`boundaries log`: decide as `check` does, and append it with what I did; with
+    `--import FILE.csv`, every call of a FRITZ!Box call list export (`run_log_import`)."""
     from boundaries.cli.check import decide_from_args, format_decision
     from boundaries.journal.schema import MAX_MINUTES
     from boundaries.journal.store import OUTCOMES
     from boundaries.service import JournalWriteError, choice, record
 
+    if getattr(args, "import_file", None) is not None:
+        return run_log_import(args, now)
+    if not getattr(args, "sender", None) or not getattr(args, "outcome", None):
+        raise UsageError("log needs --from and --outcome, or --import FILE.csv",
+                         "e.g. `boundaries log --from acme --outcome answered --minutes 10`, "
+                         "or `boundaries log --import FRITZ.Box_Anrufliste.csv`")
     outcome = choice(args.outcome, "outcome", OUTCOMES)
     if not 0 <= args.minutes <= MAX_MINUTES:
         raise UsageError(f"--minutes must lie in 0–{MAX_MINUTES}", "the minutes spent on "
@@ -34,6 +49,65 @@ def run_log(args: argparse.Namespace, now: datetime) -> int:
     print(f"recorded: {outcome}" + (f", {args.minutes} min" if args.minutes else "")
           + f" → {path}")
     return EXIT_OK
+
+
+def run_log_import(args: argparse.Namespace, now: datetime) -> int:
+    """`boundaries log --import FILE.csv`: record a FRITZ!Box call list export, each call
+    decided as `check` would have at its time; a call the journal holds already is not
+    recorded again. Bad lines are `PATH:LINE: warning:`s; a file that is no export, exit 2."""
+    from boundaries.cli.commands import open_policies, require_good
+    from boundaries.cli.progress import Progress
+    from boundaries.service import JournalWriteError, import_call_list
+
+    given = [flag for dest, flag, default in _REQUEST_OPTIONS
+             if getattr(args, dest, default) != default]
+    if given:
+        raise UsageError(f"--import takes every call from the file: leave out "
+                         f"{', '.join(given)}",
+                         "e.g. `boundaries log --import FRITZ.Box_Anrufliste.csv`")
+    folder = journal_dir(args.journal)
+    ps = require_good(open_policies(args).result)
+    progress = Progress(None)
+
+    def on_progress(done: int, total: int) -> None:
+        progress.total = total
+        progress.update(done, done)
+
+    try:
+        result = import_call_list(ps, args.import_file, folder, now,
+                                  on_progress if progress.enabled else None)
+    except JournalWriteError as exc:
+        raise UsageError(str(exc), "check the folder, or choose another with --journal DIR"
+                         ) from None
+    finally:
+        progress.close()
+    for w in result.warnings:
+        print(w, file=sys.stderr)
+    for b in result.bad[:MAX_BAD_SHOWN]:
+        print(b.format(), file=sys.stderr)
+    if len(result.bad) > MAX_BAD_SHOWN:
+        print(f"boundaries: … and {len(result.bad) - MAX_BAD_SHOWN:,} more bad lines",
+              file=sys.stderr)
+    print(import_summary(args.import_file, result, folder))
+    return EXIT_OK
+
+
+def import_summary(label: str, result, folder: Path) -> str:
+    """The one line `log --import` ends with: imported (per outcome), already in the
+    journal, skipped (per reason), bad lines, and where they went."""
+    def counts(by: dict[str, int]) -> str:  # outcomes in their order, then the most first
+        order = ("answered", "missed", "called-back")
+        return ", ".join(f"{n:,} {why}" for why, n in sorted(by.items(), key=lambda x: (
+            order.index(x[0]) if x[0] in order else len(order), -x[1], x[0])))
+
+    imported = sum(result.recorded.values())
+    skipped = sum(result.skipped.values())
+    parts = [f"{imported:,} imported" + (f" ({counts(result.recorded)})" if imported else ""),
+             f"{result.already:,} already in the journal",
+             f"{skipped:,} skipped" + (f" ({counts(result.skipped)})" if skipped else "")]
+    if result.bad:
+        parts.append(f"{len(result.bad):,} bad line{'s' if len(result.bad) != 1 else ''}")
+    return f"{label}: {', '.join(parts)} → {folder}"
 
 
 def print_conflicts(folder: Path) -> None:
