@@ -107,8 +107,9 @@ class CalendarStore:
         and its stat counts as removed."""
         fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
         try:
-            listed = sorted(n for n in os.listdir(fd) if n[-4:].lower() == ".ics"
-                            and n[:1] != ".")
+            # listing order: a folder lists the same names in the same order until it changes
+            listed = [n for n in os.listdir(fd) if (n.endswith(".ics") or n[-4:].lower()
+                                                    == ".ics") and n[:1] != "."]
             names, keys, stat_at, regular = self._names, self._keys, os.stat, stat.S_ISREG
             for name in listed:
                 try:
