@@ -364,6 +364,15 @@ def test_the_source_id_is_the_connection_and_the_time_of_its_ring():
     assert calls.event(parse_monitor_line("08.01.26 18:21:00;DISCONNECT;3;40;", VIENNA)) is None
 
 
+def test_open_connections_are_bounded():
+    calls = FritzboxCalls(region="AT")
+    for i in range(5000):
+        calls.event(MonitorLine(datetime(2026, 1, 8, tzinfo=VIENNA), "RING", str(i), ""))
+    assert len(calls._open) == 1000
+    assert calls.event(MonitorLine(datetime(2026, 1, 8, tzinfo=VIENNA), "DISCONNECT", "4999",
+                                   "", 0)) is not None
+
+
 @pytest.mark.parametrize(("text", "want"), [
     ("fritz.box", ("fritz.box", DEFAULT_PORT)),
     ("192.168.178.1:1012", ("192.168.178.1", 1012)),

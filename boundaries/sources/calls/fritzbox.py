@@ -144,7 +144,10 @@ class FritzboxCalls:
         before I was listening (its caller is unknown)."""
         if line.what in ("RING", "CALL"):
             source_id = f"{line.connection}@{line.at.replace(tzinfo=None).isoformat()}"
-            self._open[line.connection] = source_id
+            self._open.pop(line.connection, None)
+            self._open[line.connection] = source_id  # newest last
+            if len(self._open) > 1000:  # the box has a handful; a stranger could send more
+                del self._open[next(iter(self._open))]
             who = party(line.number, self.region)
             if line.what == "RING":
                 return CallEvent(self.source, source_id, "ring", line.at, from_=who)
