@@ -438,8 +438,6 @@ def test_replay_of_our_own_csv_is_as_before(capsys, pset, tmp_path):
     assert code == 0 and out.splitlines()[1].startswith("stahl,2026-01-13T10:05,call,answer,")
 
 
-@pytest.mark.xfail(strict=True, reason="replay/run.py resolves an empty `from` as an error, "
-                   "not yet as a withheld number (the unknown tier decides, sources.md §8)")
 def test_replay_decides_a_withheld_call_with_the_unknown_tier(capsys, pset):
     code, out, err = run(capsys, "replay", str(A), "--policies", str(pset), "--format", "json")
     assert code == 0 and "empty sender" not in err

@@ -32,6 +32,9 @@ def folded_index(clients: Mapping[str, Client]) -> dict[str, str]:
     return out
 
 
+WITHHELD = Sender(raw="", client_id=None, via="unknown")  # a call without a number (§8)
+
+
 def resolve_sender(ps: PolicySet, raw: str) -> Sender:
     """Match `raw` to a client by id, then by mail, then by phone number (E.164)."""
     text = raw.strip()

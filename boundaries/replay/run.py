@@ -17,7 +17,7 @@ from boundaries.core.errors import BoundariesError
 from boundaries.core.model import PolicySet
 from boundaries.core.vocabulary import CHANNELS, KINDS, URGENCIES
 from boundaries.journal.simulated import SimulatedJournal
-from boundaries.policy.senders import SenderError, resolve_sender
+from boundaries.policy.senders import WITHHELD, SenderError, resolve_sender
 from boundaries.policy.timeparse import TimeError
 from boundaries.replay.input import Source, Unreadable, parse_instant
 
@@ -57,7 +57,9 @@ class SetRun:
             if len(self.senders) >= _SENDER_CACHE_LIMIT:
                 self.senders.clear()
             try:
-                found = self.comp.sender_entry(resolve_sender(self.ps, raw))
+                # an empty `from` is a withheld number: the unknown tier decides (§8)
+                sender = resolve_sender(self.ps, raw) if raw.strip() else WITHHELD
+                found = self.comp.sender_entry(sender)
             except SenderError as exc:
                 found = exc
             self.senders[raw] = found
