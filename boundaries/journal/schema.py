@@ -17,7 +17,8 @@ from boundaries.policy.timeparse import MAX_YEAR, MIN_YEAR
 OUTCOMES = ("answered", "called-back", "missed", "declined")
 MAX_MINUTES = 100_000  # about ten weeks: more on one request is a typing error
 TEXT = ("id", "recorded_at", "from", "sender", "client", "tier", "channel", "kind",
-        "urgency", "decision", "reason", "policy_hash", "reply_key", "note", "outcome")
+        "urgency", "decision", "reason", "policy_hash", "reply_key", "note", "outcome",
+        "source", "source_id")
 FLAGS = ("within_hours", "extra_effort")
 # the exact JSON type of each known field (`type(...) is`: true is not a number here)
 _TYPES: dict[str, type] = {**dict.fromkeys(TEXT, str), **dict.fromkeys(FLAGS, bool),
