@@ -1,0 +1,50 @@
+"""The use cases every front end shares: open a policy set, build a request, decide it with
+the journal's facts, record it; import a call list; follow the phone as it rings.
+
+Values in, values out: nothing here prints, exits or asks. A problem the user can fix is
+raised as a `BoundariesError` (a message and a `hint`); `cli/` turns it into exit 2 and a
+stderr line, the TUI into a notification. The loader, the journal store and the libraries
+behind them are imported inside the functions that need them, so `check` starts no slower.
+
+One module per use case, everything re-exported here (`from boundaries.service import …`):
+
+- `sets`: which folder, the set loaded with its calendars (`open_set`, `load_set`, …)
+- `requests`: a request from a front end's fields, decided with the journal's facts
+  (`JournalCache`), recorded (`record`, `make_entry`)
+- `call_list`: `log --import FILE.csv`, a FRITZ!Box call list export into the journal
+- `call_journal`: how the journal holds calls (the same call never twice, called-back),
+  shared by the import and the live sources
+"""
+
+from __future__ import annotations
+
+from boundaries.service.call_list import CallListImport, import_call_list
+from boundaries.service.requests import (
+    Decided,
+    JournalCache,
+    JournalWriteError,
+    build_request,
+    choice,
+    decide_with_journal,
+    journal_facts,
+    make_entry,
+    record,
+)
+from boundaries.service.sets import (
+    BadPolicySet,
+    Opened,
+    PolicyFolderMissing,
+    calendar_cache,
+    find_set,
+    good_policies,
+    load_set,
+    open_set,
+    peek_set,
+    with_calendars,
+)
+
+__all__ = ["BadPolicySet", "CallListImport", "Decided", "JournalCache", "JournalWriteError",
+           "Opened", "PolicyFolderMissing", "build_request", "calendar_cache", "choice",
+           "decide_with_journal", "find_set", "good_policies", "import_call_list",
+           "journal_facts", "load_set", "make_entry", "open_set", "peek_set", "record",
+           "with_calendars"]
