@@ -19,6 +19,8 @@ from boundaries.core.model import CalendarRef
 from boundaries.policy.checks import run_checks
 from boundaries.service import load_set
 
+from .cli_helpers import run
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "policies"
 EXAMPLE_CALENDARS = ("client-visit.ics", "jour-fixe.ics", "vacation.ics")
@@ -27,12 +29,6 @@ EXAMPLE_CALENDARS = ("client-visit.ics", "jour-fixe.ics", "vacation.ics")
 BROKEN = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Test//EN\r\nBEGIN:VEVENT\r\n"
           "UID:broken@test.example\r\nDTSTAMP:20261201T090000Z\r\nSUMMARY:Kaputt\r\n"
           "END:VEVENT\r\nEND:VCALENDAR\r\n")
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture(autouse=True)

@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from boundaries.cli.main import main
 from boundaries.core.calendar import CalendarSpan, CalendarTable
 from boundaries.core.vocabulary import DAY_NAMES_EN
 from boundaries.core.week import event_line, event_when, legend, week_events, week_rows
 from boundaries.policy.load import load
+
+from .cli_helpers import run
 
 VIENNA = ZoneInfo("Europe/Vienna")
 
@@ -87,15 +88,6 @@ CALENDARS = {
 def cal_set(write_set, tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("BOUNDARIES_CACHE", str(tmp_path / "cache"))
     return write_set({"tiers/maint.toml": TIER, "clients.toml": CLIENTS, **CALENDARS}, me=ME)
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(args))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 2
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def day_line(out: str, label: str) -> str:

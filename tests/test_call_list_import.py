@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 
 from boundaries.cli.errors import report
 from boundaries.cli.journal import run_log
-from boundaries.cli.main import main
 from boundaries.core.errors import BoundariesError
 from boundaries.journal.store import read
 from boundaries.replay.fritz_export import (
@@ -31,6 +30,7 @@ from boundaries.replay.fritz_export import (
     parse_duration,
 )
 
+from .cli_helpers import run
 from .test_engine import CLIENTS, DE, DISCREET, EN, MAINT, ME_AWAY, NIGHT, PREMIUM, UNKNOWN
 
 DATA = Path(__file__).parent / "data" / "calls"
@@ -69,12 +69,6 @@ def log_import(capsys, path: Path | str, policies: Path, journal: Path,
         code = run_log(args, NOW)
     except BoundariesError as exc:
         code = report(exc)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 

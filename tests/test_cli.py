@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from boundaries.cli.main import main
-
+from .cli_helpers import run
 from .test_engine import CLIENTS, DE, DISCREET, EN, MAINT, ME_AWAY, NIGHT, PREMIUM, UNKNOWN
 
 CHECKS = """\
@@ -42,15 +41,6 @@ def pset(write_set) -> Path:
         "tiers/night.toml": NIGHT, "clients.toml": CLIENTS,
         "replies/de.toml": DE, "replies/en.toml": EN, "checks.toml": CHECKS,
     }, me=ME_AWAY)
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(args))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 2
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # -- check ------------------------------------------------------------------------------------

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from boundaries.cli.main import main
 from boundaries.policy.load import load
+
+from .cli_helpers import run
 
 DATA = Path(__file__).resolve().parent / "data" / "contacts"
 PRODUCERS = ["android-2.1.vcf", "iphone-3.0.vcf", "outlook-2.1.vcf", "google-3.0.vcf",
@@ -20,12 +21,6 @@ TIER = '[hours]\nmon-fri = "08:00-17:00"\n'
 # written by hand: a BOM-less file with a comment, odd spacing and no final newline
 CLIENTS = ('# my clients\n[clients.acme]   # the first one\nname = "ACME"\n'
            'tier = "standard"\nphones = ["+43 2742 9005"]\nemails = ["Office@Acme.example"]')
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

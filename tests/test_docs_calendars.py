@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from boundaries.cli.main import main
+from .cli_helpers import run
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "calendars.md"
@@ -172,15 +172,6 @@ def synced(tmp_path, monkeypatch) -> tuple[Path, Path]:
     me = me[: me.index("\n[[calendars]]\n") + 1] + f'[[calendars]]\npath = "{path}"\n'
     (pset / "me.toml").write_text(me, "utf-8")
     return pset, folder
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(args))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 2
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_the_folder_vdirsyncer_writes_is_read(capsys, synced):

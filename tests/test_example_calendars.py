@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from boundaries.cli.main import main
+from .cli_helpers import run
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "policies"
@@ -23,15 +23,6 @@ SUMMARIES = ("Jour fixe", "Vor-Ort-Termin", "Serverraum", "Telefonat", "Steuerbe
 @pytest.fixture(autouse=True)
 def _no_journal(monkeypatch, tmp_path):
     monkeypatch.setenv("BOUNDARIES_JOURNAL", str(tmp_path / "journal"))
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(args))
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 2
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def check(capsys, *args: str) -> dict:

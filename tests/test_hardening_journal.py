@@ -15,7 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from textual.widgets import DataTable
 
-from boundaries.cli.main import main
 from boundaries.core.text import visible
 from boundaries.journal.store import (
     append,
@@ -26,6 +25,7 @@ from boundaries.journal.store import (
     read,
 )
 
+from .cli_helpers import run
 from .test_engine import MAINT, PREMIUM
 
 VIENNA = ZoneInfo("Europe/Vienna")
@@ -63,12 +63,6 @@ tier = "premium"
 def pset(write_set) -> Path:
     return write_set({"tiers/premium.toml": PREMIUM, "tiers/maint.toml": MAINT,
                       "clients.toml": CLIENTS})
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def good(at: str = AT, **kw) -> dict:

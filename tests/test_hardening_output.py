@@ -18,11 +18,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from boundaries.cli.main import main
 from boundaries.cli.output import VisibleStream, raw_stream, visible_output
 from boundaries.cli.progress import Progress
 from boundaries.core.text import visible
 
+from .cli_helpers import run
 from .test_engine import DE, EN, MAINT, PREMIUM, UNKNOWN
 
 EVIL = "E\u001b]0;PWNED\u0007\u001b]52;c;aGFja2Vk\u0007"   # retitle + write the clipboard
@@ -89,12 +89,6 @@ def write_evil_journal(folder: Path) -> Path:
 @pytest.fixture
 def evil_journal(tmp_path: Path) -> Path:
     return write_evil_journal(tmp_path / "journal")
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def assert_safe(out: str, err: str, what: object) -> None:

@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from boundaries.cli.main import main
 from boundaries.core.compiled import Offsets
 from boundaries.policy.timeparse import TimeError, parse_at
 from boundaries.replay.input import parse_instant
 
+from .cli_helpers import run
 from .conftest import EXAMPLE, ME
 
 HEADER = "from,at,channel\n"
@@ -29,12 +29,6 @@ SETTINGS = {
     "database": None,
     "suppress_health_check": [HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 }
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def replay(capsys, path: Path, *args: str) -> tuple[int, str, str]:

@@ -11,15 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from boundaries.cli.main import main
 from boundaries.policy import clients_append as setup_commands
 from boundaries.policy.load import load
 
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+from .cli_helpers import run
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from boundaries.cli.main import main
 from boundaries.core.engine import decide
 from boundaries.core.request import sender_key
 from boundaries.journal.facts import facts_for, month_bounds
@@ -22,6 +21,7 @@ from boundaries.journal.store import append, new_id, read
 from boundaries.policy.load import load
 from boundaries.service import build_request
 
+from .cli_helpers import run
 from .test_engine import CLIENTS, DE, EN, MAINT, ME_AWAY, PREMIUM, UNKNOWN
 
 VIENNA = ZoneInfo("Europe/Vienna")
@@ -44,12 +44,6 @@ def entry(at: str, **kw) -> dict:
 def write_lines(path: Path, lines: list[str], torn: str = "") -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(line + "\n" for line in lines) + torn, encoding="utf-8")
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 # -- storage ---------------------------------------------------------------------------------

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from boundaries.cli.main import main
 from boundaries.cli.progress import Progress
 
+from .cli_helpers import run
 from .conftest import EXAMPLE
 
 # Rows over the example set (Europe/Vienna, holidays AT-4, away 2026-08-03..14): evenings,
@@ -41,12 +41,6 @@ ROWS = [
     ("+43 1 5123456", "2026-01-08T20:00", "call", "question", "normal"),
     ("noreply@shop.example", "2026-01-10T09:00", "email", "question", "normal"),
 ]
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def write_csv(path: Path, rows: list[tuple], header=("from", "at", "channel", "kind",

@@ -11,21 +11,16 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from boundaries.cli.main import main
 from boundaries.policy.checks import run_checks
 from boundaries.policy.json_schema import KINDS, schema_for
 from boundaries.policy.load import load
 from boundaries.policy.starter import schema_files
 
+from .cli_helpers import run
+
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "policies"
 BAD = Path(__file__).parent / "data" / "bad"
-
-
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def kind_of(rel: str) -> str | None:
