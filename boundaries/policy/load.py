@@ -164,6 +164,9 @@ class _Loader:
                 line, col = fc.loc.value(("calendars", i, "path"))
                 calendars.append(CalendarRef(e["path"], e.get("timed", "busy"),
                                              e.get("all_day", "away"), f"me.toml:{line}:{col}"))
+        if "sources" in v:  # the phone sources: checked here, read by the front ends
+            from boundaries.policy.phone_sources import check_sources
+            check_sources(fc, v["sources"])
         sources = {k: fc.source((k,)) for k in data if fc.loc.has((k,))}
         return Me(
             name=v.get("name", ""), timezone=tzname, locale=locale, holidays=region,

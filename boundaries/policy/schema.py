@@ -71,6 +71,16 @@ CALENDAR = {
                   default="away"),
 }
 
+SOURCES = {
+    "events": _f("string", "the event stream `watch` and the TUI read (JSON lines): a file or "
+                 "a FIFO, relative to the policy folder (`~` allowed), or `-` for standard "
+                 "input"),
+    "fritzbox": _f("string", "the FRITZ!Box call monitor, `HOST[:PORT]` (port 1012 by "
+                   "default), e.g. `fritz.box`"),
+    "kdeconnect": _f("bool", "the mobile, through KDE Connect on the session D-Bus",
+                     default=False),
+}
+
 ME = {
     "name": _f("string", "my name, `{my_name}` in replies", required=True),
     "timezone": _f("string", "IANA timezone of every window, e.g. `Europe/Vienna`", required=True),
@@ -85,6 +95,8 @@ ME = {
                           default=0),
     "away": _f("tables", "time off: not reachable at all", fields=AWAY),
     "calendars": _f("tables", "calendars whose events make me busy or away", fields=CALENDAR),
+    "sources": _f("table", "the phone sources `watch` and the TUI follow when no source flag "
+                  "is given", fields=SOURCES),
 }
 
 EXTRA_EFFORT = {
