@@ -437,3 +437,15 @@ def test_replay_decides_a_withheld_call_with_the_unknown_tier(capsys, pset):
     assert code == 0 and "empty sender" not in err
     withheld = [json.loads(line) for line in out.splitlines() if '"from": ""' in line]
     assert [(r["tier"], r["decision"]) for r in withheld] == [("unknown", "decline")]
+
+
+def test_log_import_from_the_command_line_twice(capsys, pset, journal):
+    args = ("log", "--import", str(A), "--policies", str(pset), "--journal", str(journal))
+    code, out, err = run(capsys, *args)
+    first = entries(journal)
+    assert code == 0 and first and "imported" in out, out + err
+    code, out, err = run(capsys, *args)
+    assert code == 0 and entries(journal) == first  # nothing new the second time
+    assert "0 imported" in out, out
+    code, _, err = run(capsys, "log", "--policies", str(pset), "--journal", str(journal))
+    assert code == 2 and "--from" in err  # a log without --import still needs a request

@@ -28,6 +28,28 @@ _CHECK_EXAMPLES = """examples:
 """
 
 
+def _request_options(sender_required: bool) -> argparse.ArgumentParser:
+    """The request fields of §2, shared by `check` and `log` (`log --import` takes them from
+    its file, so there `--from` is checked by cli/journal.py, not by argparse)."""
+    request = argparse.ArgumentParser(add_help=False)
+    request.add_argument("--from", dest="sender", required=sender_required, metavar="WHO",
+                         help="client id, client name, phone number (any format) or mail address")
+    request.add_argument("--channel", default="call", metavar="C",
+                         help="call, sms, email or chat (default: call)")
+    request.add_argument("--at", metavar="T",
+                         help="ISO 8601 time, with or without offset (without: my time), "
+                              "or HH:MM today (default: now)")
+    request.add_argument("--kind", default="question", metavar="K",
+                         help="question, task, change, billing or complaint (default: question)")
+    request.add_argument("--urgency", default="normal", metavar="U",
+                         help="normal, urgent or emergency (default: normal)")
+    request.add_argument("--journal", metavar="DIR",
+                         help="journal folder for budgets and repeats (default: "
+                              "$BOUNDARIES_JOURNAL, then the user data folder); only `log` "
+                              "writes it")
+    return request
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of every subcommand."""
     common = argparse.ArgumentParser(add_help=False)
@@ -49,23 +71,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
                            prog="boundaries")
 
-    # the request fields of §2, shared by `check` and `log`
-    request = argparse.ArgumentParser(add_help=False)
-    request.add_argument("--from", dest="sender", required=True, metavar="WHO",
-                         help="client id, client name, phone number (any format) or mail address")
-    request.add_argument("--channel", default="call", metavar="C",
-                         help="call, sms, email or chat (default: call)")
-    request.add_argument("--at", metavar="T",
-                         help="ISO 8601 time, with or without offset (without: my time), "
-                              "or HH:MM today (default: now)")
-    request.add_argument("--kind", default="question", metavar="K",
-                         help="question, task, change, billing or complaint (default: question)")
-    request.add_argument("--urgency", default="normal", metavar="U",
-                         help="normal, urgent or emergency (default: normal)")
-    request.add_argument("--journal", metavar="DIR",
-                         help="journal folder for budgets and repeats (default: "
-                              "$BOUNDARIES_JOURNAL, then the user data folder); only `log` "
-                              "writes it")
+    request, log_request = _request_options(True), _request_options(False)
 
     c = sub.add_parser("check", parents=[common, request], help="decide one incoming request",
                        description="Decide one incoming request: answer now, later, or "
@@ -74,17 +80,25 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("--json", action="store_true", help="print the decision as one JSON object")
 
-    lg = sub.add_parser("log", parents=[common, request], help="record a request and what I did",
+    lg = sub.add_parser("log", parents=[common, log_request],
+                        help="record a request and what I did",
                         description="Decide a request as `check` does and append it, with what "
-                                    "I did, to the journal (budgets, repeats, reports).",
+                                    "I did, to the journal (budgets, repeats, reports). With "
+                                    "--import, every call of a FRITZ!Box call list export.",
                         epilog="examples:\n"
                                "  boundaries log --from acme --at 2026-01-08T18:20 --outcome "
                                "missed\n"
                                "  boundaries log --from stahlwerk --urgency urgent --outcome "
-                               "answered --minutes 25 --note \"Server down\"",
+                               "answered --minutes 25 --note \"Server down\"\n"
+                               "  boundaries log --import FRITZ.Box_Anrufliste.csv",
                         formatter_class=argparse.RawDescriptionHelpFormatter)
-    lg.add_argument("--outcome", required=True, metavar="O",
-                    help="answered, called-back, missed or declined")
+    lg.add_argument("--outcome", metavar="O",
+                    help="answered, called-back, missed or declined (required without "
+                         "--import)")
+    lg.add_argument("--import", dest="import_file", metavar="FILE.csv",
+                    help="record a FRITZ!Box call list export (Telefonie → Anrufliste → "
+                         "export): each call decided as `check` would have at its time; a "
+                         "call already in the journal is not recorded again")
     lg.add_argument("--minutes", type=int, default=0, help="time spent")
     lg.add_argument("--note", default="", help="what was agreed, in a few words")
 
