@@ -260,6 +260,31 @@ def build_parser() -> argparse.ArgumentParser:
     ci.add_argument("--dry-run", action="store_true",
                     help="print the TOML it would append; write nothing")
 
+    wa = sub.add_parser("watch", parents=[common],
+                        help="decide every call and message as it comes in",
+                        description="Follow the phone sources and decide every ring and "
+                                    "message the moment it arrives, with the journal's facts "
+                                    "(budgets, repeats): one line each on stdout, or one JSON "
+                                    "object a line. Sources: the flags, else [sources] in "
+                                    "me.toml. Runs until the sources end or SIGINT/SIGTERM "
+                                    "(exit 0).",
+                        epilog="examples:\n"
+                               "  boundaries watch --fritzbox fritz.box\n"
+                               "  boundaries watch --events ~/phone.fifo --json --log\n"
+                               "  my-pbx-events | boundaries watch --events - --json",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    wa.add_argument("--events", metavar="FILE|-",
+                    help="the event stream: JSON lines from a file, a FIFO, or - (stdin)")
+    wa.add_argument("--fritzbox", metavar="HOST[:PORT]",
+                    help="the FRITZ!Box call monitor (port 1012 by default; dial #96*5* "
+                         "to turn it on)")
+    wa.add_argument("--json", action="store_true", help="one JSON object a line")
+    wa.add_argument("--log", action="store_true",
+                    help="record finished calls and messages in the journal (each once)")
+    wa.add_argument("--journal", metavar="DIR",
+                    help="journal folder (default: $BOUNDARIES_JOURNAL, then the user data "
+                         "folder)")
+
     sub.add_parser("where", parents=[common],
                    help="which policy set, journal and calendars are in use",
                    description="Say which policy folder is used and which rule chose it, "
@@ -345,6 +370,10 @@ def _dispatch(args: argparse.Namespace, now: datetime) -> int:
         from boundaries.cli.journal import run_log, run_report
 
         return (run_log if cmd == "log" else run_report)(args, now)
+    if cmd == "watch":
+        from boundaries.cli.watch import run_watch
+
+        return run_watch(args, now)
     if cmd == "client" and args.client_command == "import":
         from boundaries.cli.contacts import run_client_import
 

@@ -14,11 +14,23 @@ One module per use case, everything re-exported here (`from boundaries.service i
 - `call_list`: `log --import FILE.csv`, a FRITZ!Box call list export into the journal
 - `call_journal`: how the journal holds calls (the same call never twice, called-back),
   shared by the import and the live sources
+- `incoming`: what a phone source reports, decided as it comes and recorded when it ends
+  (`Incoming`, `Seen`), for `watch` and the TUI
+- `call_sources`: which phone sources to follow (flags, or me.toml's `[sources]`), opened,
+  and followed side by side (`follow`)
 """
 
 from __future__ import annotations
 
 from boundaries.service.call_list import CallListImport, import_call_list
+from boundaries.service.call_sources import (
+    SourceError,
+    SourceSpec,
+    chosen_sources,
+    follow,
+    open_sources,
+)
+from boundaries.service.incoming import Incoming, Seen
 from boundaries.service.requests import (
     Decided,
     JournalCache,
@@ -43,8 +55,9 @@ from boundaries.service.sets import (
     with_calendars,
 )
 
-__all__ = ["BadPolicySet", "CallListImport", "Decided", "JournalCache", "JournalWriteError",
-           "Opened", "PolicyFolderMissing", "build_request", "calendar_cache", "choice",
-           "decide_with_journal", "find_set", "good_policies", "import_call_list",
-           "journal_facts", "load_set", "make_entry", "open_set", "peek_set", "record",
-           "with_calendars"]
+__all__ = ["BadPolicySet", "CallListImport", "Decided", "Incoming", "JournalCache",
+           "JournalWriteError", "Opened", "PolicyFolderMissing", "Seen", "SourceError",
+           "SourceSpec", "build_request", "calendar_cache", "choice", "chosen_sources",
+           "decide_with_journal", "find_set", "follow", "good_policies", "import_call_list",
+           "journal_facts", "load_set", "make_entry", "open_set", "open_sources", "peek_set",
+           "record", "with_calendars"]

@@ -81,12 +81,12 @@ class CallIndex:
                                      []).append(entry)
 
     def twin(self, source: str, source_id: str, sender: str, at: datetime,
-             outgoing: bool) -> Entry | None:
-        """The entry that is this call already: by its source id, else the first call of
-        another source (or of none) from `sender` in the minute of `at`, in this direction
-        (taken: it is no other call's twin)."""
+             outgoing: bool, *, call: bool = True) -> Entry | None:
+        """The entry that is this call already: by its source id, else (for a call, not a
+        message: `call`) the first call of another source (or of none) from `sender` in the
+        minute of `at`, in this direction (taken: it is no other call's twin)."""
         found = self._by_id.get((source, source_id))
-        if found is not None:
+        if found is not None or not call:
             return found
         near = self._by_slot.get(slot(sender, at, CALLED_BACK if outgoing else None), [])
         for i, e in enumerate(near):

@@ -77,6 +77,7 @@ class JournalCache:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self._months: dict[str, tuple[list[Entry], list]] = {}  # month -> (entries, warnings)
+        self._stamps: dict[str, tuple] = {}  # month -> its files' names, sizes, mtimes
 
     def entries(self, months: list[str]) -> tuple[list[Entry], list[str]]:
         """Entries and warnings (formatted) of these months; none without a folder."""
@@ -86,7 +87,8 @@ class JournalCache:
         warnings: list = []
         for month in months:
             if month not in self._months:
-                if self.folder is None or not self.folder.is_dir():
+                self._stamps[month] = self._stamp(month)  # before reading: a write between
+                if self.folder is None or not self.folder.is_dir():  # is seen next time
                     self._months[month] = ([], [])
                 else:
                     self._months[month] = read(self.folder, [month])
@@ -107,6 +109,29 @@ class JournalCache:
     def clear(self) -> None:
         """Forget what was read: the next question reads the files again."""
         self._months.clear()
+        self._stamps.clear()
+
+    def refresh(self) -> None:
+        """Forget each month whose journal files changed since they were read (another
+        process, a sync tool or this one wrote), so that a front end that runs for days
+        decides with the journal as it is: a listing and a stat per month, nothing read."""
+        for month in list(self._months):
+            if self._stamps.get(month) != self._stamp(month):
+                del self._months[month]
+
+    def _stamp(self, month: str) -> tuple:
+        import os
+
+        from boundaries.journal.store import files_for
+
+        out = []
+        for path in files_for(self.folder, [month]) if self.folder is not None else ():
+            try:
+                st = os.stat(path)
+            except OSError:
+                continue
+            out.append((path.name, st.st_size, st.st_mtime_ns, st.st_ino))
+        return tuple(out)
 
 
 class Decided(NamedTuple):
@@ -129,9 +154,10 @@ def decide_with_journal(ps: PolicySet, req: Request, folder: Path | None) -> Dec
 
 
 # -- recording -------------------------------------------------------------------------------
-def make_entry(ps: PolicySet, req: Request, d: Decision, outcome: str, minutes: int,
+def make_entry(ps: PolicySet, req: Request, d: Decision, outcome: str | None, minutes: int,
                note: str, now: datetime) -> dict:
-    """A journal entry: the request, the decision and what I did."""
+    """A journal entry: the request, the decision and what I did (`outcome` None: nothing
+    to say, as for a message that came in)."""
     from boundaries.core.request import sender_key
     from boundaries.journal.store import new_id
 

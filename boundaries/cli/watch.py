@@ -1,0 +1,217 @@
+"""`watch`: follow the phone sources and decide every call and message as it comes in.
+
+One line on stdout per thing to show, flushed at once (a pipe reads it): the summary
+(`18:20:05  call     acme · LATER · outside hours …`), or with `--json` one JSON object a
+line, `check --json`'s object plus `event`, `id`, `source` (and `outcome`, `minutes` at the
+end). The sources' states, the lines they skipped and the journal's bad lines go to stderr,
+`boundaries: …`. It runs until every source has ended (a file at its end) or SIGINT/SIGTERM
+ends it, exit 0 both ways; a source that cannot be opened at the start is exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from boundaries.cli.errors import EXIT_OK, UsageError
+from boundaries.core.model import PolicySet
+
+SKIP_EVERY = 5.0  # seconds: a source's skipped lines told at most this often (and at the end)
+_WORDS = {"ring": "call", "connected": "talking", "dialing": "calling", "lost": "lost"}
+
+
+def run_watch(args: argparse.Namespace, now: datetime) -> int:
+    """`boundaries watch`: the sources of the flags (or me.toml's `[sources]`), followed
+    until they end or a signal ends it."""
+    import asyncio
+
+    from boundaries.cli.commands import open_policies, require_good
+    from boundaries.core.time import zone
+    from boundaries.journal.store import journal_dir
+    from boundaries.service import Incoming, chosen_sources, open_sources
+
+    ps = require_good(open_policies(args).result)
+    specs = chosen_sources(ps, events=args.events, fritzbox=args.fritzbox,
+                           kdeconnect=getattr(args, "kdeconnect", False))
+    if not specs:
+        raise UsageError("watch needs a phone source", "give --events FILE (- for standard "
+                         "input, or a FIFO) or --fritzbox HOST[:PORT], or name them in "
+                         "me.toml: [sources] events = \"…\" / fritzbox = \"fritz.box\"")
+    folder = journal_dir(args.journal)
+
+    def clock() -> datetime:
+        return datetime.now(UTC)
+
+    states = _States()
+    sources = open_sources(specs, ps, clock=clock, on_state=states.show)
+    incoming = Incoming(ps, folder, log=args.log, clock=clock)
+    watch = _Watch(ps, incoming, sources, json_lines=args.json, tz=zone(ps.me.timezone),
+                   clock=clock)
+    asyncio.run(watch.run())
+    return EXIT_OK
+
+
+class _States:
+    """A source's state changes on stderr, once each (`connecting` again after `retrying`
+    is left out: the retry line said it)."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, str] = {}
+
+    def show(self, state: Any) -> None:
+        before = self._last.get(state.source)
+        self._last[state.source] = state.state
+        if state.state == "connecting" and before == "retrying":
+            return
+        print(f"boundaries: {state.describe()}", file=sys.stderr, flush=True)
+
+
+class _Watch:
+    """One run: each event decided (`Incoming`) and shown; skips and warnings on stderr."""
+
+    def __init__(self, ps: PolicySet, incoming: Any, sources: list[Any], *, json_lines: bool,
+                 tz: Any, clock: Any) -> None:
+        self.ps, self.incoming, self.sources = ps, incoming, sources
+        self.json_lines, self.tz, self.clock = json_lines, tz, clock
+        self._skips: dict[int, tuple[int, float]] = {}  # source -> (count told, when)
+
+    async def run(self) -> None:
+        import asyncio
+        import signal
+
+        from boundaries.service import follow
+
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        runner = asyncio.create_task(follow(self.sources, self.on_event, on_tick=self.on_tick))
+        stopper = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (runner, stopper):
+                task.cancel()
+            await asyncio.gather(runner, stopper, return_exceptions=True)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+            self.tell_skips(final=True)
+        if runner.done() and not runner.cancelled() and runner.exception() is not None:
+            raise runner.exception()  # type: ignore[misc]  # BrokenPipe: main says goodbye
+
+    def on_event(self, source: Any, event: Any) -> None:
+        for seen in self.incoming.take(event):
+            self.show(seen)
+        self.tell_warnings()
+        self.tell_skips()
+
+    def on_tick(self) -> None:
+        for seen in self.incoming.tick():
+            self.show(seen)
+        self.tell_skips()
+
+    def show(self, seen: Any) -> None:
+        if seen.problem:
+            print(f"boundaries: error: {seen.problem}; not recorded", file=sys.stderr,
+                  flush=True)
+        if self.json_lines:
+            line = json.dumps(json_object(seen, self.tz, self.incoming.log),
+                              ensure_ascii=False, separators=(",", ":"))
+        else:
+            line = summary_line(seen, self.ps, self.tz, self.clock())
+        print(line, flush=True)
+
+    def tell_warnings(self) -> None:
+        while self.incoming.warnings:
+            print(self.incoming.warnings.pop(0), file=sys.stderr, flush=True)
+
+    def tell_skips(self, final: bool = False) -> None:
+        """Each source's skipped lines, when there are new ones: at once the first time,
+        then at most every SKIP_EVERY seconds, and at the end."""
+        now = time.monotonic()
+        for source in self.sources:
+            skips = getattr(source, "skips", None)
+            if skips is None or not skips.count:
+                continue
+            told, when = self._skips.get(id(source), (0, -SKIP_EVERY))
+            if skips.count != told and (final or now - when >= SKIP_EVERY):
+                self._skips[id(source)] = (skips.count, now)
+                print(f"boundaries: {source.state.source}: {skips.describe()}",
+                      file=sys.stderr, flush=True)
+
+
+# -- what is printed -----------------------------------------------------------------------
+def who(seen: Any, ps: PolicySet) -> str:
+    """The client (with its name, unless discreet: as `check` says it), else the number or
+    address, else `withheld`."""
+    d = seen.decision
+    client = d.client if d is not None else seen.sender.client_id
+    if client:
+        c = ps.clients.get(client)
+        if c is None:
+            return client
+        tier = ps.tiers.get(c.tier)
+        discreet = d.discreet if d is not None else bool(
+            c.discreet or (tier is not None and tier.discreet))
+        return client if discreet else f"{client} ({c.name})"
+    return seen.sender.number or seen.sender.raw or "withheld"
+
+
+def summary_line(seen: Any, ps: PolicySet, tz: Any, now: datetime) -> str:
+    """One line: when, what, who, the verdict and its first reason (or how it ended)."""
+    at = (seen.event.at if seen.event is not None else seen.call.started).astimezone(tz)
+    when = at.strftime("%H:%M:%S" if at.date() == now.astimezone(tz).date()
+                       else "%Y-%m-%d %H:%M:%S")
+    kind = seen.kind
+    if kind == "message":
+        what = seen.call.channel
+    elif kind == "finished":
+        what = seen.outcome
+    else:
+        what = _WORDS.get(kind, kind)
+    parts = [who(seen, ps)]
+    d = seen.decision
+    if kind in ("ring", "message") and d is not None:
+        parts.append(d.decision.upper())
+        if d.reasons:
+            parts.append(d.reasons[0].text)
+    if kind == "finished" and seen.minutes:
+        parts.append(f"{seen.minutes} min")
+    if seen.calling_back:
+        parts.append("called back" if kind == "finished" else "calls back")
+    if kind == "lost":
+        parts.append("its end never came; not recorded")
+    logged = {"recorded": "recorded", "already": "already in the journal",
+              "failed": "not recorded"}.get(seen.logged or "")
+    if logged:
+        parts.append(logged)
+    return f"{when}  {what:<10} " + " · ".join(parts)
+
+
+def json_object(seen: Any, tz: Any, log: bool) -> dict:
+    """`check --json`'s object of the call's decision, with `event`, `id`, `source`, who
+    (`from`, or `to` for my own call; null: withheld), and at the end `outcome`, `minutes`
+    (my own call: `called_back`); with --log, `logged`."""
+    call = seen.call
+    out: dict = {"event": seen.event.event if seen.event is not None else "lost",
+                 "id": call.source_id, "source": call.source}
+    if seen.decision is not None:
+        out.update(seen.decision.as_json())
+        out["from"] = call.party
+    else:
+        out.update(client=seen.sender.client_id, at=call.started.astimezone(tz).isoformat())
+        out["to" if call.direction == "out" else "from"] = call.party
+    if seen.kind in ("finished", "message"):
+        out.update(outcome=seen.outcome, minutes=seen.minutes)
+    if call.direction == "out":
+        out["called_back"] = seen.calling_back
+    if log and seen.kind in ("finished", "message"):
+        out["logged"] = seen.logged
+    return out
+
+
+__all__ = ["json_object", "run_watch", "summary_line", "who"]
