@@ -592,3 +592,19 @@ def test_a_restart_over_the_same_events_records_nothing_new(pset, steps):
         again = Incoming(pset, folder, log=True, clock=Clock(VIENNA_EVENING))
         assert RECORDED not in [s.logged for e in events for s in again.take(e)]
         assert len(read(folder)[0] if folder.exists() else []) == len(written)
+
+
+def test_a_line_is_its_json_object(pset, journal):
+    """The line encoder (the check object encoded once per call) writes `json_object`."""
+    from boundaries.cli.watch import _Watch, json_object, json_parts
+
+    incoming = Incoming(pset, journal, log=True, clock=Clock(VIENNA_EVENING))
+    out = _Watch(pset, incoming, [], json_lines=True, tz=incoming.tz, clock=incoming.clock)
+    events = [call("ring", "c1", 0, from_=ACME), call("connect", "c1", 1),
+              call("end", "c1", 3), call("ring", "c2", 4), call("end", "c2", 5),
+              call("outgoing", "c3", 6, to=ACME), call("end", "c3", 7),
+              call("message", "m1", 8, from_="Zoë", channel="chat")]
+    for seen in (s for e in events for s in incoming.take(e)):
+        line = out.encode(*json_parts(seen, incoming.tz, True))
+        assert "\n" not in line
+        assert json.loads(line) == json_object(seen, incoming.tz, True)

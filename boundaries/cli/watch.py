@@ -78,6 +78,7 @@ class _Watch:
         self.ps, self.incoming, self.sources = ps, incoming, sources
         self.json_lines, self.tz, self.clock = json_lines, tz, clock
         self._skips: dict[int, tuple[int, float]] = {}  # source -> (count told, when)
+        self._encoded: dict[int, tuple[Any, str]] = {}  # id(decision) -> it, its JSON
 
     async def run(self) -> None:
         import asyncio
@@ -119,11 +120,27 @@ class _Watch:
             print(f"boundaries: error: {seen.problem}; not recorded", file=sys.stderr,
                   flush=True)
         if self.json_lines:
-            line = json.dumps(json_object(seen, self.tz, self.incoming.log),
-                              ensure_ascii=False, separators=(",", ":"))
+            line = self.encode(*json_parts(seen, self.tz, self.incoming.log))
         else:
             line = summary_line(seen, self.ps, self.tz, self.clock())
-        print(line, flush=True)
+        sys.stdout.write(line + "\n")  # one write a line, at once: a pipe reads it
+        sys.stdout.flush()
+
+    def encode(self, head: dict, decision: Any, rest: dict) -> str:
+        """One line of JSON (`json_object`); the check object of a call is encoded once
+        for its ring, connect and end (the reply's text is most of a line)."""
+        parts = [_dumps(head)[1:-1]]
+        if decision is not None:
+            cached = self._encoded.get(id(decision))
+            if cached is None or cached[0] is not decision:
+                cached = self._encoded[id(decision)] = (decision,
+                                                        _dumps(decision.as_json())[1:-1])
+                if len(self._encoded) > 1000:
+                    del self._encoded[next(iter(self._encoded))]
+            parts.append(cached[1])
+        if rest:
+            parts.append(_dumps(rest)[1:-1])
+        return "{" + ",".join(parts) + "}"
 
     def tell_warnings(self) -> None:
         while self.incoming.warnings:
@@ -145,6 +162,10 @@ class _Watch:
 
 
 # -- what is printed -----------------------------------------------------------------------
+def _dumps(obj: dict) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
 def who(seen: Any, ps: PolicySet) -> str:
     """The client (with its name, unless discreet: as `check` says it), else the number or
     address, else `withheld`."""
@@ -192,26 +213,32 @@ def summary_line(seen: Any, ps: PolicySet, tz: Any, now: datetime) -> str:
     return f"{when}  {what:<10} " + " · ".join(parts)
 
 
-def json_object(seen: Any, tz: Any, log: bool) -> dict:
-    """`check --json`'s object of the call's decision, with `event`, `id`, `source`, who
-    (`from`, or `to` for my own call; null: withheld), and at the end `outcome`, `minutes`
-    (my own call: `called_back`); with --log, `logged`."""
+def json_parts(seen: Any, tz: Any, log: bool) -> tuple[dict, Any, dict]:
+    """A line's `event`, `id`, `source`; the decision whose `check --json` object follows
+    (None for my own calls); and the rest: who (`from`, or `to` for my own call; null:
+    withheld), at the end `outcome` and `minutes` (my own call: `called_back`; with --log,
+    `logged`)."""
     call = seen.call
-    out: dict = {"event": seen.event.event if seen.event is not None else "lost",
-                 "id": call.source_id, "source": call.source}
-    if seen.decision is not None:
-        out.update(seen.decision.as_json())
-        out["from"] = call.party
-    else:
-        out.update(client=seen.sender.client_id, at=call.started.astimezone(tz).isoformat())
-        out["to" if call.direction == "out" else "from"] = call.party
+    head = {"event": seen.event.event if seen.event is not None else "lost",
+            "id": call.source_id, "source": call.source}
+    rest: dict = {}
+    if seen.decision is None:
+        rest.update(client=seen.sender.client_id, at=call.started.astimezone(tz).isoformat())
+    rest["to" if call.direction == "out" else "from"] = call.party
     if seen.kind in ("finished", "message"):
-        out.update(outcome=seen.outcome, minutes=seen.minutes)
+        rest.update(outcome=seen.outcome, minutes=seen.minutes)
     if call.direction == "out":
-        out["called_back"] = seen.calling_back
+        rest["called_back"] = seen.calling_back
     if log and seen.kind in ("finished", "message"):
-        out["logged"] = seen.logged
-    return out
+        rest["logged"] = seen.logged
+    return head, seen.decision, rest
 
 
-__all__ = ["json_object", "run_watch", "summary_line", "who"]
+def json_object(seen: Any, tz: Any, log: bool) -> dict:
+    """The JSON object of a line: `check --json`'s object of the call's decision with
+    `event`, `id`, `source` and the rest (`json_parts`)."""
+    head, decision, rest = json_parts(seen, tz, log)
+    return {**head, **(decision.as_json() if decision is not None else {}), **rest}
+
+
+__all__ = ["json_object", "json_parts", "run_watch", "summary_line", "who"]

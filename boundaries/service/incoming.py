@@ -51,6 +51,7 @@ LOCK = "calls"  # the journal folder's `.calls.lock`: one front end records at a
 _SESSION = Path("(this session)")
 _MAX_PENDING = 100  # per sender: `repeat` counts at most 100 (policy/schema.py)
 _MAX_KEPT = 10_000  # decisions of calls that go on; senders resolved
+REFRESH = 0.5  # seconds: how stale the journal may be for a decision (never for a record)
 
 
 class Seen(NamedTuple):
@@ -102,6 +103,7 @@ class Incoming:
         self._senders: dict[str, Sender] = {}
         self._returns: OrderedDict[tuple[str, str], bool] = OrderedDict()  # my calls: back?
         self._newest: tuple[datetime, datetime] | None = None  # newest event's at, arrival
+        self._looked: float | None = None  # when the journal's files were last looked at
 
     # -- the way in --------------------------------------------------------------------
     def take(self, event: CallEvent) -> list[Seen]:
@@ -216,7 +218,7 @@ class Incoming:
 
         from boundaries.journal.facts import facts_for, months_needed
 
-        self.journal.refresh()
+        self._refresh()
         entries, warnings = self.journal.entries(
             months_needed(req.at, self.tz, self.ps.me.reply_once_days))
         self._warn(warnings)
@@ -268,7 +270,7 @@ class Incoming:
             return False
         at = call.started
         start = at - timedelta(days=CALLBACK_LOOKBACK_DAYS)
-        self.journal.refresh()
+        self._refresh()
         entries, warnings = self.journal.entries(
             months_between(start.astimezone(self.tz), at.astimezone(self.tz)))
         self._warn(warnings)
@@ -302,9 +304,20 @@ class Incoming:
                 entry = make_entry(self.ps, req, d, outcome, min(minutes, MAX_MINUTES), "",
                                    self.clock())
                 entry.update(source=call.source, source_id=call.source_id)
+                self._looked = None  # the next decision sees this entry
                 return RECORDED, append(self.folder, entry, month), ""
         except OSError as exc:
             return FAILED, None, str(JournalWriteError(self.folder, exc))
+
+    def _refresh(self) -> None:
+        """Look at the journal's files again for a decision, at most every REFRESH seconds
+        (a flood of events does not stat them for each; a record looks at once)."""
+        import time
+
+        now = time.monotonic()
+        if self._looked is None or now - self._looked >= REFRESH:
+            self.journal.refresh()
+            self._looked = now
 
     # -- who ---------------------------------------------------------------------------
     def _sender(self, party: str | None) -> Sender:
