@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -69,21 +70,27 @@ def event_lines(n: int) -> bytes:
 
 def run_once(cmd: list[str], data: bytes, env: dict[str, str],
              memory: bool = False) -> tuple[float, int]:
-    """Seconds of one whole process fed `data` on stdin (from a file: the time is the
-    child's own), and with `memory` its peak resident memory in KiB (VmHWM, read while it
-    runs: a fork's ru_maxrss would count this process too; the timing is then not used)."""
-    with tempfile.TemporaryFile() as feed:
-        feed.write(data)
-        feed.seek(0)
-        t = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=feed, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, env=env)
-        peak = 0
-        while memory and proc.poll() is None:
-            peak = max(peak, _hwm(proc.pid))
-            time.sleep(0.005)
-        proc.wait()
-        elapsed = time.perf_counter() - t
+    """Seconds of one whole process fed `data` through a pipe on its stdin, and with
+    `memory` its peak resident memory in KiB (VmHWM, read while it runs: a fork's
+    ru_maxrss would count this process too)."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env)
+    assert proc.stdin is not None
+
+    def feed() -> None:
+        with proc.stdin:
+            proc.stdin.write(data)
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    peak = 0
+    while memory and proc.poll() is None:
+        peak = max(peak, _hwm(proc.pid))
+        time.sleep(0.005)
+    proc.wait()
+    elapsed = time.perf_counter() - t
+    writer.join()
     if proc.returncode != 0:
         raise SystemExit(f"{cmd[0]} exited {proc.returncode}")
     return elapsed, peak

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -608,3 +609,114 @@ def test_a_line_is_its_json_object(pset, journal):
         line = out.encode(*json_parts(seen, incoming.tz, True))
         assert "\n" not in line
         assert json.loads(line) == json_object(seen, incoming.tz, True)
+
+
+# -- docs/calls.md's recipes, run ------------------------------------------------------------
+DOC = Path(__file__).resolve().parent.parent / "docs" / "calls.md"
+
+
+def doc_block(lang: str) -> str:
+    """The one fenced block of docs/calls.md in `lang`."""
+    import re
+
+    found = re.findall(rf"^```{lang}\n(.*?)^```", DOC.read_text("utf-8"), flags=re.M | re.S)
+    assert len(found) == 1, (lang, len(found))
+    return found[0]
+
+
+def _follow_fifo(policies: Path, journal: Path, fifo: Path, feed, count: int) -> list[dict]:
+    """watch --json on `fifo`; `feed()` (in a thread) writes to it; `count` lines back."""
+    async def scenario() -> list[dict]:
+        proc = await _start(policies, journal, "--events", str(fifo), "--json")
+        try:
+            await _until(proc.stderr, "reading")
+            fed = asyncio.create_task(asyncio.to_thread(feed))
+            got = [json.loads(await _line(proc.stdout)) for _ in range(count)]
+            await asyncio.wait_for(fed, TIMEOUT)
+            code, _ = await _end(proc)
+            assert code == 0
+            return got
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+
+    return asyncio.run(scenario())
+
+
+def test_the_shell_recipe_rings(policies, journal, tmp_path):
+    fifo = tmp_path / "events.fifo"
+    os.mkfifo(fifo)
+    script = doc_block("bash") + ('boundaries_ring c1 "0664 1234567"\n'
+                                  "boundaries_end c1 125\n"
+                                  'boundaries_ring c2 ""\n'
+                                  "boundaries_end c2\n")
+
+    def feed() -> None:
+        subprocess.run(["bash", "-euc", script], check=True, timeout=TIMEOUT,
+                       env={**os.environ, "BOUNDARIES_FIFO": str(fifo)})
+
+    got = _follow_fifo(policies, journal, fifo, feed, 5)
+    assert [(x["event"], x["id"]) for x in got] == [
+        ("ring", "c1"), ("connect", "c1"), ("end", "c1"), ("ring", "c2"), ("end", "c2")]
+    assert got[0]["client"] == "acme" and got[3]["from"] is None
+    # 125 s talked, but here the ring came a moment before the end: a connect never lies
+    # before its ring, so the minutes are from the ring, rounded up
+    assert (got[2]["outcome"], got[2]["minutes"]) == ("answered", 1)
+    assert got[4]["outcome"] == "missed"
+
+
+def agi(script: Path, fifo: Path, **variables: str) -> subprocess.CompletedProcess:
+    """The AGI script as Asterisk runs it: its variables on stdin, up to a blank line."""
+    env_lines = "".join(f"agi_{k}: {v}\n" for k, v in {
+        "request": "boundaries-event.agi", "channel": "PJSIP/trunk-00000001",
+        "language": "en", "type": "PJSIP", **variables}.items()) + "\n"
+    return subprocess.run([sys.executable, str(script)], input=env_lines, text=True,
+                          capture_output=True, timeout=TIMEOUT,
+                          env={**os.environ, "BOUNDARIES_FIFO": str(fifo)})
+
+
+def test_the_asterisk_agi_script_rings(policies, journal, tmp_path):
+    script = tmp_path / "boundaries-event.agi"
+    script.write_text(doc_block("python"), encoding="utf-8")
+    fifo = tmp_path / "boundaries.fifo"
+    os.mkfifo(fifo)
+    assert agi(script, fifo, uniqueid="1.1", callerid="06641234567",
+               arg_1="ring").returncode == 0  # nobody reads: dropped, at once
+
+    def feed() -> None:
+        for variables in ({"uniqueid": "1700000000.42", "callerid": "06641234567",
+                           "arg_1": "ring"},
+                          {"uniqueid": "1700000000.42", "arg_1": "end", "arg_2": "125"},
+                          {"uniqueid": "1700000000.43", "callerid": "unknown",
+                           "arg_1": "ring"},
+                          {"uniqueid": "1700000000.43", "arg_1": "end", "arg_2": "0"}):
+            done = agi(script, fifo, **variables)
+            assert done.returncode == 0 and not done.stdout, done.stderr
+
+    got = _follow_fifo(policies, journal, fifo, feed, 5)
+    assert [(x["event"], x["id"]) for x in got] == [
+        ("ring", "1700000000.42"), ("connect", "1700000000.42"), ("end", "1700000000.42"),
+        ("ring", "1700000000.43"), ("end", "1700000000.43")]
+    assert got[0]["client"] == "acme" and got[3]["from"] is None
+    # answered (the seconds talked make a connect; here the ring was a moment ago, and a
+    # connect never lies before its ring), and a withheld call missed
+    assert (got[2]["outcome"], got[2]["minutes"], got[4]["outcome"]) == ("answered", 1,
+                                                                          "missed")
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="no systemd-analyze")
+def test_the_systemd_unit_verifies(tmp_path):
+    unit = doc_block("ini")
+    assert "ExecStart=%h/.local/bin/boundaries watch --log" in unit
+    path = tmp_path / "boundaries-watch.service"
+    path.write_text(unit.replace("%h/.local/bin/boundaries",
+                                 str(Path(sys.executable).parent / "boundaries")))
+    done = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True,
+                          text=True, timeout=TIMEOUT)
+    assert done.returncode == 0 and str(path) not in done.stderr, done.stderr
+
+
+def test_the_sources_table_of_the_docs_loads(load_set):
+    table = doc_block("toml")
+    result = load_set(TIERS, me=ME_AWAY + "\n" + table)
+    assert not [d for d in result.diagnostics if d.path == "me.toml"]
