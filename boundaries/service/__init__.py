@@ -6,7 +6,9 @@ raised as a `BoundariesError` (a message and a `hint`); `cli/` turns it into exi
 stderr line, the TUI into a notification. The loader, the journal store and the libraries
 behind them are imported inside the functions that need them, so `check` starts no slower.
 
-One module per use case, everything re-exported here (`from boundaries.service import …`):
+One module per use case, everything re-exported here (`from boundaries.service import …`;
+the calls' modules when a name of theirs is first asked for, so that `check` does not pay
+for them):
 
 - `sets`: which folder, the set loaded with its calendars (`open_set`, `load_set`, …)
 - `requests`: a request from a front end's fields, decided with the journal's facts
@@ -22,15 +24,6 @@ One module per use case, everything re-exported here (`from boundaries.service i
 
 from __future__ import annotations
 
-from boundaries.service.call_list import CallListImport, import_call_list
-from boundaries.service.call_sources import (
-    SourceError,
-    SourceSpec,
-    chosen_sources,
-    follow,
-    open_sources,
-)
-from boundaries.service.incoming import Incoming, Seen
 from boundaries.service.requests import (
     Decided,
     JournalCache,
@@ -54,6 +47,27 @@ from boundaries.service.sets import (
     peek_set,
     with_calendars,
 )
+
+_LATER = {  # imported on first use: `check` pays nothing for the calls' use cases
+    "call_list": ("CallListImport", "import_call_list"),
+    "call_sources": ("SourceError", "SourceSpec", "chosen_sources", "follow", "open_sources"),
+    "incoming": ("Incoming", "Seen"),
+}
+
+
+def __getattr__(name: str) -> object:
+    """`from boundaries.service import Incoming` and the like: the module that holds it is
+    imported the first time it is asked for (PEP 562)."""
+    if name in _LATER["call_list"]:
+        from boundaries.service import call_list as module
+    elif name in _LATER["call_sources"]:
+        from boundaries.service import call_sources as module
+    elif name in _LATER["incoming"]:
+        from boundaries.service import incoming as module
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(module, name)
+
 
 __all__ = ["BadPolicySet", "CallListImport", "Decided", "Incoming", "JournalCache",
            "JournalWriteError", "Opened", "PolicyFolderMissing", "Seen", "SourceError",
