@@ -720,3 +720,16 @@ def test_the_sources_table_of_the_docs_loads(load_set):
     table = doc_block("toml")
     result = load_set(TIERS, me=ME_AWAY + "\n" + table)
     assert not [d for d in result.diagnostics if d.path == "me.toml"]
+
+
+def test_a_month_let_go_is_read_again_when_asked(pset, journal):
+    cache = JournalCache(journal)
+    assert cache.entries(["2026-01"]) == ([], [])
+    probe = Incoming(pset, None, clock=Clock(VIENNA_EVENING))
+    (seen,) = probe.take(call("message", "m1", 0, from_=ACME, channel="sms"))
+    append(journal, make_entry(pset, seen.request, seen.decision, None, 0, "",
+                               VIENNA_EVENING), "2026-01")
+    cache.drop_before("2026-01")  # kept: not before
+    assert cache.entries(["2026-01"])[0] == []
+    cache.drop_before("2026-02")
+    assert len(cache.entries(["2026-01"])[0]) == 1

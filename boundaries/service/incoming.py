@@ -110,6 +110,8 @@ class Incoming:
         """What `event` did: the calls it shows lost (by its time), then itself (nothing
         for a duplicate or an event of a call that never rang here)."""
         if self._newest is None or event.at >= self._newest[0]:
+            if self._newest is not None and event.at.month != self._newest[0].month:
+                self._let_go(event.at)
             self._newest = (event.at, self.clock())
         out = self._lost(self.book.expire(event.at))
         step = self.book.feed(event)
@@ -308,6 +310,14 @@ class Incoming:
                 return RECORDED, append(self.folder, entry, month), ""
         except OSError as exc:
             return FAILED, None, str(JournalWriteError(self.folder, exc))
+
+    def _let_go(self, now: datetime) -> None:
+        """A new month: the journal's months no decision can ask for any more are let go
+        (a month's budget, the call-back lookback, reply_once_days, and a month to spare)."""
+        from boundaries.journal.store import month_of
+
+        days = max(CALLBACK_LOOKBACK_DAYS, self.ps.me.reply_once_days) + 62
+        self.journal.drop_before(month_of((now - timedelta(days=days)).astimezone(self.tz)))
 
     def _refresh(self) -> None:
         """Look at the journal's files again for a decision, at most every REFRESH seconds

@@ -111,6 +111,13 @@ class JournalCache:
         self._months.clear()
         self._stamps.clear()
 
+    def drop_before(self, month: str) -> None:
+        """Forget the months before `month` (YYYY-MM): a front end that runs for months
+        keeps only those it still asks about."""
+        for old in [m for m in self._months if m < month]:
+            del self._months[old]
+            self._stamps.pop(old, None)
+
     def refresh(self) -> None:
         """Forget each month whose journal files changed since they were read (another
         process, a sync tool or this one wrote), so that a front end that runs for days
