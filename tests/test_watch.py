@@ -733,3 +733,19 @@ def test_a_month_let_go_is_read_again_when_asked(pset, journal):
     assert cache.entries(["2026-01"])[0] == []
     cache.drop_before("2026-02")
     assert len(cache.entries(["2026-01"])[0]) == 1
+
+
+def test_a_journal_that_cannot_be_written_is_said_and_watch_goes_on(policies, tmp_path):
+    blocked = tmp_path / "journal"
+    blocked.write_text("a file where the journal folder should be\n")
+    done = watch(policies, blocked, "--events", str(write_lines(tmp_path / "e.jsonl", CALLS)),
+                 "--json", "--log")
+    assert done.returncode == 0
+    out = json_lines(done.stdout)
+    assert len(out) == 6 and [x.get("logged") for x in out] == [
+        None, None, "failed", "failed", None, "failed"]
+    problems = [ln for ln in done.stderr.splitlines() if "error" in ln]
+    assert len(problems) == 3 and all(
+        ln.startswith("boundaries: error: could not write the journal") and
+        ln.endswith("; not recorded") for ln in problems)
+    assert "Traceback" not in done.stderr

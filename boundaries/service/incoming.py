@@ -150,6 +150,8 @@ class Incoming:
                 self._remember(call, req, d)
                 return Seen("message", event, call, sender, req, d, "received")
             logged, path, problem = self._record(call, req, d, MESSAGE_OUTCOME, 0)
+            if logged == FAILED:  # not in the journal: it still counts for `repeat`
+                self._remember(call, req, d)
             return Seen("message", event, call, sender, req, d, "received", 0, False, logged,
                         path, problem)
         # finished: answered or missed
