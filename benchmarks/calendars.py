@@ -10,7 +10,8 @@ on as on a user's machine, runs interleaved so that machine noise hits every cas
 medians are quoted, with the floor (`python -c pass`) of the same run.
 
 - warm: `check --json` on a copy of the example set without calendars, and on the same
-  copy with `[[calendars]]` naming the vdir, both caches warm;
+  copy with `[[calendars]]` naming the vdir, both caches warm; beside them, a process that
+  only lists the vdir and stats every file (what the exact cache key costs at least);
 - cold: the same check after the calendar cache was removed (the compiled policy cache
   kept): the first load of the vdir;
 - replay: `--replay-rows` requests over 2026 with and without the calendar (warm).
@@ -84,8 +85,12 @@ def main() -> None:
 
     for cmd in (cmd_plain, cmd_cal):  # warm bytecode and both caches
         subprocess.run(cmd, env=env, capture_output=True, check=True)
+    stat_all = ("import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); "
+                "[os.stat(n, dir_fd=fd) for n in os.listdir(fd)]")
     samples = interleaved(args.runs, {
         "floor (python -c pass)": partial(timed, [sys.executable, "-c", "pass"], env),
+        "floor + stat every file": partial(timed, [sys.executable, "-c", stat_all, str(vdir)],
+                                           env),
         "check --json, no calendar": partial(timed, cmd_plain, env),
         "check --json, vdir (warm)": partial(timed, cmd_cal, env),
     })
