@@ -6,8 +6,6 @@
   in the same direction (mine: `called-back`). Each entry is the twin of one call only.
 - Whom I owe a call back: a sender whose last call in the journal is theirs to me (not my
   `called-back`), within CALLBACK_LOOKBACK_DAYS.
-- A withheld number (an empty caller) is a sender with no number, decided by the unknown
-  tier.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from boundaries.core.request import Sender
     from boundaries.journal.store import Entry
 
 CALLBACK_LOOKBACK_DAYS = 31  # an outgoing call calls back a call of the 31 days before it
@@ -52,13 +49,6 @@ def owed_call(entries: Iterable[Entry], key: str, at: datetime) -> bool:
         if e.sender == key:
             owe(owed, key, e.data)
     return owed.get(key, False)
-
-
-def withheld() -> Sender:
-    """The sender of a call whose number is withheld: no number, no client (unknown tier)."""
-    from boundaries.core.request import Sender
-
-    return Sender(raw="", client_id=None, via="unknown")
 
 
 class CallIndex:
@@ -96,4 +86,4 @@ class CallIndex:
 
 
 __all__ = ["CALLBACK_LOOKBACK_DAYS", "CALLED_BACK", "CallIndex", "is_call", "owe", "owed_call",
-           "slot", "withheld"]
+           "slot"]

@@ -171,11 +171,10 @@ def _caller(ps: PolicySet, number: str):
     with me.region (SenderError when it is no phone number)."""
     from boundaries.core.echo import quoted
     from boundaries.policy.phones import looks_like_phone
-    from boundaries.policy.senders import SenderError, resolve_sender
-    from boundaries.service.call_journal import withheld
+    from boundaries.policy.senders import WITHHELD, SenderError, resolve_sender
 
     if not number:
-        return withheld()
+        return WITHHELD
     if not looks_like_phone(number):
         raise SenderError(f"Rufnummer {quoted(number)} is not a phone number",
                           "the export's Rufnummer column holds the caller's number")

@@ -35,7 +35,6 @@ from boundaries.service.call_journal import (
     CALLED_BACK,
     CallIndex,
     owed_call,
-    withheld,
 )
 from boundaries.service.requests import JournalCache, JournalWriteError, make_entry
 
@@ -336,10 +335,10 @@ class Incoming:
         """Who `party` is: a client, a number, an address; withheld when None; an unknown
         sender as written when it is none of these."""
         from boundaries.core.request import Sender
-        from boundaries.policy.senders import SenderError, resolve_sender
+        from boundaries.policy.senders import WITHHELD, SenderError, resolve_sender
 
         if party is None:
-            return withheld()
+            return WITHHELD
         found = self._senders.get(party)
         if found is None:
             try:
