@@ -288,10 +288,12 @@ def test_the_journal_of_an_earlier_run_counts_for_repeat(policies, journal, tmp_
 
 
 # -- a FIFO, and a stand-in FRITZ!Box -------------------------------------------------------
-async def _start(policies: Path, journal: Path, *args: str) -> asyncio.subprocess.Process:
+async def _start(policies: Path, journal: Path, *args: str,
+                 env: dict[str, str] | None = None) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, "-m", "boundaries", "watch", "--policies", str(policies), *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env_for(journal))
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**env_for(journal), **(env or {})})
 
 
 async def _line(stream: asyncio.StreamReader) -> str:
@@ -403,6 +405,44 @@ def test_a_missed_call_from_the_fritzbox(policies, journal):
     assert "fritzbox 127.0.0.1" in states[0]
 
 
+def test_a_missed_call_on_the_mobile_through_kde_connect(policies, journal):
+    """A private session bus (dbus-daemon) and a stand-in kdeconnectd that emits the real
+    callReceived(sss) signal: watch --kdeconnect decides the ring and logs it missed."""
+    from .kdeconnect_standin import DBUS_DAEMON, SKIP_REASON, PrivateBus, StandInKdeConnect
+
+    if DBUS_DAEMON is None:
+        pytest.skip(SKIP_REASON)
+    bus = PrivateBus()
+
+    async def scenario() -> tuple[dict, dict, int, str]:
+        phone = await StandInKdeConnect(bus.address).start()
+        proc = await _start(policies, journal, "--kdeconnect", "--json", "--log",
+                            env={"DBUS_SESSION_BUS_ADDRESS": bus.address})
+        try:
+            await _until(proc.stderr, "connected")
+            phone.ring("a1b2c3d4_pixel", "0664 1234567", "Anna Gruber")
+            ring = json.loads(await _line(proc.stdout))
+            phone.missed("a1b2c3d4_pixel", "0664 1234567", "Anna Gruber")
+            end = json.loads(await _line(proc.stdout))
+            code, rest = await _end(proc)
+            return ring, end, code, rest
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            await phone.stop()
+
+    try:
+        bus.start()
+        ring, end, code, rest = asyncio.run(scenario())
+    finally:
+        bus.remove()
+    assert (ring["event"], ring["source"], ring["client"], ring["from"]) == (
+        "ring", "kdeconnect", "acme", "+436641234567")
+    assert (end["event"], end["outcome"], end["logged"]) == ("end", "missed", "recorded")
+    assert [(e["source"], e["outcome"]) for e in entries(journal)] == [("kdeconnect", "missed")]
+    assert code == 0 and "Traceback" not in rest
+
+
 def _refused_port() -> int:
     """A loopback port nobody listens on (the OS gave it, and it was closed again)."""
     with socket.socket() as s:
@@ -456,7 +496,8 @@ def test_no_source_is_a_usage_error_with_a_hint(policies, journal):
     done = watch(policies, journal)
     assert done.returncode == 2
     assert done.stderr.startswith("boundaries: error: watch needs a phone source\n")
-    assert "--events" in done.stderr and "[sources]" in done.stderr
+    assert "--events" in done.stderr and "--kdeconnect" in done.stderr
+    assert "[sources]" in done.stderr
 
 
 def test_a_source_that_cannot_be_opened_is_exit_2(write_set, policies, journal, tmp_path):

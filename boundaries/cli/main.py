@@ -271,6 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
                         epilog="examples:\n"
                                "  boundaries watch --fritzbox fritz.box\n"
                                "  boundaries watch --events ~/phone.fifo --json --log\n"
+                               "  boundaries watch --kdeconnect\n"
                                "  my-pbx-events | boundaries watch --events - --json",
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     wa.add_argument("--events", metavar="FILE|-",
@@ -278,6 +279,8 @@ def build_parser() -> argparse.ArgumentParser:
     wa.add_argument("--fritzbox", metavar="HOST[:PORT]",
                     help="the FRITZ!Box call monitor (port 1012 by default; dial #96*5* "
                          "to turn it on)")
+    wa.add_argument("--kdeconnect", action="store_true",
+                    help="the mobile, through KDE Connect on the session D-Bus")
     wa.add_argument("--json", action="store_true", help="one JSON object a line")
     wa.add_argument("--log", action="store_true",
                     help="record finished calls and messages in the journal (each once)")

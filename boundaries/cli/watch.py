@@ -36,11 +36,11 @@ def run_watch(args: argparse.Namespace, now: datetime) -> int:
 
     ps = require_good(open_policies(args).result)
     specs = chosen_sources(ps, events=args.events, fritzbox=args.fritzbox,
-                           kdeconnect=getattr(args, "kdeconnect", False))
+                           kdeconnect=args.kdeconnect)
     if not specs:
         raise UsageError("watch needs a phone source", "give --events FILE (- for standard "
-                         "input, or a FIFO) or --fritzbox HOST[:PORT], or name them in "
-                         "me.toml: [sources] events = \"…\" / fritzbox = \"fritz.box\"")
+                         "input, or a FIFO), --fritzbox HOST[:PORT] or --kdeconnect, or name "
+                         "them in me.toml: [sources] fritzbox = \"fritz.box\"")
     folder = journal_dir(args.journal)
 
     def clock() -> datetime:
@@ -151,14 +151,24 @@ class _Watch:
         then at most every SKIP_EVERY seconds, and at the end."""
         now = time.monotonic()
         for source in self.sources:
-            skips = getattr(source, "skips", None)
-            if skips is None or not skips.count:
+            count, words = _skipped(source)
+            if not count:
                 continue
             told, when = self._skips.get(id(source), (0, -SKIP_EVERY))
-            if skips.count != told and (final or now - when >= SKIP_EVERY):
-                self._skips[id(source)] = (skips.count, now)
-                print(f"boundaries: {source.state.source}: {skips.describe()}",
-                      file=sys.stderr, flush=True)
+            if count != told and (final or now - when >= SKIP_EVERY):
+                self._skips[id(source)] = (count, now)
+                print(f"boundaries: {source.state.source}: {words}", file=sys.stderr,
+                      flush=True)
+
+
+def _skipped(source: Any) -> tuple[int, str]:
+    """How many lines (or, from KDE Connect, signals) a source skipped, and in words."""
+    skips = getattr(source, "skips", None)
+    if skips is not None:
+        return skips.count, skips.describe()
+    count, last = getattr(source, "skipped", 0), getattr(source, "last_skip", None)
+    words = f"{count} signal{'s' if count != 1 else ''} skipped"
+    return count, words + (f" (last: {last})" if last else "")
 
 
 # -- what is printed -----------------------------------------------------------------------

@@ -96,12 +96,9 @@ def _open(spec: SourceSpec, tz, region: str | None, clock: Callable[[], datetime
 
         host, port = parse_address(spec.value)
         return FritzboxMonitor(host, port, tz=tz, region=region, on_state=on_state)
-    try:
-        from boundaries.sources.calls import kdeconnect
-    except ImportError:
-        raise SourceError("KDE Connect is not in this version of boundaries",
-                          "use --events or --fritzbox") from None
-    return kdeconnect.watch_kdeconnect(tz=tz, region=region, on_state=on_state)
+    from boundaries.sources.calls.kdeconnect import watch_kdeconnect
+
+    return watch_kdeconnect(tz=tz, region=region, on_state=on_state)
 
 
 async def follow(sources: list[AsyncIterable[CallEvent]],
