@@ -67,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"boundaries {__version__}")
     p.add_argument("--from", dest="sender", metavar="WHO",
                    help="open the terminal UI with this caller already filled in")
+    # the terminal UI's phone sources (sources.md §8), as `watch` takes them
+    p.add_argument("--events", dest="tui_events", metavar="FILE",
+                   help="terminal UI: follow the event stream (JSON lines: a file or a FIFO)")
+    p.add_argument("--fritzbox", dest="tui_fritzbox", metavar="HOST[:PORT]",
+                   help="terminal UI: follow the FRITZ!Box call monitor (port 1012)")
+    p.add_argument("--kdeconnect", dest="tui_kdeconnect", action="store_true",
+                   help="terminal UI: follow the mobile through KDE Connect")
+    p.add_argument("--log", dest="tui_log", action="store_true",
+                   help="terminal UI: record finished calls and messages in the journal")
     # an explicit prog spares argparse a help formatter (and a shutil import) at every start
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
                            prog="boundaries")
@@ -392,7 +401,9 @@ def _dispatch(args: argparse.Namespace, now: datetime) -> int:
         from boundaries.tui import make_app
 
         with raw_output():  # the TUI sanitizes what it shows, and draws with escapes
-            make_app(args.policies, who=args.sender or "").run()
+            make_app(args.policies, who=args.sender or "", events=args.tui_events,
+                     fritzbox=args.tui_fritzbox, kdeconnect=args.tui_kdeconnect,
+                     log=args.tui_log).run()
         return EXIT_OK
     from boundaries.cli.lint import run_overview
 

@@ -28,9 +28,11 @@ from boundaries.tui.ask import AskPane
 from boundaries.tui.calendar_view import calendar_trouble
 from boundaries.tui.masking import HIDDEN, Masker
 from boundaries.tui.reload import LiveReload, _stamp
+from boundaries.tui.ringing import PhoneSources, Ringing
 from boundaries.tui.widgets import ChoiceBar, OpenSource, TabBar
 
 if TYPE_CHECKING:
+    from boundaries.tui.incoming import IncomingPane
     from boundaries.tui.panes import ClientsPane
 
 LAZY_PANES = ("WeekPane", "ClientsPane", "ProblemsPane", "JournalPane")  # see LazyPane
@@ -44,7 +46,7 @@ CLIPBOARD_NOTE = ("sent to your terminal's clipboard (OSC 52); if nothing arrive
                   "terminal may not support it — select the text with the mouse instead")
 
 
-class BoundariesApp(LiveReload, App[None]):
+class BoundariesApp(LiveReload, PhoneSources, App[None]):
     """The boundaries TUI. Build it with `make_app`."""
 
     TITLE = "boundaries"
@@ -63,6 +65,7 @@ class BoundariesApp(LiveReload, App[None]):
         Binding("f8", "copy('confirm')", "Copy confirm", show=False),
         Binding("f5", "tab('journal')", "Journal", show=False),
         Binding("f9", "record", "Record"),
+        Binding("f10", "tab('incoming')", "Incoming", show=False),
         Binding("ctrl+r", "reload", "Reload", show=False),
         Binding("question_mark", "help", "Keys", priority=True),
         Binding("ctrl+q", "quit", "Quit"),
@@ -72,7 +75,8 @@ class BoundariesApp(LiveReload, App[None]):
 
     def __init__(self, found: Found, clock: Clock, editor: Editor | None,
                  watch_interval: float | None, preloaded: LoadResult | None = None,
-                 initial_who: str = "", journal: Path | None = None) -> None:
+                 initial_who: str = "", journal: Path | None = None,
+                 phone: dict | None = None) -> None:
         super().__init__()
         self.journal_folder = journal
         self._journal = JournalCache(journal)  # each month read once, until a record
@@ -91,6 +95,7 @@ class BoundariesApp(LiveReload, App[None]):
         self._calendar_told: frozenset[str] = frozenset()
         self._masker = Masker(None)
         self._panes_mounted = False
+        self.ringing = Ringing(**(phone or {}), filled=initial_who)  # tui/ringing.py
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -142,6 +147,11 @@ class BoundariesApp(LiveReload, App[None]):
         entries, warnings = self.journal_entries([month])
         return [month], entries, warnings
 
+    @property
+    def journal_cache(self) -> JournalCache:
+        """The app's journal months, shared with the phone's decisions (`Incoming`)."""
+        return self._journal
+
     def facts_for(self, req):
         """What the journal says about `req` (budget used, repeats, replies sent)."""
         assert self.policies is not None
@@ -163,12 +173,21 @@ class BoundariesApp(LiveReload, App[None]):
         summary = self.mask(f"{d.decision.upper()} · {who} · {req.channel} · "
                             f"{d.at.strftime('%a %d.%m. %H:%M')}")
         default = {"answer": "answered", "later": "missed", "decline": "declined"}[d.decision]
+        minutes = 0
+        from_call = self.phone_record_defaults(ask.fields()["from"])  # a call of Incoming
+        if from_call is not None:
+            default, minutes, logged = from_call
+            summary += logged
 
         def done(result: tuple[str, int, str] | None) -> None:
             if result is not None:
                 self._write_record(req, d, *result)
 
-        self.push_screen(RecordScreen(summary, default), done)
+        screen = RecordScreen(summary, default)
+        self.push_screen(screen, done)
+        if minutes:
+            self.call_after_refresh(lambda: setattr(screen.query_one("#minutes", Input),
+                                                    "value", str(minutes)))
 
     @work(thread=True, exit_on_error=False, group="record")
     def _write_record(self, req, d, outcome: str, minutes: int, note: str) -> None:
@@ -221,6 +240,8 @@ class BoundariesApp(LiveReload, App[None]):
     def take_policies(self) -> None:
         """A new set (or the last good one with its calendars read again) is in use."""
         self._masker = Masker(self.policies)
+        if self.policies is not None:
+            self.start_phone(self.policies)
 
     def refresh_all(self) -> None:
         self._update_header()
@@ -228,7 +249,7 @@ class BoundariesApp(LiveReload, App[None]):
         ask.refresh_suggestions()
         ask.update_verdict()
         # the other panes mount after the first paint and fill themselves then (LazyPane)
-        for name in LAZY_PANES:
+        for name in (*LAZY_PANES, "IncomingPane"):
             for pane in self.query(name):
                 if pane.ready:  # type: ignore[attr-defined]
                     pane.refill()  # type: ignore[attr-defined]
@@ -246,15 +267,17 @@ class BoundariesApp(LiveReload, App[None]):
             parts.append(calendar_trouble(self.policies))
         if self.discreet_screen:
             parts.append("◌ names hidden")
+        parts += [visible(s.describe(), multiline=False) for s in self.ringing.states.values()]
         self.sub_title = " · ".join(parts)
 
     # -- actions -------------------------------------------------------------------------------
     FOCUS_IN_TAB = {"ask": "#who", "week": "#week-of", "clients": "#client-filter",
-                    "problems": "#problem-table", "journal": "#journal-table"}
+                    "problems": "#problem-table", "journal": "#journal-table",
+                    "incoming": "#incoming-table"}
 
     @property
     def active_tab(self) -> str:
-        """The id of the tab shown: ask, week, clients, problems or journal."""
+        """The id of the tab shown: ask, week, clients, problems, journal or incoming."""
         return self.query_one("#main", ContentSwitcher).current or "ask"
 
     def action_tab(self, tab: str) -> None:
@@ -273,6 +296,8 @@ class BoundariesApp(LiveReload, App[None]):
         """Show `tab`; the Week follows the Ask form. Focus moves to the tab's first control
         if `focus`, or if it is left outside the tab."""
         mounting = self._mount_other_panes()
+        if tab == "incoming" and not self.query("IncomingPane"):
+            return  # no phone source followed: no Incoming tab
         if mounting is not None:  # a key pressed before the first paint's callbacks ran
             async def when_mounted() -> None:
                 await mounting
@@ -330,6 +355,29 @@ class BoundariesApp(LiveReload, App[None]):
 
     def on_open_source(self, message: OpenSource) -> None:
         self.open_source(message.source)
+
+    # -- the phone (tui/ringing.py, tui/incoming.py) -----------------------------------------
+    def on_incoming_pane_ask_about(self, message: IncomingPane.AskAbout) -> None:
+        self.ask_call(message.party, message.channel)
+
+    def ask_call(self, party: str, channel: str) -> None:
+        """A caller (a ring, or a row of Incoming) into the Ask form, decided now."""
+        self.action_tab("ask")
+        ask = self.query_one(AskPane)
+        self.query_one("#channel", ChoiceBar).value = channel
+        self.query_one("#when", Input).value = ""
+        ask.set_who(party)
+        ask.update_verdict()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if any(isinstance(a, AskPane) for a in event.input.ancestors):
+            self.phone_edited(event.value)
+
+    def on_text_area_changed(self, event) -> None:  # a draft edited in Ask
+        self.phone_edited(event.text_area.text)
+
+    def on_unmount(self) -> None:
+        self.stop_phone()
 
     def ask_about(self, client_id: str) -> None:
         """Put a client into the Ask form and show it."""
@@ -419,14 +467,21 @@ def _short(path: Path) -> str:
 
 def make_app(policies: str | os.PathLike | None = None, clock: Clock | None = None,
              editor: Editor | None = None, watch_interval: float | None = 1.0,
-             who: str = "", journal: str | os.PathLike | None = None) -> BoundariesApp:
+             who: str = "", journal: str | os.PathLike | None = None, *,
+             events: str | None = None, fritzbox: str | None = None, kdeconnect: bool = False,
+             log: bool = False, call_sources: list | None = None) -> BoundariesApp:
     """The one factory for the CLI and every test: discovery, clock and editor injectable.
 
     `who` prefills the Ask form (e.g. the caller's number from a phone integration).
+    `events`, `fritzbox`, `kdeconnect` name the phone sources (else me.toml's `[sources]`),
+    `log` records finished calls; `call_sources` are sources already opened (a test's).
     """
     from boundaries.journal.store import journal_dir
 
     found = find_set(policies)
     return BoundariesApp(found, clock or (lambda: datetime.now(UTC)), editor, watch_interval,
                          peek_set(found), initial_who=who,
-                         journal=journal_dir(journal))
+                         journal=journal_dir(journal),
+                         phone={"events": events, "fritzbox": fritzbox,
+                                "kdeconnect": kdeconnect, "log": log,
+                                "sources": call_sources})

@@ -1,0 +1,114 @@
+"""The Incoming pane: today's calls and messages as they came (sources.md §8) — time, who
+(hidden by F6 like every name), the verdict, what happened, and for a missed call that I
+may call back (its callback is not `never`) when: the next window of the decision made at
+its ring. The consultant's call-back list. Enter on a row posts `AskAbout`: the app puts
+the caller into Ask."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+from boundaries.core.text import visible
+from boundaries.core.time import zone
+from boundaries.tui.ringing import who
+from boundaries.tui.widgets import LazyPane
+
+if TYPE_CHECKING:
+    from boundaries.tui.app import BoundariesApp
+    from boundaries.tui.ringing import Row
+
+VERDICT = {"answer": "✔ answer", "later": "◷ later", "decline": "✖ decline"}
+
+
+class IncomingPane(LazyPane, Vertical):
+    """Today's requests, newest first; Enter opens one in Ask."""
+
+    DEFAULT_CSS = """
+    IncomingPane #incoming-state { padding: 0 1; height: auto; color: $text-muted; }
+    IncomingPane DataTable { height: 1fr; }
+    """
+
+    class AskAbout(Message):
+        """Put `party` (on `channel`) into the Ask form: the app handles it."""
+
+        def __init__(self, party: str, channel: str) -> None:
+            super().__init__()
+            self.party = party
+            self.channel = channel
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="incoming-state", markup=False)
+        yield DataTable(id="incoming-table", cursor_type="row", zebra_stripes=True)
+
+    @property
+    def bapp(self) -> BoundariesApp:
+        return self.app  # type: ignore[return-value]
+
+    def on_mount(self) -> None:
+        table = self.query_one("#incoming-table", DataTable)
+        for col in ("time", "who", "channel", "verdict", "what happened", "call back"):
+            table.add_column(col, key=col)
+        self.refill()
+        self.ready = True
+
+    def refill(self) -> None:
+        """Today's rows (in my timezone), newest first."""
+        app = self.bapp
+        ps = app.policies
+        tz = zone(ps.me.timezone) if ps is not None else None
+        today = app.now().astimezone(tz).date()
+        table = self.query_one("#incoming-table", DataTable)
+        table.clear()
+        rows = [(key, r) for key, r in app.ringing.rows.items()
+                if r.at.astimezone(tz).date() == today]
+        for key, r in reversed(rows):
+            table.add_row(*self.cells(r, tz), key="\x1f".join(key))
+        owed = sum(1 for _k, r in rows if r.missed and _may_call_back(r))
+        state = f"{len(rows)} today"
+        if owed:
+            state += f" · {owed} to call back"
+        if not rows:
+            state = "nothing yet today: calls and messages show here as they come"
+        self.query_one("#incoming-state", Static).update(state)
+
+    def cells(self, r: Row, tz) -> list[Text]:
+        app = self.bapp
+        d = r.decision
+        name = who(d, r.party) if d is not None else (r.party or "withheld")
+        back = ""
+        if r.missed and _may_call_back(r):
+            back = _window(d, tz)
+        return [Text(r.at.astimezone(tz).strftime("%H:%M:%S")),
+                Text(app.mask(name, multiline=False)), Text(r.channel),
+                Text(VERDICT.get(d.decision, d.decision) if d is not None else ""),
+                Text(visible(r.happened, multiline=False)), Text(back)]
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        value = event.row_key.value or ""
+        source, _, sid = value.partition("\x1f")
+        row = self.bapp.ringing.rows.get((source, sid))
+        if row is not None and row.party is not None:
+            self.post_message(self.AskAbout(row.party, row.channel))
+
+
+def _may_call_back(r: Row) -> bool:
+    return r.decision is not None and r.decision.callback != "never"
+
+
+def _window(d, tz) -> str:
+    """When I may call back: the decision's next window (`now, until 17:00` when it is
+    open at the ring; `Fri 09.01. 08:00–12:00`), or `no window within a year`."""
+    if d.next_window is None:
+        return "no window within a year"
+    start, end = (t.astimezone(tz) for t in d.next_window)
+    if start <= d.at < end:
+        return f"now, until {end.strftime('%H:%M')}"
+    day = "today" if start.date() == d.at.astimezone(tz).date() else start.strftime("%a %d.%m.")
+    return f"{day} {start.strftime('%H:%M')}–{end.strftime('%H:%M')}"
