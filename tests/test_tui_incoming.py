@@ -139,6 +139,19 @@ async def test_an_answered_call_says_its_minutes_and_no_call_back():
         assert row[4:] == ["answered 6 min", ""]
 
 
+async def test_a_second_ring_takes_ask_too():
+    """What the app put into Ask (the first caller, its drafts) is no typing of the user's."""
+    source = StandIn()
+    app = app_with(source)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        await feed(app, pilot, source, ring("c1", ACME))
+        await feed(app, pilot, source, ring("c2", "+43 664 5550101"))
+        assert app.query_one("#who", Input).value == "+43 664 5550101"
+        assert "Stahlwerk AG (stahl)" in str(app.query_one("#who-line").render())
+        assert app.bells == [1, 1]
+
+
 async def test_while_the_user_types_in_ask_a_ring_goes_to_the_list():
     source = StandIn()
     app = app_with(source)

@@ -371,10 +371,10 @@ class BoundariesApp(LiveReload, PhoneSources, App[None]):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if any(isinstance(a, AskPane) for a in event.input.ancestors):
-            self.phone_edited(event.value)
+            self.phone_edited(event.input, event.value)
 
     def on_text_area_changed(self, event) -> None:  # a draft edited in Ask
-        self.phone_edited(event.text_area.text)
+        self.phone_edited(event.text_area, event.text_area.text)
 
     def on_unmount(self) -> None:
         self.stop_phone()

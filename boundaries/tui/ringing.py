@@ -55,7 +55,7 @@ class Ringing:
 
     def __init__(self, *, events: str | None = None, fritzbox: str | None = None,
                  kdeconnect: bool = False, log: bool = False,
-                 sources: list[Any] | None = None, filled: str | None = "") -> None:
+                 sources: list[Any] | None = None, filled: str = "") -> None:
         self.flags = {"events": events, "fritzbox": fritzbox, "kdeconnect": kdeconnect}
         self.log = log
         self.given = sources  # already opened (a test's stand-in)
@@ -66,7 +66,7 @@ class Ringing:
         self.started = False
         self.task: asyncio.Task | None = None
         self.last_edit = -TYPING_SECONDS
-        self.filled = filled  # what the app itself put into "who"
+        self.filled = {filled, ""}  # what the app itself put into "who" (and "when")
 
 
 class PhoneSources:
@@ -193,7 +193,7 @@ class PhoneSources:
         if party is None or self.phone_typing() or len(self.screen_stack) > 1:
             self.notify(f"{summary} — in Incoming (F10)", title="Incoming call")
             return
-        self.ringing.filled = party
+        self.ringing.filled = {party, ""}
         self.ask_call(party, seen.call.channel)
         self.notify(summary, title="Incoming call")
 
@@ -218,12 +218,14 @@ class PhoneSources:
         return None
 
     # -- is the user typing? ---------------------------------------------------------------
-    def phone_edited(self, value: str) -> None:
-        """An input or draft in Ask changed (not to what the app itself put there)."""
+    def phone_edited(self, widget: Any, value: str) -> None:
+        """An input or draft in Ask changed: an edit of the user's if it has the focus and
+        the value is not what the app itself put there (a caller, an emptied "when"; a
+        draft filled with a new verdict has no focus)."""
         r = self.ringing
-        if value != r.filled:
+        if widget is self.focused and value not in r.filled:
             r.last_edit = time.monotonic()
-            r.filled = None
+            r.filled = set()
 
     def phone_typing(self) -> bool:
         """An input or draft of Ask has the focus and was edited in the last few seconds."""
