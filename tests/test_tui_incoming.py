@@ -285,3 +285,27 @@ async def test_f9_is_pre_filled_from_the_call():
         assert isinstance(screen, RecordScreen)
         assert screen.query_one("#outcome", ChoiceBar).value == "answered"
         assert screen.query_one("#minutes", Input).value == "11"
+
+
+async def test_a_fifo_rings_while_the_app_runs(tmp_path):
+    """`boundaries --events FIFO`: a line written while the app runs takes Ask."""
+    import os
+
+    fifo = tmp_path / "phone.fifo"
+    os.mkfifo(fifo)
+    app = make_app(DATA, clock=lambda: EVENING, watch_interval=None, events=str(fifo))
+    app.bell = lambda: None  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(app, pilot)
+        assert f"events {fifo}: reading" in app.sub_title
+        app.ringing.handled.clear()
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        try:
+            line = {"event": "ring", "id": "f1", "from": ACME, "at": EVENING.isoformat()}
+            os.write(fd, (json.dumps(line) + "\n").encode())
+            await asyncio.wait_for(app.ringing.handled.wait(), 5)
+        finally:
+            os.close(fd)
+        await pilot.pause()
+        assert app.query_one("#who", Input).value == ACME
+        assert str(app.query_one("#verdict").render()) == "◷ LATER"
