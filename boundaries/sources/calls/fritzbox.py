@@ -38,7 +38,7 @@ from boundaries.core.echo import quoted
 from boundaries.core.errors import BoundariesError
 from boundaries.policy.phones import normalise
 from boundaries.sources.calls.lines import MAX_LINE, Line, LineSplitter, Skips
-from boundaries.sources.calls.state import SourceState, StateHook
+from boundaries.sources.calls.state import RetryingSource, SourceState, StateHook
 
 DEFAULT_PORT = 1012
 SOURCE = "fritzbox"
@@ -164,7 +164,7 @@ class FritzboxCalls:
 Sleep = Callable[[float], Awaitable[object]]
 
 
-class FritzboxMonitor:
+class FritzboxMonitor(RetryingSource):
     """`async for event in FritzboxMonitor(...)`: connects, yields events, and when the box
     refuses, drops or does not answer, says so (`state`, `on_state`) and tries again after
     `first_delay`, doubling to `max_delay`. It never raises and never ends by itself;
@@ -235,9 +235,7 @@ class FritzboxMonitor:
                                        "connection")
                     if useful or loop.time() - started >= self.stable_after:
                         delay = self.first_delay
-                self._report("retrying", reason, delay)
-                await self._sleep(delay)
-                delay = min(delay * 2, self.max_delay)
+                delay = await self._retry(reason, delay)
         finally:
             self._report("stopped")
 
@@ -274,10 +272,6 @@ class FritzboxMonitor:
             return err.strerror or str(err) or type(err).__name__
         return f"cannot connect to {quoted(self.host, 40)}: {err}"
 
-    def _report(self, state: str, detail: str = "", retry_in: float | None = None) -> None:
-        self.state = SourceState(self.name, state, detail, retry_in)
-        if self._on_state is not None:
-            self._on_state(self.state)
 
 
 def watch_fritzbox(host: str, port: int = DEFAULT_PORT, *, tz: tzinfo, region: str | None,

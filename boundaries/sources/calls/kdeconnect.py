@@ -45,7 +45,7 @@ from typing import Any, NamedTuple
 from boundaries.core.calls import CallEvent
 from boundaries.core.echo import clip, quoted
 from boundaries.policy.phones import normalise
-from boundaries.sources.calls.state import SourceState, StateHook
+from boundaries.sources.calls.state import RetryingSource, SourceState, StateHook
 
 SOURCE = "kdeconnect"
 BUS_NAME = "org.kde.kdeconnect"
@@ -212,7 +212,7 @@ def session_bus_address(environ: Mapping[str, str] | None = None) -> str | None:
 Sleep = Callable[[float], Awaitable[object]]
 
 
-class KdeConnectMonitor:
+class KdeConnectMonitor(RetryingSource):
     """`async for event in KdeConnectMonitor(...)`: connects to the session bus, yields the
     events of every paired phone, and when there is no bus, the bus drops, or KDE Connect
     is not running, says so (`state`, `on_state`) and tries again after `first_delay`,
@@ -274,9 +274,7 @@ class KdeConnectMonitor:
                         reason = self._reason
                         if self._useful:  # KDE Connect was there: start over at 1 s
                             delay = self.first_delay
-                self._report("retrying", reason, delay)
-                await self._sleep(delay)
-                delay = min(delay * 2, self.max_delay)
+                delay = await self._retry(reason, delay)
         finally:
             self._report("stopped")
 
@@ -404,10 +402,6 @@ class KdeConnectMonitor:
         self.reachable = tuple(reachable[0]) if reachable else ()
         self._report("connected", describe_devices(self.devices, self.reachable))
 
-    def _report(self, state: str, detail: str = "", retry_in: float | None = None) -> None:
-        self.state = SourceState(self.name, state, detail, retry_in)
-        if self._on_state is not None:
-            self._on_state(self.state)
 
 
 def describe_devices(devices: Mapping[str, str], reachable: tuple[str, ...]) -> str:

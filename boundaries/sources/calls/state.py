@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import NamedTuple
 
 STATES = ("connecting", "connected", "retrying", "reading", "ended", "stopped")
@@ -26,6 +26,28 @@ class SourceState(NamedTuple):
 
 
 StateHook = Callable[[SourceState], None]
+
+
+class RetryingSource:
+    """What the sources that connect and retry share (the call monitor, KDE Connect): their
+    `state`, told to `on_state` as it changes, and the pause before the next try."""
+
+    name: str
+    state: SourceState
+    max_delay: float
+    _on_state: StateHook | None
+    _sleep: Callable[[float], Awaitable[object]]
+
+    def _report(self, state: str, detail: str = "", retry_in: float | None = None) -> None:
+        self.state = SourceState(self.name, state, detail, retry_in)
+        if self._on_state is not None:
+            self._on_state(self.state)
+
+    async def _retry(self, reason: str, delay: float) -> float:
+        """Say when the next try comes, wait for it; the delay after that: doubled, capped."""
+        self._report("retrying", reason, delay)
+        await self._sleep(delay)
+        return min(delay * 2, self.max_delay)
 
 
 def _seconds(value: float) -> str:
