@@ -37,10 +37,13 @@ _LIBRARIES = ("icalendar", "recurring_ical_events", "x_wr_timezone")
 _OPEN_LO, _OPEN_HI = -(1 << 40), 1 << 40  # an open bound, as a day ordinal
 
 
+Key = tuple[int, int, int]  # a file's inode, mtime_ns and ctime_ns
+
+
 class FileState(NamedTuple):
     """What the cache knows of one file version (`key`)."""
 
-    key: tuple[int, int, int]  # inode, mtime_ns, ctime_ns
+    key: Key  # inode, mtime_ns, ctime_ns
     lo: int  # first day (ordinal) it can block; _OPEN_LO: unknown
     hi: int  # last day; _OPEN_HI: open-ended
     events: int  # BEGIN:VEVENT lines
@@ -62,7 +65,7 @@ class CalendarStore:
         self._cache = cache
         self._names: list[str] = []
         self._single = ""  # the file's name when the calendar is one file
-        self._keys: list[tuple[int, int, int]] = []
+        self._keys: list[Key] = []
         self._digest = ""
         self._months: dict[int, tuple[CalendarSpan, ...]] = {}
         self._packed: dict[int, bytes] = {}  # months as the cache keeps them, pickled
@@ -80,19 +83,9 @@ class CalendarStore:
         for exactly these files. The warm path of every start: one listdir, one stat per
         file, one small read; nothing is parsed or unpickled but the head."""
         try:
-            if self.path.is_dir():
-                self._stat_folder()
-            else:
-                calendar_names(self.path)  # a file, or CalendarError
-                st = os.stat(self.path)
-                self._single = self.path.name
-                self._names.append(self.path.name)
-                self._keys.append((st.st_ino, st.st_mtime_ns, st.st_ctime_ns))
+            self._single, self._names, self._keys = stat_calendar(self.path)
         except CalendarError as exc:
             self.problem, self.problem_hint = str(exc), exc.hint
-            return
-        except OSError as exc:
-            self.problem = f"cannot read {self.path}: {exc.strerror}"
             return
         ints = hash(tuple(x for k in self._keys for x in k))  # ints hash the same every run
         h = hashlib.sha256("\0".join(self._names).encode("utf-8", "surrogateescape"))
@@ -100,27 +93,6 @@ class CalendarStore:
         head = self._load("head")
         if head is not None and head.get("digest") == self._digest:
             self._packed = head["months"]
-
-    def _stat_folder(self) -> None:
-        """Every `*.ics` directly in the folder that is a regular file (hidden ones and
-        subfolders skipped), by name, with its stat key. A file gone between the listing
-        and its stat counts as removed."""
-        fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            # listing order: a folder lists the same names in the same order until it changes
-            listed = [n for n in os.listdir(fd) if (n.endswith(".ics") or n[-4:].lower()
-                                                    == ".ics") and n[:1] != "."]
-            names, keys, stat_at, regular = self._names, self._keys, os.stat, stat.S_ISREG
-            for name in listed:
-                try:
-                    st = stat_at(name, dir_fd=fd)
-                except OSError:
-                    continue
-                if regular(st.st_mode):
-                    names.append(name)
-                    keys.append((st.st_ino, st.st_mtime_ns, st.st_ctime_ns))
-        finally:
-            os.close(fd)
 
     @property
     def files(self) -> int:
@@ -199,7 +171,7 @@ class CalendarStore:
             self._save("files", {"files": index})
         return index
 
-    def _scan(self, name: str, key: tuple[int, int, int]) -> FileState:
+    def _scan(self, name: str, key: Key) -> FileState:
         from boundaries.sources.ical_bounds import rough_bounds  # only when a file changed
 
         data = self._read(name)
@@ -273,10 +245,44 @@ class CalendarStore:
         return sum(state.events for state in self.index().values())
 
 
+def stat_calendar(path: Path) -> tuple[str, list[str], list[Key]]:
+    """What a calendar's files are now, from `stat` alone: (the file's name when the calendar
+    is one file, else ""; the names of a folder's regular `*.ics` files, hidden ones and
+    subfolders skipped, in the folder's own listing order; each one's key). A file gone
+    between the listing and its stat counts as removed; `CalendarError` when the path
+    cannot be read. The store's cache key and the TUI's reload stamp."""
+    try:
+        if not path.is_dir():
+            calendar_names(path)  # a file, or CalendarError
+            st = os.stat(path)
+            return path.name, [path.name], [(st.st_ino, st.st_mtime_ns, st.st_ctime_ns)]
+        names: list[str] = []
+        keys: list[Key] = []
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            # a folder lists the same names in the same order until it changes
+            listed = [n for n in os.listdir(fd) if (n.endswith(".ics") or n[-4:].lower()
+                                                    == ".ics") and n[:1] != "."]
+            stat_at, regular = os.stat, stat.S_ISREG
+            for name in listed:
+                try:
+                    st = stat_at(name, dir_fd=fd)
+                except OSError:
+                    continue
+                if regular(st.st_mode):
+                    names.append(name)
+                    keys.append((st.st_ino, st.st_mtime_ns, st.st_ctime_ns))
+        finally:
+            os.close(fd)
+        return "", names, keys
+    except OSError as exc:
+        raise CalendarError(f"cannot read {path}: {exc.strerror}") from exc
+
+
 def resolve_path(ref: CalendarRef, root: Path) -> Path:
     """The calendar's path: `~` expanded, relative to the policy folder."""
     path = Path(os.path.expanduser(ref.path))
     return path if path.is_absolute() else root / path
 
 
-__all__ = ["CalendarStore", "FileState", "resolve_path"]
+__all__ = ["CalendarStore", "FileState", "resolve_path", "stat_calendar"]

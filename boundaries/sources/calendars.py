@@ -192,11 +192,6 @@ class FileReader:
         self.spans_found.sort(key=lambda s: (s.start, s.end, s.line))
         return self.spans_found
 
-    @property
-    def recurring(self) -> bool:
-        """Whether the file holds a series (whose spans depend on the range asked for)."""
-        return bool(self._series)
-
     def _parse(self, text: str) -> tuple[Any, list[int]]:
         """The calendar and the BEGIN:VEVENT line of each of its events, in order; a file
         that does not parse gives a warning and, if it can, its complete components."""

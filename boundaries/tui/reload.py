@@ -2,10 +2,10 @@
 of every calendar me.toml names (sources.md §6: vdirsyncer writes new files into a vdir).
 
 `LiveReload` is the app's half that loads; `BoundariesApp` mixes it in. A calendar's files
-are stamped from `stat` alone, like the policy files: name, size, modification and change
-time, inode and device of each `.ics` file (as `sources.calendars.calendar_files` picks
-them: a folder's non-hidden `*.ics`), so a file added to a vdir, removed, edited in place or
-replaced by a sync's rename changes the stamp and no byte is read. The preloaded set's
+are stamped as the calendar store keys its cache (`sources.calendar_store.stat_calendar`:
+name, inode, modification and change time of each regular `.ics` file), so a file added to
+a vdir, removed, edited in place or replaced by a sync's rename changes the stamp and no
+byte is read. The preloaded set's
 calendar stamp is taken just after the first frame (a vdir of 5,000 files costs some 20 ms
 of `stat`s, which the first paint does not pay)."""
 
@@ -49,33 +49,22 @@ def _stamp(root: Path) -> tuple:
     return tuple(out)
 
 
-def _calendar_files_stamp(path: Path) -> tuple:
-    try:
-        if not path.is_dir():
-            return (_stat(path),)
-        out = []
-        with os.scandir(path) as entries:
-            for e in entries:
-                if e.name.startswith(".") or not e.name.lower().endswith(".ics"):
-                    continue
-                try:
-                    out.append((e.name, *_stat(e.path)))
-                except OSError:
-                    continue
-        return tuple(sorted(out))
-    except OSError as exc:  # missing, or not readable: a stamp too (it may come back)
-        return (("unreadable", exc.errno),)
-
-
 def calendar_stamp(ps: PolicySet | None) -> tuple:
     """What the set's calendar files are now (() for a set without calendars)."""
     if ps is None or not ps.me.calendars:
         return ()
-    from boundaries.sources.calendar_store import resolve_path
+    from boundaries.sources.calendar_store import resolve_path, stat_calendar
+    from boundaries.sources.calendars import CalendarError
+
+    def files(path: Path) -> tuple:
+        try:
+            _single, names, keys = stat_calendar(path)
+        except CalendarError as exc:  # missing or unreadable: a stamp too (it may come back)
+            return ("unreadable", str(exc))
+        return tuple(names), tuple(keys)
 
     root = Path(ps.root)
-    return tuple((ref.path, _calendar_files_stamp(resolve_path(ref, root)))
-                 for ref in ps.me.calendars)
+    return tuple((ref.path, files(resolve_path(ref, root))) for ref in ps.me.calendars)
 
 
 class LiveReload:
