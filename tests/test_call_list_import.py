@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from boundaries.cli.errors import report
@@ -163,7 +163,15 @@ def test_an_overlong_line_is_one_bad_line_and_reading_goes_on():
     assert isinstance(rows[1], CallRow) and rows[1].line == 4
 
 
-@given(st.lists(st.binary(max_size=80).filter(lambda b: b"\n" not in b), max_size=20))
+_ROW = st.lists(st.binary(max_size=12).filter(lambda b: b"\n" not in b and b";" not in b),
+                min_size=7, max_size=7).map(b";".join)
+_REAL_ROW = st.sampled_from([b"2;13.01.26 18:20;ACME;06641234567;;7329876543;0:00",
+                             b"1;14.01.26 09:10;;0732123456;B\xfcro;7329876543;1:07"])
+
+
+@given(st.lists(st.binary(max_size=80).filter(lambda b: b"\n" not in b) | _ROW | _REAL_ROW,
+                max_size=20))
+@example([b"1;14.01.26 09:10;;0732123456;;7329876543;0:07"])
 @settings(max_examples=200, deadline=None)
 def test_any_bytes_are_calls_or_bad_lines_never_a_crash(lines):
     raw = HEADER.encode() + b"\n".join(lines)

@@ -15,7 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from boundaries.core.calls import CallBook
@@ -239,7 +239,15 @@ def test_parse_refuses_with_a_reason(obj, reason):
     st.sampled_from(["event", "id", "from", "to", "at", "channel", "kind", "urgency"]),
     st.none() | st.booleans() | st.integers() | st.text(max_size=30)
     | st.sampled_from(["ring", "end", "message", "outgoing", "2026-01-08T18:00:00+01:00"]),
-).map(json.dumps))
+).map(json.dumps)
+       # a real event with one key changed or dropped: the well-formed branch is reached too
+       | st.tuples(st.sampled_from(["from", "channel", "at", "kind", "none"]),
+                   st.sampled_from(["", "sms", "+43 664 1234567", "2026-01-08T18:00"])).map(
+           lambda t: json.dumps({**{"event": "ring", "id": "c1", "from": "+43 664 1234567",
+                                    "at": "2026-01-08T18:20:05+01:00"},
+                                 **({} if t[0] == "none" else {t[0]: t[1]})})))
+@example('{"event": "ring", "id": "c17", "from": "+43 664 1234567", "channel": "call", '
+         '"at": "2026-01-08T18:20:05+01:00"}')
 def test_any_line_is_an_event_or_a_line_error(text):
     try:
         event = parse_event(text, arrived=NOW, tz=VIENNA)

@@ -12,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from boundaries.core.calls import CallBook
@@ -393,9 +393,20 @@ def test_parse_address_refuses(text):
     assert "fritz.box" in err.value.hint
 
 
+_REAL_LINES = ["08.01.26 18:20:05;RING;0;06641234567;732123456;SIP0;",
+               "08.01.26 18:20:11;CONNECT;0;10;06641234567;",
+               "08.01.26 18:26:40;DISCONNECT;0;389;",
+               "08.01.26 19:02:00;CALL;1;11;732123456;06641234567;SIP0;"]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.sampled_from("0123456789²٣.:; RINGCALDSOETX#*+"), max_size=80)
-       | st.text(max_size=80))
+       | st.text(max_size=80)
+       # real lines with one field changed: the well-formed branch is reached too
+       | st.tuples(st.sampled_from(_REAL_LINES), st.integers(0, 6),
+                   st.text(alphabet="0123456789", max_size=12)).map(
+           lambda t: ";".join(t[2] if i == t[1] else f for i, f in enumerate(t[0].split(";")))))
+@example("08.01.26 18:20:05;RING;0;06641234567;732123456;SIP0;")
 def test_any_line_is_a_monitor_line_or_a_line_error(text):
     try:
         parsed = parse_monitor_line(text, VIENNA)

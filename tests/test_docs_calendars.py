@@ -98,8 +98,9 @@ def test_every_vdirsyncer_block_parses_and_uses_known_keys(index):
         assert {"a", "b", "collections"} <= set(pair), f"{name}: vdirsyncer needs a, b, collections"
         assert pair["a"] in storages and pair["b"] in storages, name
         collections = pair["collections"]
-        assert collections is None or all(
-            c in ("from a", "from b") or isinstance(c, (str, list)) for c in collections)
+        assert collections is None or (isinstance(collections, list) and all(
+            c in ("from a", "from b") or isinstance(c, str) or (
+                isinstance(c, list) and len(c) == 3) for c in collections)), collections
         assert pair.get("conflict_resolution") in (None, "a wins", "b wins")
     for name, storage in storages.items():
         kind = storage["type"]
