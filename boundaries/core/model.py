@@ -44,6 +44,11 @@ class Me(NamedTuple):
     away: tuple[Away, ...] = ()
     sources: Mapping[str, str] = {}
     calendars: tuple[CalendarRef, ...] = ()
+    addresses: tuple[str, ...] = ()  # my mail addresses, the first is my From
+    sendmail: str | None = None  # [mail] sendmail: the command `mail --send` pipes to
+    mail_kinds: tuple[tuple[str, tuple[str, ...]], ...] = ()  # [mail.kinds], in file order
+    tone_avoid: tuple[str, ...] = ()  # [tone] avoid: more words the tone check warns about
+    tone_allow: tuple[str, ...] = ()  # [tone] allow: capitals that are not shouting
 
 
 class ExtraEffort(NamedTuple):

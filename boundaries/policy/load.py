@@ -167,6 +167,8 @@ class _Loader:
         if "sources" in v:  # the phone sources: checked here, read by the front ends
             from boundaries.policy.phone_sources import check_sources
             check_sources(fc, v["sources"])
+        from boundaries.policy.mail_settings import read_mail_settings
+        mail = read_mail_settings(fc, v)
         sources = {k: fc.source((k,)) for k in data if fc.loc.has((k,))}
         return Me(
             name=v.get("name", ""), timezone=tzname, locale=locale, holidays=region,
@@ -174,7 +176,7 @@ class _Loader:
             unknown_tier=v.get("unknown_tier", "unknown"),
             callback_landlines=v.get("callback_landlines", True),
             reply_once_days=v.get("reply_once_days", 0),
-            away=tuple(away), sources=dict(sources), calendars=tuple(calendars),
+            away=tuple(away), sources=dict(sources), calendars=tuple(calendars), **mail,
         )
 
     # -- tiers -----------------------------------------------------------------------

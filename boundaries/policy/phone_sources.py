@@ -4,6 +4,8 @@
     events = "~/phone/events.fifo"   # the event stream: a file, a FIFO, or "-" (stdin)
     fritzbox = "fritz.box"            # the FRITZ!Box call monitor, HOST[:PORT]
     kdeconnect = true                 # the mobile, through KDE Connect
+    maildir = "~/Mail/work/INBOX"     # new mail, decided (`mail --watch`, the TUI)
+    drafts = "~/Mail/work/Drafts"     # where replies to mail go, as drafts
 
 The loader checks the table with the rest of me.toml (`check_sources`: the keys and their
 types, no empty text); the front end reads it when it starts (`sources_in`), because the
@@ -28,6 +30,8 @@ from boundaries.policy.validate import FileCheck
 _EMPTY = {
     "events": "a file or a FIFO with one event a line, e.g. \"~/phone/events.fifo\", or \"-\"",
     "fritzbox": "the box's name or address, e.g. \"fritz.box\" or \"192.168.178.1:1012\"",
+    "maildir": "the Maildir new mail arrives in, e.g. \"~/Mail/work/INBOX\"",
+    "drafts": "my mail client's Drafts Maildir, e.g. \"~/Mail/work/Drafts\"",
 }
 
 
@@ -40,6 +44,8 @@ class PhoneSources(NamedTuple):
     fritzbox: str | None = None
     kdeconnect: bool = False
     where: Mapping[str, str] = {}
+    maildir: str | None = None  # resolved against the policy folder, `~` expanded
+    drafts: str | None = None
 
     @property
     def given(self) -> bool:
@@ -85,8 +91,10 @@ def sources_in(root: Path) -> PhoneSources:
         if events != "-":
             events = os.fspath(root / Path(events).expanduser())
     fritzbox = v.get("fritzbox")
+    folders = {key: os.fspath(root / Path(v[key].strip()).expanduser())
+               for key in ("maildir", "drafts") if key in v}
     return PhoneSources(events, fritzbox.strip() if fritzbox else None,
-                        bool(v.get("kdeconnect", False)), where)
+                        bool(v.get("kdeconnect", False)), where, **folders)
 
 
 __all__ = ["PhoneSources", "check_sources", "sources_in"]

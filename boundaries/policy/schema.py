@@ -79,6 +79,26 @@ SOURCES = {
                    "default), e.g. `fritz.box`"),
     "kdeconnect": _f("bool", "the mobile, through KDE Connect on the session D-Bus",
                      default=False),
+    "maildir": _f("string", "the Maildir whose new mail `mail --watch` and the TUI decide "
+                  "(a folder with `new/` and `cur/`), relative to the policy folder, `~` "
+                  "allowed"),
+    "drafts": _f("string", "the Maildir of my mail client's drafts, where replies to mail go "
+                 "(relative to the policy folder, `~` allowed)"),
+}
+
+MAIL = {
+    "sendmail": _f("string", "how `mail --send` sends a reply: a sendmail-compatible command "
+                   "that reads the whole message on standard input, e.g. `msmtp -t`"),
+    "kinds": _f("map", "words in a mail's Subject that set its kind: `kind = [\"word\", …]`"
+                " (whole words, any case; the first match in file order wins; else "
+                "`question`)", values=_f("strings", enum=None)),
+}
+
+TONE = {
+    "avoid": _f("strings", "more words and phrases the tone check warns about in replies",
+                default=[]),
+    "allow": _f("strings", "words in capitals that are not shouting, e.g. `ASAP`",
+                default=[]),
 }
 
 ME = {
@@ -95,8 +115,12 @@ ME = {
                           default=0),
     "away": _f("tables", "time off: not reachable at all", fields=AWAY),
     "calendars": _f("tables", "calendars whose events make me busy or away", fields=CALENDAR),
-    "sources": _f("table", "the phone sources `watch` and the TUI follow when no source flag "
-                  "is given", fields=SOURCES),
+    "sources": _f("table", "the phone and mail sources `watch`, `mail` and the TUI follow "
+                  "when no source flag is given", fields=SOURCES),
+    "addresses": _f("strings", "my mail addresses: whom mail must be for, and my From (the "
+                    "first)", default=[]),
+    "mail": _f("table", "how mail is answered", fields=MAIL),
+    "tone": _f("table", "the tone check of reply templates and drafts", fields=TONE),
 }
 
 EXTRA_EFFORT = {
