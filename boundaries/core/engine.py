@@ -5,9 +5,8 @@ This module goes from a request's situation to a verdict; `reasons` words why, a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -15,6 +14,7 @@ from zoneinfo import ZoneInfo
 from boundaries.core import reasons as why
 from boundaries.core.calendar import CalendarSpan
 from boundaries.core.hours import parse_window
+from boundaries.core.mail_rules import is_robot_address, replied_recently
 from boundaries.core.model import Away, Client, PolicySet, Rule, Tier
 from boundaries.core.reasons import Context, word_reason
 from boundaries.core.replies import pick_reply, placeholder_values
@@ -326,23 +326,17 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
     )
 
 
-_AUTOMATED = re.compile(
-    r"^(no-?reply|do-?not-?reply|mailer-daemon|postmaster|bounces?|notifications?|"
-    r"automated|daemon|listserv|majordomo)([+._-][^@]*)?@|"
-    r"^[^@]*(-bounces|-request|-owner)(\+[^@]*)?@|^owner-[^@]*@", re.IGNORECASE)
-
-
 def is_automated(sender: str) -> bool:
-    """A sender that looks like a robot or a mailing list (noreply@, mailer-daemon@, …)."""
-    return bool(_AUTOMATED.match(sender.strip()))
+    """A sender address that looks like a robot or a mailing list (noreply@, mailer-daemon@,
+    …): the robot table of `core.mail_rules`, the one list mail's no-reply rules use."""
+    return "@" in sender and is_robot_address(sender)
 
 
 def _withhold_reply(ps: PolicySet, req: Request, facts: Facts, key: str) -> Reason | None:
     """Why the reply must not go out (a robot, or sent recently), or None."""
     if "@" in req.sender.raw and is_automated(req.sender.raw):
         return why.robot_reason(req.sender.raw)
-    days = ps.me.reply_once_days
-    last = facts.replies_sent.get(key)
-    if days and last is not None and req.at - last < timedelta(days=days):
+    last = replied_recently(facts.replies_sent, key, req.at, ps.me.reply_once_days)
+    if last is not None:
         return why.replied_recently_reason(ps, key, last)
     return None
