@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean dbus-daemon
+.PHONY: run test lint bench clean dbus-daemon mblaze
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/boundaries --policies policies
 
-test: $(STAMP) dbus-daemon
+test: $(STAMP) dbus-daemon mblaze
 	$(BIN)/ruff check boundaries tests benchmarks
 	$(BIN)/python -m pytest -q
 
@@ -37,6 +37,15 @@ dbus-daemon:
 	|| { $(APT_GET) update >/dev/null 2>&1 && $(APT_GET) install dbus-daemon >/dev/null 2>&1; } \
 	|| { echo "make: dbus-daemon is missing and could not be installed" \
 	"(apt-get install dbus-daemon); without it the KDE Connect tests skip" >&2; }
+
+# The mail tests read the drafts boundaries writes back with a real Maildir client, mblaze
+# (mlist, mhdr, mshow: headless). Installed the same way; without it those tests skip.
+mblaze:
+	@command -v mlist >/dev/null 2>&1 \
+	|| $(APT_GET) install mblaze >/dev/null 2>&1 \
+	|| { $(APT_GET) update >/dev/null 2>&1 && $(APT_GET) install mblaze >/dev/null 2>&1; } \
+	|| { echo "make: mblaze is missing and could not be installed" \
+	"(apt-get install mblaze); without it the Maildir client tests skip" >&2; }
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
