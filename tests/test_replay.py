@@ -82,6 +82,9 @@ def test_replay_equals_check_row_by_row(capsys, calls):
         assert got["reason"] == want["reasons"][0]["source"], row
         start = want["next_window"]["start"] if want["next_window"] else None
         assert got["next_start"] == start, row
+        sent = want["reply"] or want["confirm"]
+        via = sent and sent["via"]
+        assert got["via"] == (f"{via['channel']}:{via['to']}" if via else None), row
 
 
 def test_decided_rows_cover_every_answer(capsys, calls):
@@ -93,7 +96,8 @@ def test_decided_rows_cover_every_answer(capsys, calls):
         "from": "acme", "at": "2026-01-08T18:20", "channel": "call", "kind": "question",
         "urgency": "normal", "decision": "later", "client": "acme", "tier": "maintenance",
         "within_hours": False, "next_start": None, "callback": "on-request",
-        "in_writing": True, "reason": "tiers/maintenance.toml:59"}
+        "in_writing": True, "reason": "tiers/maintenance.toml:59",
+        "via": "sms:+436641234567"}  # acme's first number that can take an SMS (§10)
     assert decided[0]["next_start"] == "2026-01-09T08:00:00+01:00"
 
 
@@ -230,7 +234,7 @@ def test_columns_are_passed_through_and_semicolons_read(capsys, tmp_path):
     assert code == 0, err
     rows = list(csv.reader(io.StringIO(out)))
     assert rows[0] == ["Ticket", "From", "At", "Note", "decision", "client", "tier",
-                       "within_hours", "next_start", "callback", "in_writing", "reason"]
+                       "within_hours", "next_start", "callback", "in_writing", "reason", "via"]
     assert rows[1][:5] == ["T-1", "acme", "2026-01-08T18:20", "Chef, wütend", "later"]
 
 

@@ -12,6 +12,7 @@ from boundaries.cli.errors import EXIT_OK, UsageError, emit_json
 from boundaries.core.diagnostics import suggest
 from boundaries.core.model import PolicySet
 from boundaries.core.request import Decision, Request
+from boundaries.core.via import Via
 from boundaries.core.vocabulary import CHANNELS, DAY_NAMES_EN, KINDS, URGENCIES
 from boundaries.service import build_request, choice, decide_with_journal
 
@@ -89,7 +90,27 @@ def format_decision(ps: PolicySet, d: Decision, channel: str) -> str:
         if rep is not None:
             lines.append(f"{label} ({rep.locale}, {rep.key}):")
             lines += ["  " + ln for ln in rep.text.splitlines()]
+            lines.append(via_line(label, rep.via))
     return "\n".join(lines)
+
+
+_VIA_NAMES = {"sms": "SMS", "email": "mail", "chat": "chat"}
+
+
+def via_line(label: str, via: Via | None) -> str:
+    """`reply via SMS to +43 664 1234567` (numbers as people write them), or that no way
+    reaches the sender (the reasons say why)."""
+    if via is None:
+        return f"{label}: no way to reach the sender (see why)"
+    return f"{label} via {via_text(via)}"
+
+
+def via_text(via: Via) -> str:
+    """`SMS to +43 664 1234567`, `mail to office@acme.example`."""
+    from boundaries.policy.phones import international
+
+    to = international(via.to) if via.to.startswith("+") else via.to
+    return f"{_VIA_NAMES.get(via.channel, via.channel)} to {to}"
 
 
 # -- week ----------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ _REQUEST_OPTIONS = (("sender", "--from", None), ("at", "--at", None),
 def run_log(args: argparse.Namespace, now: datetime) -> int:
     """`boundaries log`: decide as `check` does, and append it with what I did; with
     `--import FILE.csv`, every call of a FRITZ!Box call list export (`run_log_import`)."""
-    from boundaries.cli.check import decide_from_args, format_decision
+    from boundaries.cli.check import decide_from_args, format_decision, via_line
     from boundaries.journal.schema import MAX_MINUTES
     from boundaries.journal.store import OUTCOMES
     from boundaries.service import JournalWriteError, choice, record
@@ -46,6 +46,9 @@ def run_log(args: argparse.Namespace, now: datetime) -> int:
         raise UsageError(str(exc), "check the folder, or choose another with --journal DIR"
                          ) from None
     print(format_decision(ps, d, req.channel).splitlines()[0])
+    for label, rep in (("reply", d.reply), ("confirm in writing", d.confirm)):
+        if rep is not None:
+            print(via_line(label, rep.via))
     print(f"recorded: {outcome}" + (f", {args.minutes} min" if args.minutes else "")
           + f" → {path}")
     return EXIT_OK

@@ -96,6 +96,7 @@ def _decided_sink(run: SetRun, header: list[str], fmt: str) -> Sink:
             "callback": e.callback,
             "in_writing": row.in_writing,
             "reason": run.reason(row, channel, urgency)[0],
+            "via": run.via(row, channel),
         })
     return sink
 

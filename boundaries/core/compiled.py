@@ -22,13 +22,16 @@ from boundaries.core.engine import (
     free_of,
     in_clock_window,
     in_writing_for,
+    is_automated,
     tier_of,
     verdict,
 )
 from boundaries.core.model import Away, Client, PolicySet, Tier
 from boundaries.core.reasons import Context, word_reason
+from boundaries.core.replies import pick_reply
 from boundaries.core.request import NO_FACTS, Facts, Sender, Situation, sender_key
 from boundaries.core.time import resolve, window_instances, zone
+from boundaries.core.via import Via, choose_via
 from boundaries.core.vocabulary import KINDS
 
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
@@ -219,6 +222,8 @@ class Compiled:
         self._tiers: dict[str | None, CompiledTier] = {}  # None: the built-in unknown tier
         self._dates: dict[int, tuple[date, str | None, Away | None]] = {}
         self.calendar = ps.calendar
+        self._vias: dict[tuple[Sender, str], Via | None] = {}
+        self._templates: dict[tuple[str, str, bool], bool] = {}
 
     def tier(self, tier: Tier) -> CompiledTier:
         """The compiled form of one of this set's tiers (or of the built-in unknown one)."""
@@ -332,6 +337,40 @@ class Compiled:
         """The start of the next window (the current one when within hours)."""
         nw = row.entry.tier.next_window(row.t, row.ordinal)
         return nw[0] if nw is not None else None
+
+    def via(self, entry: SenderEntry, channel: str) -> Via | None:
+        """Where a reply to this sender on this channel goes, as `decide`'s `via` (§10)."""
+        key = (entry.sender, channel)
+        if key in self._vias:
+            return self._vias[key]
+        found = self._vias[key] = choose_via(channel, entry.sender, entry.client,
+                                             entry.tier.tier.channels, self.ps.phone_types)[0]
+        return found
+
+    def _has_template(self, key: str, entry: SenderEntry) -> bool:
+        """Whether `decide` finds a template for `key` for this sender (any language of
+        its chain, the discreet variant, the `busy` fallback)."""
+        client, tier = entry.client, entry.tier.tier
+        locale = (client.locale if client is not None else None) or self.ps.me.locale
+        discreet = tier.discreet or bool(client is not None and client.discreet)
+        memo = (key, locale, discreet)
+        found = self._templates.get(memo)
+        if found is None:
+            found = self._templates[memo] = pick_reply(
+                self.ps, key, locale, discreet, lambda _loc: {}) is not None
+        return found
+
+    def sends_via(self, row: Row, channel: str) -> Via | None:
+        """The `via` of what `decide` would send for this row — its reply (a reply key with
+        a template, not to a robot sender), else its written confirmation — or None when
+        it sends nothing or nothing reaches the sender. Replies withheld because one went
+        out recently are not known here (replay keeps no record of replies sent)."""
+        v, e = row.verdict, row.entry
+        reply = (v.decision != "answer" and v.reply_key is not None
+                 and self._has_template(v.reply_key, e) and not is_automated(e.sender.raw))
+        if reply or (row.in_writing and self._has_template("confirm", e)):
+            return self.via(e, channel)
+        return None
 
     def reason_source(self, row: Row, channel: str, urgency: str) -> tuple[str, str]:
         """The deciding reason of a decided row: (PATH:LINE or builtin, its text)."""

@@ -20,6 +20,7 @@ from boundaries.core.reasons import Context, word_reason
 from boundaries.core.replies import pick_reply, placeholder_values
 from boundaries.core.request import NO_FACTS, Decision, Facts, Reason, Request, Situation
 from boundaries.core.time import Free, containing_window, next_window, zone
+from boundaries.core.via import choose_via
 from boundaries.core.vocabulary import CALLBACK_RANK, CHANNELS, URGENCY_RANK
 
 # the tier of an unknown sender when the set has no tier file of that name
@@ -298,6 +299,15 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
             reply = None
             reasons.append(withheld)
     confirm = pick_reply(ps, "confirm", sender_locale, discreet, values) if in_writing else None
+    # how the reply and the confirmation go out (§10): one way for both
+    via, why_not = choose_via(req.channel, req.sender, client, tier.channels, ps.phone_types,
+                              req.reply_to)
+    if reply is not None:
+        reply = reply._replace(via=via)
+    if confirm is not None:
+        confirm = confirm._replace(via=via)
+    if via is None and (reply is not None or confirm is not None):
+        reasons.append(why.no_way_reason(client, why_not or ""))
 
     return Decision(
         decision=decision,
@@ -323,6 +333,7 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
             datetime.fromtimestamp(sit.busy.start, tz), datetime.fromtimestamp(sit.busy.end, tz),
             sit.busy.source),
         busy_summary=sit.busy.summary if sit.busy is not None else "",
+        via=via,
     )
 
 

@@ -91,6 +91,13 @@ def landline_reason(ps: PolicySet, landline: str) -> Reason:
                   "never called back", ps.me.sources.get("callback_landlines", BUILTIN))
 
 
+def no_way_reason(client: Client | None, why_not: str) -> Reason:
+    """No way reaches the sender (§10): the reply and the confirmation have no channel and
+    address. `why_not` from `core.via.choose_via`; the source is the client's table."""
+    return Reason(f"no way to reach the sender: {why_not}",
+                  client.source if client is not None and client.source else BUILTIN)
+
+
 def client_in_writing_reason(client: Client) -> Reason:
     """Every request of this client is confirmed in writing."""
     return Reason(f"every request of {client.id} is confirmed in writing",

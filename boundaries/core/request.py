@@ -8,6 +8,7 @@ from typing import NamedTuple
 
 from boundaries.core.calendar import CalendarSpan
 from boundaries.core.model import Away
+from boundaries.core.via import Via
 
 
 class Sender(NamedTuple):
@@ -35,6 +36,7 @@ class Request(NamedTuple):
     channel: str = "call"
     kind: str = "question"
     urgency: str = "normal"
+    reply_to: tuple[str, ...] = ()  # a mail's Reply-To addresses: where its reply goes (§10)
 
 
 class Facts(NamedTuple):
@@ -76,9 +78,11 @@ class ReplyText(NamedTuple):
     locale: str
     key: str
     text: str
+    via: Via | None = None  # how it goes out (§10); None: no way reaches the sender
 
     def as_json(self) -> dict:
-        return {"locale": self.locale, "key": self.key, "text": self.text}
+        return {"locale": self.locale, "key": self.key, "text": self.text,
+                "via": self.via.as_json() if self.via is not None else None}
 
 
 class Decision(NamedTuple):
@@ -106,6 +110,7 @@ class Decision(NamedTuple):
     landline: bool = False
     busy: tuple[datetime, datetime, str] | None = None  # start, end (my zone), PATH:LINE
     busy_summary: str = ""  # private: reasons and the TUI (masked by F6) only
+    via: Via | None = None  # where a reply or confirmation goes (both carry it), or None
 
     def as_json(self) -> dict:
         """The object `check --json` prints."""

@@ -50,6 +50,19 @@ def line_type(e164: str) -> str:
     return found[1] if found else "other"
 
 
+@lru_cache(maxsize=1024)
+def international(e164: str) -> str:
+    """`"+436641234567"` -> `"+43 664 1234567"` (phonenumbers' INTERNATIONAL format, for
+    people to read); a number it cannot parse is returned as given."""
+    import phonenumbers
+
+    try:
+        num = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def valid_region(code: str) -> bool:
     """Whether `code` is a region phonenumbers knows (e.g. `AT`)."""
     import phonenumbers

@@ -22,7 +22,7 @@ from boundaries.policy.timeparse import TimeError
 from boundaries.replay.input import Source, Unreadable, parse_instant
 
 OUTPUT_COLUMNS = ("decision", "client", "tier", "within_hours", "next_start", "callback",
-                  "in_writing", "reason")
+                  "in_writing", "reason", "via")
 CHANGE_COLUMNS = ("line", "client", "old_tier", "old_decision", "old_reason", "new_tier",
                   "new_decision", "new_reason")
 _SENDER_CACHE_LIMIT = 200_000
@@ -97,6 +97,12 @@ class SetRun:
     def reason(self, row: Row, channel: str, urgency: str) -> tuple[str, str]:
         """The deciding reason's (source, text)."""
         return self.comp.reason_source(row, channel, urgency)
+
+    def via(self, row: Row, channel: str) -> str | None:
+        """Where the row's reply (else its confirmation) goes, as `sms:+436641234567`; None
+        when it sends nothing or no way reaches the sender (sources.md §10)."""
+        found = self.comp.sends_via(row, channel)
+        return found.cell() if found is not None else None
 
     def _total(self, pick) -> Counter:
         out: Counter = Counter()
