@@ -297,6 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
                     help="journal folder (default: $BOUNDARIES_JOURNAL, then the user data "
                          "folder)")
 
+    from boundaries.cli.mail import add_mail_parser
+
+    add_mail_parser(sub, common)
+
     sub.add_parser("where", parents=[common],
                    help="which policy set, journal and calendars are in use",
                    description="Say which policy folder is used and which rule chose it, "
@@ -386,6 +390,10 @@ def _dispatch(args: argparse.Namespace, now: datetime) -> int:
         from boundaries.cli.watch import run_watch
 
         return run_watch(args, now)
+    if cmd == "mail":
+        from boundaries.cli.mail import run_mail
+
+        return run_mail(args, now)
     if cmd == "client" and args.client_command == "import":
         from boundaries.cli.contacts import run_client_import
 

@@ -20,6 +20,8 @@ for them):
   (`Incoming`, `Seen`), for `watch` and the TUI
 - `call_sources`: which phone sources to follow (flags, or me.toml's `[sources]`), opened,
   and followed side by side (`follow`)
+- `mail`: a mail message decided, guarded by the no-reply rules, its reply drafted or sent
+  and recorded once (`decide_one`, `MailRun`)
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ _LATER = {  # imported on first use: `check` pays nothing for the calls' use cas
     "call_list": ("CallListImport", "import_call_list"),
     "call_sources": ("SourceError", "SourceSpec", "chosen_sources", "follow", "open_sources"),
     "incoming": ("Incoming", "Seen"),
+    "mail": ("Handled", "MailDecided", "MailRun", "MailSetupError", "decide_mail",
+             "decide_one", "mail_kind", "mail_request"),
 }
 
 
@@ -64,14 +68,17 @@ def __getattr__(name: str) -> object:
         from boundaries.service import call_sources as module
     elif name in _LATER["incoming"]:
         from boundaries.service import incoming as module
+    elif name in _LATER["mail"]:
+        from boundaries.service import mail as module
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(module, name)
 
 
-__all__ = ["BadPolicySet", "CallListImport", "Decided", "Incoming", "JournalCache",
-           "JournalWriteError", "Opened", "PolicyFolderMissing", "Seen", "SourceError",
-           "SourceSpec", "build_request", "calendar_cache", "choice", "chosen_sources",
+__all__ = ["BadPolicySet", "CallListImport", "Decided", "Handled", "Incoming", "JournalCache",
+           "JournalWriteError", "MailDecided", "MailRun", "MailSetupError", "Opened",
+           "PolicyFolderMissing", "Seen", "SourceError", "SourceSpec", "build_request",
+           "calendar_cache", "choice", "chosen_sources", "decide_mail", "decide_one",
            "decide_with_journal", "find_set", "follow", "good_policies", "import_call_list",
-           "journal_facts", "load_set", "make_entry", "open_set", "open_sources", "peek_set",
-           "record", "with_calendars"]
+           "journal_facts", "load_set", "mail_kind", "mail_request", "make_entry", "open_set",
+           "open_sources", "peek_set", "record", "with_calendars"]

@@ -1,0 +1,388 @@
+"""A mail message decided, and its reply drafted or sent (sources.md §9): the use case behind
+`boundaries mail` (and the TUI's Incoming list).
+
+- `decide_mail`: a `MailMessage` as a request — channel `email`, the sender its `From`
+  address resolved as `check --from ADDRESS` resolves it, at its `Date` (else when it was
+  delivered, else now), the kind from `[mail.kinds]` — decided with the journal's facts;
+  then the no-reply guard (`core.mail_rules`: its header rules, then `replied-recently`, a
+  reply of any key to this sender within `reply_once_days`). A suppressed message keeps its
+  decision, with `reply` and `confirm` null and the rule's reason added; any other gets its
+  reply (and the written confirmation, where the decision asks for one) as complete
+  messages from my name and first address.
+- `MailRun.take`: one message of a Maildir, unless the journal holds it already (its
+  Message-ID, else the hash of its headers, as the entry's `source_id`, `source` "mail"):
+  decided with the journal and this run's mail, its messages written into the Drafts
+  Maildir or piped to `[mail] sendmail`, and recorded once (outcome `received`, with the
+  reply's key when a reply was drafted or sent: a draft counts as a reply for
+  `reply_once_days`). A send that fails keeps the reply as a draft; with no drafts folder
+  the message is not recorded, so the next run tries again.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
+
+from boundaries.core.errors import BoundariesError
+from boundaries.service.requests import JournalWriteError, make_entry
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
+
+    from boundaries.core.mail import MailMessage, Suppressed
+    from boundaries.core.model import PolicySet
+    from boundaries.core.request import Decision, Facts, Request
+    from boundaries.journal.store import Entry
+
+SOURCE = "mail"  # the journal's `source` of a decided mail
+OUTCOME = "received"  # a mail that came in: I did nothing (yet) but draft or send a reply
+SEND_TIMEOUT = 60.0  # seconds a sendmail may take for one message
+# what `MailRun.take` did with a message
+DRAFTED, SENT, KEPT, NO_REPLY, NOTHING, ALREADY, UNSENT, PREVIEW = (
+    "drafted", "sent", "kept", "no-reply", "nothing", "already", "unsent", "preview")
+
+
+class MailSetupError(BoundariesError):
+    """What `mail` needs and me.toml does not say (my address, a sendmail, a Drafts)."""
+
+
+class MailDecided(NamedTuple):
+    """A message decided: the request made of it, the decision (with the no-reply rule's
+    reason added when `suppressed`), and the messages to send — `reply` and `confirm` None
+    where there is none, or none may go (`note` says why, when the decision has text but
+    no message could be made of it)."""
+
+    message: MailMessage
+    request: Request
+    decision: Decision
+    suppressed: Suppressed | None
+    reply: EmailMessage | None
+    confirm: EmailMessage | None
+    to: str  # where a reply goes: the Reply-To addresses, else the From address
+    note: str = ""
+
+    def as_json(self) -> dict:
+        """`check --json`'s object plus `mail`: to, suppressed, the messages as text."""
+        return {**self.decision.as_json(), "mail": {
+            "to": self.to,
+            "suppressed": self.suppressed.as_json() if self.suppressed else None,
+            "message": message_text(self.reply),
+            "confirm_message": message_text(self.confirm)}}
+
+
+def message_text(message: EmailMessage | None) -> str | None:
+    """A message as RFC 5322 text (None stays None)."""
+    return None if message is None else message.as_string()
+
+
+# -- a message as a request ----------------------------------------------------------------
+@functools.lru_cache(maxsize=8)
+def _kind_patterns(kinds: tuple[tuple[str, tuple[str, ...]], ...]
+                   ) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((kind, re.compile("|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in words),
+                                   re.IGNORECASE)) for kind, words in kinds if words)
+
+
+def mail_kind(subject: str, kinds: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    """The kind `[mail.kinds]` gives a Subject: the first kind, in file order, one of whose
+    words (or phrases) is in it as whole words, any case; else `question`."""
+    for kind, pattern in _kind_patterns(kinds):
+        if pattern.search(subject):
+            return kind
+    return "question"
+
+
+def mail_request(ps: PolicySet, msg: MailMessage, now: datetime) -> Request:
+    """The request a message is: from its `From` address (a client's address, else an
+    unknown sender), at its `when` (else `now`), channel `email`, its kind from the Subject.
+    A From that is no address is a `RequestError`."""
+    from boundaries.core.errors import RequestError
+    from boundaries.core.request import Request
+    from boundaries.core.time import zone
+    from boundaries.policy.senders import SenderError, resolve_sender
+
+    try:
+        sender = resolve_sender(ps, msg.from_address or "")
+    except SenderError as exc:
+        raise RequestError(f"{msg.path}: {exc}", exc.hint) from None
+    if sender.via != "email":  # a From like `acme@`: never a client id by accident
+        raise RequestError(f"{msg.path}: `{msg.from_address}` is not a mail address")
+    at = msg.when or now
+    return Request(sender, at.astimezone(zone(ps.me.timezone)), "email",
+                   mail_kind(msg.subject, ps.me.mail_kinds), "normal")
+
+
+def decide_mail(ps: PolicySet, msg: MailMessage, facts: Facts, now: datetime, *,
+                send: bool = False) -> MailDecided:
+    """Decide `msg` with the journal's `facts`, guard it with the no-reply rules, and make
+    its reply and confirmation (`send`: marked `Auto-Submitted: auto-replied`, as a message
+    `--send` sends)."""
+    from boundaries.core.engine import decide
+    from boundaries.core.mail_rules import (
+        replied_recently,
+        replied_recently_suppressed,
+        suppression,
+    )
+    from boundaries.core.request import Reason
+    from boundaries.core.time import zone
+
+    req = mail_request(ps, msg, now)
+    d = decide(ps, req, facts)
+    suppressed = suppression(msg, ps.me.addresses)
+    if suppressed is None and (d.reply is not None or d.confirm is not None):
+        last = replied_recently(facts.replies_sent, None, req.at, ps.me.reply_once_days)
+        if last is not None:
+            suppressed = replied_recently_suppressed(last, ps.me.reply_once_days,
+                                                     zone(ps.me.timezone))
+    to = reply_to(msg)
+    if suppressed is not None:
+        d = d._replace(reply=None, confirm=None,
+                       reasons=(*d.reasons, Reason(suppressed.text, "builtin")))
+        return MailDecided(msg, req, d, suppressed, None, None, to)
+    if d.reply is None and d.confirm is None:
+        return MailDecided(msg, req, d, None, None, None, to)
+    if not ps.me.addresses:
+        return MailDecided(msg, req, d, None, None, None, to,
+                           "no reply message: me.toml names no `addresses` to send it from")
+    reply = confirm = None
+    if d.reply is not None:
+        reply = _compose(ps, msg, d, d.reply.text, "reply", now, send)
+    if d.confirm is not None:
+        confirm = _compose(ps, msg, d, d.confirm.text, "confirm", now, send)
+    return MailDecided(msg, req, d, None, reply, confirm, to)
+
+
+def _compose(ps: PolicySet, msg: MailMessage, d: Decision, text: str, what: str,
+             now: datetime, send: bool) -> EmailMessage:
+    """The reply (or the confirmation) to `msg`, dated now in my timezone. Its Message-ID
+    comes from the original's key, so the same message always gets the same reply's id (a
+    draft made twice, after a crash between the draft and the journal, is one message to
+    a mail client)."""
+    from boundaries.core.time import zone
+    from boundaries.sources.mail.compose import (
+        confirmation_message,
+        make_message_id,
+        reply_message,
+        reply_token,
+    )
+
+    me = ps.me.addresses[0]
+    make = reply_message if what == "reply" else confirmation_message
+    return make(msg, text, my_name=ps.me.name, my_address=me, discreet=d.discreet,
+                date=now.astimezone(zone(ps.me.timezone)),
+                message_id=make_message_id(me, reply_token(msg, what)), auto_submitted=send)
+
+
+def reply_to(msg: MailMessage) -> str:
+    """Whom a reply goes to, as `mail --json` says it: the Reply-To addresses, else From."""
+    from boundaries.sources.mail.compose import reply_recipients
+
+    return ", ".join(a.addr_spec for a in reply_recipients(msg))
+
+
+# -- the journal: what was decided, and the facts -----------------------------------------
+class MailJournal:
+    """The journal as a run over a Maildir reads it: the `source_id`s of the mail it holds
+    (all months, read once), and each month's entries indexed by sender and client (read
+    when a message first asks for the month), with this run's records added as they go."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.warnings: list[str] = []
+        self._keys: set[str] | None = None
+        self._months: set[str] = set()
+        self._by_sender: dict[str, list[Entry]] = {}
+        self._by_client: dict[str, list[Entry]] = {}
+
+    def holds(self, key: str) -> bool:
+        """Whether a mail with this key (`MailMessage.key`) was decided before."""
+        if self._keys is None:
+            self._keys = set()
+            for e in self._read(None, must_contain=SOURCE):
+                if e.data.get("source") == SOURCE and isinstance(e.data.get("source_id"), str):
+                    self._keys.add(e.data["source_id"])
+        return key in self._keys
+
+    def facts(self, ps: PolicySet, req: Request) -> Facts:
+        """What the journal (and this run) says about `req`: budget, repeats, replies."""
+        from boundaries.core.request import sender_key
+        from boundaries.core.time import zone
+        from boundaries.journal.facts import facts_for, months_needed
+
+        tz = zone(ps.me.timezone)
+        for month in months_needed(req.at, tz, ps.me.reply_once_days):
+            if month not in self._months:
+                self._months.add(month)
+                for e in self._read([month]):
+                    self._index(e)
+        client = req.sender.client_id
+        key = sender_key(client, req.sender.number, req.sender.raw)
+        mine = {id(e): e for e in self._by_sender.get(key, ())}
+        if client is not None:
+            mine.update((id(e), e) for e in self._by_client.get(client, ()))
+        return facts_for(mine.values(), req, client, tz, ps.me.reply_once_days)
+
+    def add(self, entry: Entry) -> None:
+        """An entry this run recorded: it counts for what comes next."""
+        if self._keys is not None and entry.data.get("source") == SOURCE:
+            self._keys.add(entry.data["source_id"])
+        self._index(entry)
+
+    def clear(self) -> None:
+        """Forget what was read (another front end may have written): read again."""
+        self._keys = None
+        self._months.clear()
+        self._by_sender.clear()
+        self._by_client.clear()
+
+    def _index(self, e: Entry) -> None:
+        self._by_sender.setdefault(e.sender, []).append(e)
+        if e.client:
+            self._by_client.setdefault(e.client, []).append(e)
+
+    def _read(self, months: list[str] | None, must_contain: str | None = None) -> list[Entry]:
+        from boundaries.journal.store import read
+
+        if self.folder is None or not self.folder.is_dir():
+            return []
+        entries, warnings = read(self.folder, months, must_contain=must_contain)
+        self.warnings += [w.format() for w in warnings]
+        return entries
+
+
+# -- a run over a Maildir ------------------------------------------------------------------
+class Handled(NamedTuple):
+    """What a run did with one message: `done` is DRAFTED, SENT, KEPT (not sent: drafted
+    instead), NO_REPLY (a rule forbids one), NOTHING (the decision has no message to send),
+    ALREADY (decided before: nothing done), UNSENT (not sent and no Drafts: not recorded,
+    tried again next run) or PREVIEW (no Drafts and no --send: shown, not recorded).
+    `decided` is None for ALREADY; `written` the drafts; `problem` a failed send or a
+    journal that could not be written."""
+
+    message: MailMessage
+    done: str
+    decided: MailDecided | None = None
+    written: tuple[Path, ...] = ()
+    problem: str = ""
+    recorded: Path | None = None
+
+
+class MailRun:
+    """One run of `mail --maildir` (or `--watch`): each message `take`n once.
+
+    `drafts`: the Drafts Maildir (None: none); `sendmail`: the command `--send` pipes to
+    (None: draft only). Without either, messages are decided and shown, nothing written."""
+
+    def __init__(self, ps: PolicySet, journal: Path | None, *, drafts: Path | None,
+                 sendmail: str | None, clock: Callable[[], datetime]) -> None:
+        if (drafts is not None or sendmail is not None) and not ps.me.addresses:
+            raise MailSetupError("no address of mine to send replies from",
+                                 'name it in me.toml: addresses = ["martin@huber-it.example"]')
+        self.ps, self.folder, self.drafts, self.sendmail = ps, journal, drafts, sendmail
+        self.clock = clock
+        self.journal = MailJournal(journal)
+        self.writes = drafts is not None or sendmail is not None
+        self._failed: set[str] = set()  # unsent, no Drafts: not tried again this session
+
+    def take(self, msg: MailMessage) -> Handled:
+        """Decide `msg` unless it was decided before, write or send its messages, record."""
+        if self.journal.holds(msg.key) or msg.key in self._failed:
+            return Handled(msg, ALREADY)
+        now = self.clock()
+        req = mail_request(self.ps, msg, now)
+        m = decide_mail(self.ps, msg, self.journal.facts(self.ps, req), now,
+                        send=self.sendmail is not None)
+        if not self.writes:
+            return Handled(msg, PREVIEW, m)
+        if m.reply is None and m.confirm is None:
+            recorded, problem = self._record(m, m.decision)
+            return Handled(msg, NO_REPLY if m.suppressed else NOTHING, m, (), problem,
+                           recorded)
+        written: list[Path] = []
+        problems: list[str] = []
+        went = {}  # reply, confirm -> whether it was sent or drafted
+        for what, message in (("reply", m.reply), ("confirm", m.confirm)):
+            if message is None:
+                continue
+            if self.sendmail is not None:
+                problem = self._send(message)
+                went[what] = not problem
+                if not problem:
+                    continue
+                problems.append(problem)
+                if self.drafts is None:
+                    continue
+                del message["Auto-Submitted"]  # the user sends the draft: a reply of theirs
+            written.append(self._draft(message))
+            went[what] = True
+        if not any(went.values()):  # nothing went anywhere: tried again at the next run
+            self._failed.add(msg.key)
+            return Handled(msg, UNSENT, m, (), "; ".join(problems))
+        decision = m.decision
+        if not went.get("reply", True):
+            decision = decision._replace(reply=None)  # no reply went: none is recorded
+        done = DRAFTED if self.sendmail is None else KEPT if written else SENT
+        recorded, problem = self._record(m, decision)
+        if problem:  # not remembered: at least not drafted or sent again this session
+            self._failed.add(msg.key)
+            problems.append(problem)
+        return Handled(msg, done, m, tuple(written), "; ".join(problems), recorded)
+
+    def _send(self, message: EmailMessage) -> str:
+        from boundaries.sources.mail.send import SendError, send_mail
+
+        assert self.sendmail is not None
+        try:
+            send_mail(self.sendmail, message.as_bytes(), SEND_TIMEOUT)
+        except SendError as exc:
+            return f"{_not_sent(message)}: {exc}"
+        return ""
+
+    def _draft(self, message: EmailMessage) -> Path:
+        from boundaries.sources.mail.drafts import write_draft
+
+        assert self.drafts is not None
+        return write_draft(self.drafts, message.as_bytes())
+
+    def _record(self, m: MailDecided, decision: Decision) -> tuple[Path | None, str]:
+        """The message in the journal, once: (the file, "") or (None, the problem)."""
+        from boundaries.journal.store import Entry, append, month_of
+
+        if self.folder is None:
+            return None, ""
+        entry = make_entry(self.ps, m.request, decision, OUTCOME, 0, "", self.clock())
+        entry.update(source=SOURCE, source_id=m.message.key)
+        try:
+            path = append(self.folder, entry, month_of(decision.at))
+        except OSError as exc:
+            return None, str(JournalWriteError(self.folder, exc))
+        self.journal.add(Entry({k: v for k, v in entry.items() if v is not None},
+                               decision.at, path, 0))
+        return path, ""
+
+    def refresh(self) -> None:
+        """Read the journal afresh at the next message (`--watch`, when mail arrives)."""
+        self.journal.clear()
+
+
+def _not_sent(message: EmailMessage) -> str:
+    return f"{message['Subject']} not sent to {message['To']}"
+
+
+def decide_one(ps: PolicySet, msg: MailMessage, journal: Path | None, now: datetime
+               ) -> tuple[MailDecided, list[str]]:
+    """`mail FILE`: one message decided with the journal's facts (nothing written), and the
+    journal's warnings."""
+    mj = MailJournal(journal)
+    m = decide_mail(ps, msg, mj.facts(ps, mail_request(ps, msg, now)), now)
+    return m, mj.warnings
+
+
+__all__ = ["ALREADY", "DRAFTED", "KEPT", "NOTHING", "NO_REPLY", "OUTCOME", "PREVIEW", "SENT",
+           "SOURCE", "UNSENT", "Handled", "MailDecided", "MailJournal", "MailRun",
+           "MailSetupError", "decide_mail", "decide_one", "mail_kind", "mail_request",
+           "message_text"]
