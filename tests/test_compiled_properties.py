@@ -14,8 +14,10 @@ from hypothesis import strategies as st
 from boundaries.core.calendar import CalendarSpan
 from boundaries.core.compiled import Compiled, Offsets
 from boundaries.core.engine import decide, situation, verdict
-from boundaries.core.model import Away, HolidayTable, Me, PolicySet, Rule, Tier
+from boundaries.core.model import Away, Client, HolidayTable, Me, PolicySet, Rule, Template, Tier
 from boundaries.core.request import NO_FACTS, Request, Sender
+from boundaries.core.vocabulary import CHANNELS, KINDS
+from boundaries.policy.phones import classify
 from boundaries.policy.timeparse import parse_at
 from boundaries.replay.input import parse_instant
 
@@ -87,6 +89,8 @@ def test_compiled_decides_as_the_engine(case: tuple[Scenario, list[CalendarSpan]
                                                               d.reasons[0].text)
         start = comp.next_start(row)
         assert start == (int(d.next_window[0].timestamp()) if d.next_window else None)
+        assert comp.via(entry, channel) == d.via
+        assert comp.sends_via(row, channel) == (d.via if d.reply or d.confirm else None)
 
 
 @settings(max_examples=300, **SETTINGS)
@@ -106,3 +110,72 @@ def test_offsets_match_the_zone(sc: Scenario) -> None:
     t = sc.at.timestamp()
     for probe in (t, t):  # once computing, once from the memo
         assert offsets.of_instant(probe) == sc.at.astimezone(sc.tz).utcoffset().total_seconds()
+
+
+# numbers of every line type phonenumbers tells apart (§10: who can take an SMS)
+VIA_NUMBERS = ("+43 664 1234567", "+43 732 123456", "+1 201 555 0123", "+43 720 123456",
+               "+43 676 5550101")
+VIA_KEYS = ("after-hours", "declined", "wrong-channel", "confirm")
+
+
+@st.composite
+def via_cases(draw):
+    """A client (numbers of any line type, perhaps addresses), its tier's channels and
+    which templates exist, and one request to it or to a stranger, on any channel."""
+    phones = tuple(classify(n, None)[0] for n in draw(st.lists(
+        st.sampled_from(VIA_NUMBERS[:4]), unique=True, max_size=3)))
+    emails = tuple(draw(st.lists(st.sampled_from(["a@x.example", "b@x.example"]),
+                                 unique=True, max_size=2)))
+    channels = tuple(draw(st.lists(st.sampled_from(CHANNELS), unique=True, min_size=1)))
+    keys = draw(st.sets(st.sampled_from(VIA_KEYS)))
+    who = draw(st.sampled_from(["id", "number", "stranger", "address", "robot", "withheld"]))
+    if who == "number" and phones:
+        number = draw(st.sampled_from(phones))
+    else:
+        number = classify(draw(st.sampled_from(VIA_NUMBERS)), None)[0]
+    return (phones, emails, channels, keys, who, number, draw(st.sampled_from(CHANNELS)),
+            draw(st.sampled_from(KINDS)), draw(st.booleans()),
+            draw(st.lists(st.sampled_from(["r@x.example", "s@y.example"]), max_size=2)))
+
+
+@settings(max_examples=300, **SETTINGS)
+@given(case=via_cases())
+def test_compiled_sends_via_as_the_engine(case) -> None:
+    """The compiled path gives every request the engine's `via` (sources.md §10), and says a
+    row sends something exactly when `decide` has a reply or a confirmation for it."""
+    phones, emails, channels, keys, who, number, channel, kind, evening, reply_to = case
+    types = {n: classify(n, None)[1] for n in phones}
+    week = (((540, 1020),),) * 5 + ((), ())
+    tier = Tier(name="t", channels=channels, week=week, has_hours=True,
+                in_writing=frozenset({"change"}))
+    client = Client(id="c", name="C", tier="t", phones=phones, emails=emails,
+                    source="clients.toml:1")
+    ps = PolicySet(
+        root="", me=Me(name="Me", timezone="Europe/Vienna", unknown_tier="t"),
+        tiers={"t": tier}, clients={"c": client}, phone_index=dict.fromkeys(phones, "c"),
+        email_index=dict.fromkeys(emails, "c"), phone_types=types,
+        replies={"en": {k: Template(f"{k} {{next}}", "replies/en.toml:1") for k in keys}},
+        checks=(), holidays=HolidayTable(None), locale_names={})
+    if who == "id":
+        sender = Sender("c", "c", "id")
+    elif who in ("number", "stranger"):
+        owner = ps.phone_index.get(number)
+        sender = Sender(number, owner, "phone", number, classify(number, None)[1])
+    elif who in ("address", "robot"):
+        raw = "a@x.example" if who == "address" else "noreply@shop.example"
+        sender = Sender(raw, ps.email_index.get(raw), "email")
+    else:
+        sender = Sender("", None, "unknown")
+    at = datetime(2026, 1, 8, 19 if evening else 10, 30, tzinfo=ZoneInfo("Europe/Vienna"))
+    reply_to = tuple(reply_to) if channel == "email" else ()
+    d = decide(ps, Request(sender, at, channel, kind, reply_to=reply_to))
+    comp = Compiled(ps)
+    entry = comp.sender_entry(sender)
+    row = comp.decide(entry, at.timestamp(), channel, kind)
+    assert row.verdict.decision == d.decision
+    if not reply_to:  # replay's input has no Reply-To column
+        assert comp.via(entry, channel) == d.via
+        assert comp.sends_via(row, channel) == (d.via if d.reply or d.confirm else None)
+    sent = [r for r in (d.reply, d.confirm) if r is not None]
+    assert all(r.via == d.via for r in sent)
+    assert any(r.text.startswith("no way") for r in d.reasons) == bool(sent and d.via is None)
