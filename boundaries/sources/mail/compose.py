@@ -1,0 +1,182 @@
+"""The reply to a mail as a complete RFC 5322 message (sources.md §9), and its Message-ID.
+
+Decisions where the spec is silent:
+
+- **Subject**: `Re: ` is added unless the subject already starts with a reply prefix: `Re`,
+  `AW` (German Outlook) in any case (`RE:`, `re:`, `Aw:`), also with a counter (`Re[2]:`,
+  `Re^2:`, as some clients write). A subject that already has one is kept as it is, even
+  `Re: Re: …` — never a second prefix, and never a rewrite of the thread's subject.
+  `Fwd:` is no reply prefix: `Fwd: x` becomes `Re: Fwd: x`.
+- **References**: the original's `References` (else its `In-Reply-To`) plus its
+  `Message-ID`, each once; longer than `REFERENCES_KEPT` IDs, the first (the thread's root)
+  and the latest ones are kept, as RFC 5322 §3.6.4 allows.
+- **Body**: `text/plain; charset="utf-8"`; `7bit` when the text is ASCII, else
+  `quoted-printable`, which every server carries (8bit needs the server's 8BITMIME).
+- **Header safety**: control characters (CR, LF, …) in the subject or a name become spaces,
+  and an encoded word left in decoded text is decoded once more (`header_text`), so nothing
+  from the original can add a header; non-ASCII is RFC 2047 encoded and long headers folded
+  by `email`'s default policy.
+- **The written confirmation** (`confirmation_message`) is a second message of the same form:
+  the same recipients, the same `Re:` subject, threaded under the original, its own
+  Message-ID.
+- **Discreet**: `From` is my address alone; my name is in no header (the Message-ID is made
+  from a token and my domain only).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import datetime
+from email import policy
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+
+from boundaries.core.errors import BoundariesError
+from boundaries.core.mail import MailMessage
+
+REFERENCES_KEPT = 20  # at most this many Message-IDs in References: the root, then the latest
+_PREFIX = re.compile(r"\s*(?:re|aw)(?:\[\d+\]|\^\d+)?\s*:", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_MSG_ID = re.compile(r"<[^\s<>@]+@[^\s<>@]+>")
+_EW = re.compile(r"=\?[^?]*\?[qQbB]\?.*?\?=")  # an RFC 2047 encoded word, as email finds one
+_TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
+
+
+def _one_line(text: str) -> str:
+    """`text` with every control character (a CR or LF above all) a space: one header line."""
+    return _CONTROL.sub(" ", text).strip()
+
+
+def header_text(text: str) -> str:
+    """`text` made safe for a header `email` will fold: one line, and no RFC 2047 encoded
+    word left in it. An encoded word in text already decoded (sent encoded twice) is decoded
+    again, control characters and all made spaces; one that cannot be decoded gets a
+    zero-width space after its `=`, so no one decodes it. (`email` decodes an encoded word it
+    is handed as text, and Python 3.11's folding then writes a decoded line break raw: a
+    header injection.)"""
+    t = _one_line(text)
+    for _ in range(5):
+        if not _EW.search(t):
+            return t
+        try:
+            t = _one_line(str(make_header(decode_header(t))))
+        except (HeaderParseError, LookupError, UnicodeError, ValueError):
+            break
+    return _EW.sub(lambda m: "=\u200b" + m.group()[1:], t)
+
+
+def reply_subject(subject: str) -> str:
+    """The reply's subject: `Re: ` + `subject`, unless it already starts with a reply prefix
+    (`Re:`, `RE:`, `AW:`, `Aw:`, `Re[2]:`, any case)."""
+    subject = header_text(subject)
+    if _PREFIX.match(subject):
+        return subject
+    return f"Re: {subject}" if subject else "Re:"
+
+
+def make_message_id(my_address: str, token: str) -> str:
+    """A Message-ID from my domain: `<token@domain>`. `token` comes from the caller (unique
+    per message; `reply_token` makes one from the original) and must be dot-atom text."""
+    domain = my_address.strip().rpartition("@")[2]
+    if "@" not in my_address or not domain or _CONTROL.search(domain) or " " in domain:
+        raise BoundariesError(f"no domain in my address `{my_address}` for a Message-ID",
+                              hint="write a full address in me.toml's `addresses`, "
+                                   "like \"martin@huber-it.example\"")
+    if not _TOKEN.fullmatch(token) or token.startswith(".") or token.endswith("."):
+        raise ValueError(f"a Message-ID token must be dot-atom text: {token!r}")
+    return f"<{token}@{domain}>"
+
+
+def reply_token(original: MailMessage, part: str = "reply") -> str:
+    """A token for `make_message_id` that is the same for the same original and `part`
+    (`reply`, `confirm`): a run that writes the reply again gives it the same Message-ID."""
+    return f"{part}.{hashlib.sha256(original.key.encode()).hexdigest()[:24]}.boundaries"
+
+
+def references(original: MailMessage) -> tuple[str, ...]:
+    """The reply's References: the original's (else its In-Reply-To) and its Message-ID,
+    each once, bounded to `REFERENCES_KEPT` (the first and the latest kept)."""
+    chain = list(original.references) or (
+        [original.in_reply_to] if original.in_reply_to else [])
+    if original.message_id:
+        chain.append(original.message_id)
+    ids = list(dict.fromkeys(i.strip() for i in chain if _MSG_ID.fullmatch(i.strip())))
+    if len(ids) > REFERENCES_KEPT:
+        ids = [ids[0], *ids[-(REFERENCES_KEPT - 1):]]
+    return tuple(ids)
+
+
+def _address(addr: str, name: str = "") -> Address | None:
+    try:
+        return Address(display_name=header_text(name), addr_spec=addr.strip())
+    except (ValueError, IndexError, HeaderParseError):  # not an address email can write
+        return None
+
+
+def reply_recipients(original: MailMessage) -> tuple[Address, ...]:
+    """Whom the reply goes to: every `Reply-To` address, else the `From` address."""
+    for candidates in (original.reply_to, (original.from_address,)):
+        found: dict[str, Address] = {}  # each mailbox once, as first written
+        for a in (_address(c) for c in candidates if c):
+            if a is not None:
+                found.setdefault(a.addr_spec.casefold(), a)
+        if found:
+            return tuple(found.values())
+    raise BoundariesError(f"{original.path}: no address to reply to",
+                          hint="the message has no usable From or Reply-To address")
+
+
+def _body(msg: EmailMessage, text: str) -> None:
+    if not text.endswith("\n"):
+        text += "\n"
+    plain = text.isascii() and all(len(line) <= 998 for line in text.splitlines())
+    msg.set_content(text, subtype="plain", charset="utf-8",
+                    cte="7bit" if plain else "quoted-printable")
+
+
+def reply_message(original: MailMessage, text: str, *, my_name: str, my_address: str,
+                  discreet: bool, date: datetime, message_id: str,
+                  auto_submitted: bool = False) -> EmailMessage:
+    """The reply to `original` with body `text`, as a complete message (sources.md §9):
+    From me (discreet: my address alone), To its Reply-To else From, the `Re:` subject,
+    In-Reply-To and References, `message_id` (see `make_message_id`), `date`, and
+    `Auto-Submitted: auto-replied` when `auto_submitted` (a reply sent without me)."""
+    me = _address(my_address, "" if discreet else my_name)
+    if me is None:
+        raise BoundariesError(f"my address `{my_address}` is no address a mail can be from",
+                              hint="write a full address in me.toml's `addresses`")
+    if not _MSG_ID.fullmatch(message_id):
+        raise ValueError(f"not a Message-ID: {message_id!r}")
+    msg = EmailMessage(policy=policy.default)
+    msg["From"] = me
+    msg["To"] = reply_recipients(original)
+    msg["Subject"] = reply_subject(original.subject)
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = message_id
+    if original.message_id and _MSG_ID.fullmatch(original.message_id.strip()):
+        msg["In-Reply-To"] = original.message_id.strip()
+    refs = references(original)
+    if refs:
+        msg["References"] = " ".join(refs)
+    if auto_submitted:
+        msg["Auto-Submitted"] = "auto-replied"
+    _body(msg, text)
+    return msg
+
+
+def confirmation_message(original: MailMessage, text: str, *, my_name: str, my_address: str,
+                         discreet: bool, date: datetime, message_id: str,
+                         auto_submitted: bool = False) -> EmailMessage:
+    """The written confirmation of a request, a second message of the reply's form: the same
+    recipients and `Re:` subject, threaded under `original`, with its own `message_id`."""
+    return reply_message(original, text, my_name=my_name, my_address=my_address,
+                         discreet=discreet, date=date, message_id=message_id,
+                         auto_submitted=auto_submitted)
+
+
+__all__ = ["REFERENCES_KEPT", "confirmation_message", "header_text", "make_message_id",
+           "references", "reply_message", "reply_recipients", "reply_subject", "reply_token"]
