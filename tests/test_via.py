@@ -322,3 +322,26 @@ def test_replays_via_column_equals_checks(capsys, policies, tmp_path, fmt):
     assert got[:4] == ["sms:+436641234567", "sms:+436641234567", "sms:+436641234567",
                        "email:office@acme.example"]
     assert got[4:6] == ["", ""] and got[9] == "" and got[-1] == ""
+
+
+def test_watch_json_lines_carry_via(capsys, policies, tmp_path):
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(json.dumps(e) for e in [
+        {"event": "ring", "id": "c1", "from": "+43 664 1234567", "channel": "call",
+         "at": "2026-01-08T18:20:05+01:00"},
+        {"event": "end", "id": "c1", "at": "2026-01-08T18:20:30+01:00"},
+        {"event": "message", "id": "m1", "from": "+43 732 999999", "channel": "sms",
+         "at": "2026-01-08T18:21:00+01:00"},
+        {"event": "ring", "id": "c2", "from": "+43 732 999999", "channel": "call",
+         "at": "2026-01-08T18:22:00+01:00"},
+    ]) + "\n", encoding="utf-8")
+    code, out, err = run(capsys, "watch", "--policies", str(policies), "--events",
+                         str(events), "--json")
+    assert code == 0, err
+    ring, end, message, landline = (json.loads(line) for line in out.splitlines())
+    assert ring["reply"]["via"] == end["reply"]["via"] == {"channel": "sms",
+                                                           "to": "+436641234567"}
+    assert message["reply"]["via"] == {"channel": "sms", "to": "+43732999999"}  # it texted
+    assert landline["reply"]["via"] is None
+    assert any(r["text"] == "no way to reach the sender: +43732999999 is a landline and no "
+               "address is known" for r in landline["reasons"])
