@@ -307,8 +307,8 @@ def _watch(run: Any, folder: Path, show: _Shown) -> None:
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        print(f"boundaries: watching {folder} for new mail", file=sys.stderr, flush=True)
         if not _watched(run, folder, show, stop) and not stop.is_set():
+            _watching(folder, f"looking every {POLL:g} s")
             while not stop.wait(POLL):
                 _again(run, folder, show)
     finally:
@@ -318,29 +318,40 @@ def _watch(run: Any, folder: Path, show: _Shown) -> None:
 
 def _watched(run: Any, folder: Path, show: _Shown, stop: Any) -> bool:
     """Wake at each change of `new/` and `cur/` (watchfiles) until `stop`; False when
-    watchfiles cannot watch (no inotify, too many watches, …): the caller polls."""
+    watchfiles cannot watch (no inotify, too many watches, …): the caller polls. Once the
+    watch is set up (its first quiet moment), the Maildir is looked at again: what arrived
+    while it was being set up is taken too."""
     try:
         import watchfiles
 
         changes = iter(watchfiles.watch(
             *[folder / sub for sub in ("new", "cur") if (folder / sub).is_dir()],
             watch_filter=None, debounce=200, step=50, stop_event=stop, raise_interrupt=False,
-            recursive=False))
+            recursive=False, rust_timeout=500, yield_on_timeout=True))
     except Exception as exc:
         return _cannot(folder, exc)
+    ready = False
     while True:
         try:
-            next(changes)
+            changed = next(changes)
         except StopIteration:  # stopped
             return True
         except Exception as exc:
             return _cannot(folder, exc)
-        _again(run, folder, show)
+        if changed or not ready:
+            _again(run, folder, show)
+        if not ready:
+            ready = True
+            _watching(folder, "woken by each change")
+
+
+def _watching(folder: Path, how: str) -> None:
+    print(f"boundaries: watching {folder} for new mail ({how})", file=sys.stderr, flush=True)
 
 
 def _cannot(folder: Path, exc: Exception) -> bool:
-    print(f"boundaries: cannot watch {folder} ({type(exc).__name__}: {exc}); looking "
-          f"every {POLL:g} s instead", file=sys.stderr, flush=True)
+    print(f"boundaries: cannot watch {folder} with watchfiles ({type(exc).__name__}: {exc})",
+          file=sys.stderr, flush=True)
     return False
 
 

@@ -98,8 +98,9 @@ def mail_kind(subject: str, kinds: tuple[tuple[str, tuple[str, ...]], ...]) -> s
 
 def mail_request(ps: PolicySet, msg: MailMessage, now: datetime) -> Request:
     """The request a message is: from its `From` address (a client's address, else an
-    unknown sender), at its `when` (else `now`), channel `email`, its kind from the Subject.
-    A From that is no address is a `RequestError`."""
+    unknown sender), at its `when` (else `now`), channel `email`, its kind from the Subject,
+    urgency `normal`, its `Reply-To` where the reply goes. A From that is no address is a
+    `RequestError`."""
     from boundaries.core.errors import RequestError
     from boundaries.core.request import Request
     from boundaries.core.time import zone
@@ -113,7 +114,7 @@ def mail_request(ps: PolicySet, msg: MailMessage, now: datetime) -> Request:
         raise RequestError(f"{msg.path}: `{msg.from_address}` is not a mail address")
     at = msg.when or now
     return Request(sender, at.astimezone(zone(ps.me.timezone)), "email",
-                   mail_kind(msg.subject, ps.me.mail_kinds), "normal")
+                   mail_kind(msg.subject, ps.me.mail_kinds), "normal", reply_to=msg.reply_to)
 
 
 def decide_mail(ps: PolicySet, msg: MailMessage, facts: Facts, now: datetime, *,
