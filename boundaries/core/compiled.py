@@ -222,7 +222,7 @@ class Compiled:
         self._tiers: dict[str | None, CompiledTier] = {}  # None: the built-in unknown tier
         self._dates: dict[int, tuple[date, str | None, Away | None]] = {}
         self.calendar = ps.calendar
-        self._vias: dict[tuple[Sender, str], Via | None] = {}
+        self._vias: dict[tuple[Sender, str], tuple[Via | None, bool]] = {}
         self._templates: dict[tuple[str, str, bool], bool] = {}
 
     def tier(self, tier: Tier) -> CompiledTier:
@@ -340,11 +340,18 @@ class Compiled:
 
     def via(self, entry: SenderEntry, channel: str) -> Via | None:
         """Where a reply to this sender on this channel goes, as `decide`'s `via` (§10)."""
+        return self._via(entry, channel)[0]
+
+    def _via(self, entry: SenderEntry, channel: str) -> tuple[Via | None, bool]:
+        """The via, and whether the sender is a robot that gets no reply (memoized)."""
         key = (entry.sender, channel)
-        if key in self._vias:
-            return self._vias[key]
-        found = self._vias[key] = choose_via(channel, entry.sender, entry.client,
-                                             entry.tier.tier.channels, self.ps.phone_types)[0]
+        found = self._vias.get(key)
+        if found is None:
+            if len(self._vias) >= _MEMO_LIMIT:
+                self._vias.clear()
+            via = choose_via(channel, entry.sender, entry.client, entry.tier.tier.channels,
+                             self.ps.phone_types)[0]
+            found = self._vias[key] = (via, is_automated(entry.sender.raw))
         return found
 
     def _has_template(self, key: str, entry: SenderEntry) -> bool:
@@ -366,10 +373,11 @@ class Compiled:
         it sends nothing or nothing reaches the sender. Replies withheld because one went
         out recently are not known here (replay keeps no record of replies sent)."""
         v, e = row.verdict, row.entry
-        reply = (v.decision != "answer" and v.reply_key is not None
-                 and self._has_template(v.reply_key, e) and not is_automated(e.sender.raw))
+        via, robot = self._via(e, channel)
+        reply = (v.decision != "answer" and v.reply_key is not None and not robot
+                 and self._has_template(v.reply_key, e))
         if reply or (row.in_writing and self._has_template("confirm", e)):
-            return self.via(e, channel)
+            return via
         return None
 
     def reason_source(self, row: Row, channel: str, urgency: str) -> tuple[str, str]:
