@@ -148,6 +148,24 @@ def test_an_unusable_reply_to_falls_back_to_from():
     assert parsed(reply(original(reply_to=("not an address",))))["To"] == "anna@stahl.example"
 
 
+def test_an_internationalised_domain_is_written_in_its_idna_form():
+    m = reply(original(from_address="anna@müller.example"), my_address="martin@hüber.example",
+              message_id=make_message_id("martin@hüber.example", "t1"))
+    raw = m.as_bytes()
+    assert raw.isascii() and b"=?" not in raw.split(b"\nSubject:")[0]
+    p = parsed(m)
+    assert p["To"] == "anna@xn--mller-kva.example"
+    assert p["From"].addresses[0].addr_spec == "martin@xn--hber-0ra.example"
+    assert p["Message-ID"] == "<t1@xn--hber-0ra.example>"
+
+
+def test_a_non_ascii_local_part_cannot_be_answered_but_says_so():
+    with pytest.raises(BoundariesError, match="no address to reply to"):
+        reply(original(from_address="jürgen@stahl.example"))
+    o = original(from_address="jürgen@stahl.example", reply_to=("office@stahl.example",))
+    assert parsed(reply(o))["To"] == "office@stahl.example"
+
+
 def test_no_address_at_all_is_a_clear_error():
     with pytest.raises(BoundariesError, match="no address to reply to"):
         reply(original(from_address=None))

@@ -6,7 +6,9 @@ from __future__ import annotations
 import mailbox
 import os
 import re
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -128,3 +130,20 @@ def test_a_refused_write_is_a_clear_error_even_as_root(tmp_path, monkeypatch):
     assert str(e.value).startswith(f"{tmp_path / 'Drafts'}: cannot write a draft "
                                    "(Permission denied: ")
     assert "--drafts" in (e.value.hint or "")
+
+
+@pytest.mark.skipif(not shutil.which("mlist") or not shutil.which("mhdr"),
+                    reason="mblaze is not installed (make test installs it)")
+def test_a_real_maildir_client_lists_it_as_a_draft(tmp_path):
+    """mblaze, a Maildir client's tools: `mlist -D` lists drafts only, `mhdr` reads headers."""
+    folder = tmp_path / "Drafts"
+    path = write_draft(folder, DRAFT)
+    env = {**os.environ, "MBLAZE": str(tmp_path / "mblaze")}  # not the user's profile
+    listed = subprocess.run(["mlist", "-D", "-C", str(folder)], capture_output=True, text=True,
+                            timeout=30, check=True, env=env).stdout.split()
+    assert listed == [str(path)]
+    assert subprocess.run(["mlist", "-d", str(folder)], capture_output=True, text=True,
+                          timeout=30, check=True, env=env).stdout == ""
+    subject = subprocess.run(["mhdr", "-h", "subject", str(path)], capture_output=True,
+                             text=True, timeout=30, check=True, env=env).stdout
+    assert subject.strip() == "Re: Frage"

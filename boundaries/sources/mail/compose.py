@@ -19,6 +19,9 @@ Decisions where the spec is silent:
 - **The written confirmation** (`confirmation_message`) is a second message of the same form:
   the same recipients, the same `Re:` subject, threaded under the original, its own
   Message-ID.
+- **Addresses**: an internationalised domain is written in its IDNA form (`xn--…`); an
+  address with a non-ASCII local part cannot be replied to (a `BoundariesError`: it needs
+  SMTPUTF8 at every hop).
 - **Discreet**: `From` is my address alone; my name is in no header (the Message-ID is made
   from a token and my domain only).
 """
@@ -82,6 +85,10 @@ def make_message_id(my_address: str, token: str) -> str:
     """A Message-ID from my domain: `<token@domain>`. `token` comes from the caller (unique
     per message; `reply_token` makes one from the original) and must be dot-atom text."""
     domain = my_address.strip().rpartition("@")[2]
+    try:
+        domain = ascii_domain(domain)
+    except UnicodeError:
+        domain = ""
     if "@" not in my_address or not domain or _CONTROL.search(domain) or " " in domain:
         raise BoundariesError(f"no domain in my address `{my_address}` for a Message-ID",
                               hint="write a full address in me.toml's `addresses`, "
@@ -110,10 +117,20 @@ def references(original: MailMessage) -> tuple[str, ...]:
     return tuple(ids)
 
 
+def ascii_domain(domain: str) -> str:
+    """A domain as a header carries it: an internationalised one in its IDNA form
+    (`müller.example` → `xn--mller-kva.example`). UnicodeError when it has none."""
+    return domain if domain.isascii() else domain.encode("idna").decode("ascii")
+
+
 def _address(addr: str, name: str = "") -> Address | None:
+    """`addr` as an Address email can write, or None (also for a non-ASCII local part:
+    that needs SMTPUTF8 all the way, which a reply cannot count on)."""
+    local, _, domain = addr.strip().rpartition("@")
     try:
-        return Address(display_name=header_text(name), addr_spec=addr.strip())
-    except (ValueError, IndexError, HeaderParseError):  # not an address email can write
+        return Address(display_name=header_text(name),
+                       addr_spec=f"{local}@{ascii_domain(domain)}" if local else addr.strip())
+    except (ValueError, IndexError, HeaderParseError):  # UnicodeError is a ValueError
         return None
 
 
@@ -178,5 +195,6 @@ def confirmation_message(original: MailMessage, text: str, *, my_name: str, my_a
                          auto_submitted=auto_submitted)
 
 
-__all__ = ["REFERENCES_KEPT", "confirmation_message", "header_text", "make_message_id",
-           "references", "reply_message", "reply_recipients", "reply_subject", "reply_token"]
+__all__ = ["REFERENCES_KEPT", "ascii_domain", "confirmation_message", "header_text",
+           "make_message_id", "references", "reply_message", "reply_recipients",
+           "reply_subject", "reply_token"]
