@@ -467,3 +467,21 @@ def test_watch_drafts_mail_as_it_arrives_and_ends_cleanly(policies, journal, tmp
                                                     "new/1767892800.M1P100.mx"]
     assert len(journal_lines(journal)) == 2
     assert "Traceback" not in errors.read_text()
+
+
+def test_a_run_with_nothing_new_reads_no_message(capsys, policies, journal, tmp_path,
+                                                 monkeypatch):
+    monkeypatch.setenv("BOUNDARIES_CACHE", str(tmp_path / "cache"))
+    inbox = maildir(tmp_path / "INBOX", INBOX)
+    args = ("--maildir", str(inbox), "--drafts", str(tmp_path / "Drafts"))
+    assert run_mail(capsys, policies, journal, *args)[0] == 0
+    (seen,) = (tmp_path / "cache" / "mail").iterdir()
+    assert oct(seen.stat().st_mode & 0o777) == "0o600"
+    # a decided file made unreadable as a message: a run that read it would warn
+    (inbox / "new/1767892802.M3P100.mx").write_bytes(BROKEN)
+    code, out, err = run_mail(capsys, policies, journal, *args)
+    assert (code, out) == (0, "0 messages; 4 decided before\n") and "warning" not in err
+    # without the cache every message is read, and the journal still knows the rest
+    seen.unlink()
+    code, out, err = run_mail(capsys, policies, journal, *args)
+    assert out == "1 message: 1 skipped; 3 decided before\n" and "warning" in err

@@ -131,7 +131,7 @@ def _read_one(name: str) -> Any:
 # -- a Maildir ---------------------------------------------------------------------------------
 def _maildir(ps: Any, args: argparse.Namespace, journal: Path) -> int:
     from boundaries.policy.phone_sources import sources_in
-    from boundaries.service import MailRun
+    from boundaries.service import MailRun, SeenFiles
 
     table = sources_in(Path(ps.root))
     maildir = args.maildir or table.maildir
@@ -161,12 +161,28 @@ def _maildir(ps: Any, args: argparse.Namespace, journal: Path) -> int:
     if target is None and not args.send:
         print("boundaries: no --drafts and no --send: the replies are shown, nothing is "
               "written or recorded", file=sys.stderr)
-    show.scan(run, source)
+    seen = SeenFiles(source, journal)
+    show.scan(run, source, seen)
     if args.watch:
-        _watch(run, source, show)
+        _watch(run, source, show, seen)
         return EXIT_OK
     show.summary()
     return EXIT_FAIL if show.counts["unsent"] or show.counts["kept"] else EXIT_OK
+
+
+def _names(folder: Path) -> list[str]:
+    """The unique names (without flags) of the files in `folder`'s new/ and cur/."""
+    import os
+
+    from boundaries.sources.mail.maildir import unique_name
+
+    out = []
+    for sub in ("new", "cur"):
+        try:
+            out += [unique_name(n) for n in os.listdir(folder / sub) if not n.startswith(".")]
+        except OSError:
+            continue
+    return out
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -183,33 +199,49 @@ class _Shown:
         self.ps, self.as_json = ps, as_json
         self.counts: Counter[str] = Counter()
         self.rules: Counter[str] = Counter()
+        self._warned: set[tuple[str, str]] = set()
 
-    def scan(self, run: Any, folder: Path) -> None:
-        """Every message of `folder` taken once; a file that cannot be read skipped."""
+    def scan(self, run: Any, folder: Path, seen: Any) -> None:
+        """Every message of `folder` not `seen` before taken once; a file that cannot be
+        read skipped (and told once). With nothing new, no message is read at all."""
         from boundaries.cli.progress import Progress
         from boundaries.core.errors import RequestError
-        from boundaries.sources.mail.maildir import MailSkip, maildir_messages
+        from boundaries.sources.mail.maildir import MailSkip, maildir_messages, unique_name
 
+        names = _names(folder)
+        fresh = [n for n in names if n not in seen]
+        self.counts["already"] += len(names) - len(fresh)
+        if names and not fresh:
+            return
         progress = Progress(None)
         try:
             for n, item in enumerate(maildir_messages(folder), start=1):
+                name = unique_name(Path(item.path).name)
+                if name in seen:
+                    continue
                 if isinstance(item, MailSkip):
                     self.skipped(item.path, item.warning)
-                else:
-                    try:
-                        handled = run.take(item.message)
-                    except RequestError as exc:  # a From no request can be made of
-                        self.skipped(item.path, str(exc).removeprefix(f"{item.path}: "))
-                    else:
-                        self.show(folder, handled)
+                    continue
+                try:
+                    handled = run.take(item.message)
+                except RequestError as exc:  # a From no request can be made of
+                    self.skipped(item.path, str(exc).removeprefix(f"{item.path}: "))
+                    continue
+                self.show(folder, handled)
+                if handled.done not in ("unsent", "preview"):
+                    seen.add(name)
                 progress.update(n, None)
         finally:
             progress.close()
+            seen.save()
         for w in run.journal.warnings:
             print(w, file=sys.stderr)
         run.journal.warnings.clear()
 
     def skipped(self, path: str, why: str) -> None:
+        if (path, why) in self._warned:  # --watch: told at the first look, not at each
+            return
+        self._warned.add((path, why))
         self.counts["skipped"] += 1
         print(f"{path}: warning: {why}; skipped", file=sys.stderr, flush=True)
 
@@ -297,7 +329,7 @@ def json_object(folder: Path, h: Any) -> dict:
 
 
 # -- watching ----------------------------------------------------------------------------------
-def _watch(run: Any, folder: Path, show: _Shown) -> None:
+def _watch(run: Any, folder: Path, show: _Shown, seen: Any) -> None:
     """Take new mail as it arrives until SIGINT or SIGTERM: woken by watchfiles where it can
     watch `new/` and `cur/`, else by a look every POLL seconds."""
     import signal
@@ -307,16 +339,16 @@ def _watch(run: Any, folder: Path, show: _Shown) -> None:
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        if not _watched(run, folder, show, stop) and not stop.is_set():
+        if not _watched(run, folder, show, seen, stop) and not stop.is_set():
             _watching(folder, f"looking every {POLL:g} s")
             while not stop.wait(POLL):
-                _again(run, folder, show)
+                _again(run, folder, show, seen)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
 
-def _watched(run: Any, folder: Path, show: _Shown, stop: Any) -> bool:
+def _watched(run: Any, folder: Path, show: _Shown, seen: Any, stop: Any) -> bool:
     """Wake at each change of `new/` and `cur/` (watchfiles) until `stop`; False when
     watchfiles cannot watch (no inotify, too many watches, …): the caller polls. Once the
     watch is set up (its first quiet moment), the Maildir is looked at again: what arrived
@@ -339,7 +371,7 @@ def _watched(run: Any, folder: Path, show: _Shown, stop: Any) -> bool:
         except Exception as exc:
             return _cannot(folder, exc)
         if changed or not ready:
-            _again(run, folder, show)
+            _again(run, folder, show, seen)
         if not ready:
             ready = True
             _watching(folder, "woken by each change")
@@ -355,9 +387,9 @@ def _cannot(folder: Path, exc: Exception) -> bool:
     return False
 
 
-def _again(run: Any, folder: Path, show: _Shown) -> None:
+def _again(run: Any, folder: Path, show: _Shown, seen: Any) -> None:
     run.refresh()  # the journal as it is now: another front end may have written
-    show.scan(run, folder)
+    show.scan(run, folder, seen)
 
 
 __all__ = ["add_mail_parser", "json_object", "run_mail", "summary_line"]

@@ -54,8 +54,8 @@ _LATER = {  # imported on first use: `check` pays nothing for the calls' use cas
     "call_list": ("CallListImport", "import_call_list"),
     "call_sources": ("SourceError", "SourceSpec", "chosen_sources", "follow", "open_sources"),
     "incoming": ("Incoming", "Seen"),
-    "mail": ("Handled", "MailDecided", "MailRun", "MailSetupError", "decide_mail",
-             "decide_one", "mail_kind", "mail_request"),
+    "mail": ("Handled", "MailDecided", "MailRun", "MailSetupError", "SeenFiles",
+             "decide_mail", "decide_one", "mail_kind", "mail_request"),
 }
 
 
@@ -77,8 +77,8 @@ def __getattr__(name: str) -> object:
 
 __all__ = ["BadPolicySet", "CallListImport", "Decided", "Handled", "Incoming", "JournalCache",
            "JournalWriteError", "MailDecided", "MailRun", "MailSetupError", "Opened",
-           "PolicyFolderMissing", "Seen", "SourceError", "SourceSpec", "build_request",
-           "calendar_cache", "choice", "chosen_sources", "decide_mail", "decide_one",
+           "PolicyFolderMissing", "Seen", "SeenFiles", "SourceError", "SourceSpec",
+           "build_request", "calendar_cache", "choice", "chosen_sources", "decide_mail", "decide_one",
            "decide_with_journal", "find_set", "follow", "good_policies", "import_call_list",
            "journal_facts", "load_set", "mail_kind", "mail_request", "make_entry", "open_set",
            "open_sources", "peek_set", "record", "with_calendars"]

@@ -20,7 +20,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import re
 from collections.abc import Callable
 from datetime import datetime
@@ -256,6 +258,61 @@ class MailJournal:
 
 
 # -- a run over a Maildir ------------------------------------------------------------------
+class SeenFiles:
+    """The files of one Maildir that a run with one journal decided, by their unique names
+    (a name without its `:2,` flags: the same in `new/` and `cur/`), kept in the cache
+    folder between runs, so that a run with nothing new lists the Maildir and reads no
+    message. Only a shortcut: without it (no cache, `BOUNDARIES_CACHE=off`, a lost file)
+    every message is read and the journal says what was decided before — the same result."""
+
+    def __init__(self, maildir: Path, journal: Path | None) -> None:
+        self.path = _seen_path(maildir, journal)
+        self.names: set[str] = set()
+        self._added = False
+        if self.path is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self.names = set(self.path.read_text(encoding="utf-8",
+                                                     errors="surrogateescape").split("\n"))
+            self.names.discard("")
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names
+
+    def add(self, name: str) -> None:
+        if name not in self.names:
+            self.names.add(name)
+            self._added = True
+
+    def save(self) -> None:
+        """Write the names (atomically, 0600) if any were added; a cache that cannot be
+        written is no error: the next run reads the messages instead."""
+        from boundaries.fsutil import atomic_write_in
+
+        if self.path is None or not self._added:
+            return
+        data = "".join(f"{n}\n" for n in sorted(self.names)).encode("utf-8", "surrogateescape")
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            atomic_write_in(self.path.parent, self.path.name, lambda fh: fh.write(data),
+                            mode=0o600, sync_folder=False)
+            self._added = False
+
+
+def _seen_path(maildir: Path, journal: Path | None) -> Path | None:
+    """`<cache>/mail/<hash of the Maildir's and the journal's real paths>.seen`, or None
+    when caching is off."""
+    import os
+
+    from boundaries.policy.cache import ENV_CACHE, cache_dir
+
+    base = cache_dir()
+    if base is None:
+        return None
+    folder = (base if os.environ.get(ENV_CACHE) else base.parent) / "mail"
+    key = f"{os.path.realpath(maildir)}\0{os.path.realpath(journal) if journal else ''}"
+    return folder / f"{hashlib.sha256(key.encode('utf-8', 'surrogateescape')).hexdigest()}.seen"
+
+
 class Handled(NamedTuple):
     """What a run did with one message: `done` is DRAFTED, SENT, KEPT (not sent: drafted
     instead), NO_REPLY (a rule forbids one), NOTHING (the decision has no message to send),
@@ -385,5 +442,5 @@ def decide_one(ps: PolicySet, msg: MailMessage, journal: Path | None, now: datet
 
 __all__ = ["ALREADY", "DRAFTED", "KEPT", "NOTHING", "NO_REPLY", "OUTCOME", "PREVIEW", "SENT",
            "SOURCE", "UNSENT", "Handled", "MailDecided", "MailJournal", "MailRun",
-           "MailSetupError", "decide_mail", "decide_one", "mail_kind", "mail_request",
+           "MailSetupError", "SeenFiles", "decide_mail", "decide_one", "mail_kind", "mail_request",
            "message_text"]
