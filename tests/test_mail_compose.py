@@ -19,6 +19,7 @@ from boundaries.sources.mail.compose import (
     REFERENCES_KEPT,
     confirmation_message,
     make_message_id,
+    references,
     reply_message,
     reply_subject,
     reply_token,
@@ -129,6 +130,13 @@ def test_a_german_subject_with_umlauts_round_trips():
     assert raw.isascii()  # RFC 2047 encoded words, folded
     assert all(len(line) <= 78 for line in raw.split(b"\n\n", 1)[0].split(b"\n"))
     assert parsed(m)["Subject"] == "Re: " + subject.strip()
+    assert b"\nSubject: Re: =?utf-8?" in raw  # the ASCII prefix as it is, as mail clients do
+
+
+def test_a_japanese_subject_round_trips():
+    m = reply(original(subject="お見積もりについて (Angebot 2026-01)"))
+    assert m.as_bytes().isascii()
+    assert parsed(m)["Subject"] == "Re: お見積もりについて (Angebot 2026-01)"
 
 
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")),
@@ -266,3 +274,40 @@ def test_the_written_confirmation_is_a_second_message_of_the_same_form():
         assert c[h] == r[h], h
     assert c["Message-ID"] != r["Message-ID"]
     assert c.get_content() == "Bestätigt: Einsatz am Montag, 9:00.\n"
+
+
+@given(st.lists(st.from_regex(r"<[a-z0-9.]{1,30}@[a-z]{1,20}\.example>", fullmatch=True),
+                max_size=30),
+       st.lists(st.from_regex(r"[a-z]{1,20}@[a-z]{1,20}\.example", fullmatch=True),
+                min_size=1, max_size=8))
+def test_long_references_and_recipients_fold_into_short_lines(refs, to):
+    m = reply(original(references=tuple(refs), reply_to=tuple(to)))
+    raw = m.as_bytes()
+    head = raw.split(b"\n\n", 1)[0].split(b"\n")
+    assert all(len(line) <= 78 for line in head)
+    p = parsed(m)
+    assert p["References"].split() == list(references(original(references=tuple(refs))))
+    assert [a.addr_spec for a in p["To"].addresses] == list(dict.fromkeys(to))
+    assert parsed(p).as_bytes() == raw  # what a client reads back, it writes the same
+
+
+def test_the_message_object_can_still_be_edited():
+    """The TUI edits a draft: the EmailMessage behaves as email's own."""
+    m = reply()
+    m.replace_header("Subject", "Re: Frage (Montag)")
+    m.set_content("Neuer Text, öffentlich.\n", charset="utf-8")
+    p = parsed(m)
+    assert p["Subject"] == "Re: Frage (Montag)"
+    assert p.get_content() == "Neuer Text, öffentlich.\n"
+    assert p["In-Reply-To"] == "<CAF1x@mail.gmail.example>"
+
+
+@given(st.text(max_size=150), st.text(max_size=40))
+def test_any_subject_and_name_make_short_lines_that_read_back_the_same(subject, name):
+    m = reply(original(subject=subject), my_name=name)
+    raw = m.as_bytes()
+    assert raw.isascii()
+    assert all(len(line) <= 78 for line in raw.split(b"\n\n", 1)[0].split(b"\n"))
+    p = parsed(m)
+    assert p["Subject"] == reply_subject(subject)
+    assert parsed(p).as_bytes() == raw

@@ -28,15 +28,18 @@ Decisions where the spec is silent:
 
 from __future__ import annotations
 
+import binascii
 import hashlib
+import itertools
 import re
 from datetime import datetime
 from email import policy
 from email.errors import HeaderParseError
-from email.header import decode_header, make_header
-from email.headerregistry import Address
+from email.header import Header, decode_header, make_header
+from email.headerregistry import Address, BaseHeader, HeaderRegistry
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, formataddr
+from functools import lru_cache
 
 from boundaries.core.errors import BoundariesError
 from boundaries.core.mail import MailMessage
@@ -50,8 +53,9 @@ _TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
 
 
 def _one_line(text: str) -> str:
-    """`text` with every control character (a CR or LF above all) a space: one header line."""
-    return _CONTROL.sub(" ", text).strip()
+    """`text` with every control character (a CR or LF above all) a space and each run of
+    white space one: one header line, which folds only between words."""
+    return " ".join(_CONTROL.sub(" ", text).split())
 
 
 def header_text(text: str) -> str:
@@ -147,12 +151,90 @@ def reply_recipients(original: MailMessage) -> tuple[Address, ...]:
                           hint="the message has no usable From or Reply-To address")
 
 
-def _body(msg: EmailMessage, text: str) -> None:
+class _CachingRegistry(HeaderRegistry):
+    """`email`'s header registry, each header object made once per (name, value): the
+    Content-Type every reply has is parsed once, not at each reading (`email` reads it four
+    times a message). Header objects are immutable (str values), so sharing them is safe."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made = lru_cache(maxsize=256)(super().__call__)
+
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        return self._made(name, value)
+
+
+# email's default policy, with the registry above
+POLICY = policy.default.clone(header_factory=_CachingRegistry())
+_LINE = 78  # RFC 5322 §2.1.1: a line SHOULD be at most 78 characters
+_PLAIN_BODY = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _fold_words(name: str, words: list[str]) -> str:
+    """`name: w1 w2 …`, folded before a word that would take a line past 78 characters."""
+    lines, line = [], f"{name}:"
+    for w in words:
+        if len(line) + 1 + len(w) > _LINE and line != f"{name}:":
+            lines.append(line)
+            line = " " + w
+        else:
+            line += " " + w
+    return "\n".join([*lines, line])
+
+
+def _unstructured(name: str, text: str) -> str:
+    """`name: text`, RFC 2047 encoded where it is not ASCII (or has a word too long to
+    fold), folded. `text` is one line without encoded words (`header_text`)."""
+    words = text.split(" ")
+    if text.isascii() and max(map(len, words), default=0) <= _LINE - len(name) - 2:
+        return _fold_words(name, words) if text else f"{name}:"
+    # ASCII words as they are (`Re: =?…`, as mail clients write it); each run of other
+    # words one encoded text (its spaces inside: a space between two encoded words is not
+    # read), split into encoded words of at most 76 characters; ASCII words too long to
+    # fold are encoded too, so they can split
+    tokens: list[str] = []
+    for plain, run in itertools.groupby(words, key=lambda w: w.isascii() and len(w) < 60):
+        if plain:
+            tokens.extend(run)
+        else:
+            tokens.extend(Header(" ".join(run), "utf-8").encode(
+                linesep="\n", maxlinelen=76).split("\n "))
+    return _fold_words(name, tokens)
+
+
+def _mailbox(addr: Address) -> list[str]:
+    """An address as a header writes it, in pieces a fold may go between: `Name <a@b>`
+    (the name quoted, or RFC 2047 encoded where it is not ASCII), or the bare address."""
+    if not addr.display_name:
+        return [addr.addr_spec]
+    angle = f"<{addr.addr_spec}>"
+    if not addr.display_name.isascii():
+        return [*Header(addr.display_name, "utf-8").encode(linesep="\n", maxlinelen=76)
+                .split("\n "), angle]
+    name = formataddr((addr.display_name, addr.addr_spec)).removesuffix(f" {angle}")
+    return [*(name.split(" ") if not name.startswith('"') else [name]), angle]
+
+
+def _addresses(name: str, addrs: tuple[Address, ...]) -> str:
+    """`name: a, b, …` folded between addresses (and inside a long display name)."""
+    pieces: list[str] = []
+    for i, a in enumerate(addrs):
+        parts = _mailbox(a)
+        if i < len(addrs) - 1:
+            parts[-1] += ","
+        pieces += parts
+    return _fold_words(name, pieces)
+
+
+def _body(text: str) -> tuple[str, str]:
+    """The body's transfer encoding and bytes: 7bit for plain ASCII, else
+    quoted-printable."""
     if not text.endswith("\n"):
         text += "\n"
-    plain = text.isascii() and all(len(line) <= 998 for line in text.splitlines())
-    msg.set_content(text, subtype="plain", charset="utf-8",
-                    cte="7bit" if plain else "quoted-printable")
+    if (text.isascii() and not _PLAIN_BODY.search(text)
+            and all(len(line) <= 998 for line in text.split("\n"))):
+        return "7bit", text
+    return "quoted-printable", binascii.b2a_qp(text.encode("utf-8"), istext=True).decode()
 
 
 def reply_message(original: MailMessage, text: str, *, my_name: str, my_address: str,
@@ -161,27 +243,39 @@ def reply_message(original: MailMessage, text: str, *, my_name: str, my_address:
     """The reply to `original` with body `text`, as a complete message (sources.md §9):
     From me (discreet: my address alone), To its Reply-To else From, the `Re:` subject,
     In-Reply-To and References, `message_id` (see `make_message_id`), `date`, and
-    `Auto-Submitted: auto-replied` when `auto_submitted` (a reply sent without me)."""
+    `Auto-Submitted: auto-replied` when `auto_submitted` (a reply sent without me).
+
+    The header block is written here, each header from checked parts (one line, no encoded
+    word of the original's, folded), and stored as it is written (`set_raw`): `email`'s own
+    header objects cost ten times as much, and Python 3.11's folding of them can be led to
+    write a raw line break."""
     me = _address(my_address, "" if discreet else my_name)
     if me is None:
         raise BoundariesError(f"my address `{my_address}` is no address a mail can be from",
                               hint="write a full address in me.toml's `addresses`")
     if not _MSG_ID.fullmatch(message_id):
         raise ValueError(f"not a Message-ID: {message_id!r}")
-    msg = EmailMessage(policy=policy.default)
-    msg["From"] = me
-    msg["To"] = reply_recipients(original)
-    msg["Subject"] = reply_subject(original.subject)
-    msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = message_id
+    cte, body = _body(text)
+    head = [
+        ("From", _addresses("From", (me,))),
+        ("To", _addresses("To", reply_recipients(original))),
+        ("Subject", _unstructured("Subject", reply_subject(original.subject))),
+        ("Date", format_datetime(date)),
+        ("Message-ID", message_id),
+    ]
     if original.message_id and _MSG_ID.fullmatch(original.message_id.strip()):
-        msg["In-Reply-To"] = original.message_id.strip()
+        head.append(("In-Reply-To", original.message_id.strip()))
     refs = references(original)
     if refs:
-        msg["References"] = " ".join(refs)
+        head.append(("References", _fold_words("References", list(refs))))
     if auto_submitted:
-        msg["Auto-Submitted"] = "auto-replied"
-    _body(msg, text)
+        head.append(("Auto-Submitted", "auto-replied"))
+    head += [("Content-Type", 'text/plain; charset="utf-8"'),
+             ("Content-Transfer-Encoding", cte), ("MIME-Version", "1.0")]
+    msg = EmailMessage(policy=POLICY)
+    for name, value in head:
+        msg.set_raw(name, value.removeprefix(f"{name}:").lstrip(" "))
+    msg.set_payload(body)
     return msg
 
 
@@ -195,6 +289,6 @@ def confirmation_message(original: MailMessage, text: str, *, my_name: str, my_a
                          auto_submitted=auto_submitted)
 
 
-__all__ = ["REFERENCES_KEPT", "ascii_domain", "confirmation_message", "header_text",
+__all__ = ["POLICY", "REFERENCES_KEPT", "ascii_domain", "confirmation_message", "header_text",
            "make_message_id", "references", "reply_message", "reply_recipients",
            "reply_subject", "reply_token"]
