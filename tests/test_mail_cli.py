@@ -485,3 +485,42 @@ def test_a_run_with_nothing_new_reads_no_message(capsys, policies, journal, tmp_
     seen.unlink()
     code, out, err = run_mail(capsys, policies, journal, *args)
     assert out == "1 message: 1 skipped; 3 decided before\n" and "warning" in err
+
+
+DATA = Path(__file__).parent / "data" / "mail"
+# what a run does with each of the fixtures (tests/data/mail/README or tests/data/README.md)
+EXPECTED = {
+    "apple-mail": "drafted", "broken-charset": "drafted", "gmail": "drafted",
+    "japanese-partner": "drafted", "no-date": "drafted", "no-message-id": "drafted",
+    "outlook-aw-de": "drafted", "thunderbird-de": "drafted",
+    "exchange-oof": "auto-submitted", "exchange-ticket-notification": "auto-response-suppress",
+    "google-groups": "precedence", "mailman-list": "precedence", "newsletter": "precedence",
+    "noreply": "robot-sender", "postfix-bounce": "auto-submitted",
+}
+
+
+def test_the_shapes_real_mailers_write_are_drafted_or_left_alone(capsys, policies, journal,
+                                                                 tmp_path):
+    inbox = maildir(tmp_path / "INBOX", {
+        f"new/17649{i:05d}.M{i}P1.{p.stem}": p.read_bytes()
+        for i, p in enumerate(sorted(DATA.glob("*.eml")))})
+    drafts = tmp_path / "Drafts"
+    code, out, err = run_mail(capsys, policies, journal, "--maildir", str(inbox), "--drafts",
+                              str(drafts), "--json")
+    assert code == 0
+    got = {}
+    for line in out.splitlines():
+        obj = json.loads(line)
+        mail_ = obj["mail"]
+        got[obj["file"].rpartition(".")[2]] = (mail_["suppressed"]["rule"]
+                                               if mail_["suppressed"] else mail_["done"])
+    assert got == EXPECTED
+    assert "no-from: warning: no `From` header" in err  # named and skipped, exit 0
+    by_to = {(m["To"], m["Subject"]) for m in drafts_of(drafts)}
+    assert ("office@acme.example", "AW: Rechnung November 2026") in by_to  # no second prefix
+    # Gmail's Reply-To: the reply goes to the person, not to the accounts address
+    assert any(to.startswith("James Hartley <james.hartley@") or to.startswith("james.hartley@")
+               for to, _ in by_to)
+    # a discreet client's reply names nobody: my address without my name
+    kanzlei = [m for m in drafts_of(drafts) if m["To"].endswith("@gruber-partner.example")]
+    assert kanzlei and all(m["From"] == ME and "Martin Huber" not in body(m) for m in kanzlei)
