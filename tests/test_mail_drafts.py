@@ -147,3 +147,46 @@ def test_a_real_maildir_client_lists_it_as_a_draft(tmp_path):
     subject = subprocess.run(["mhdr", "-h", "subject", str(path)], capture_output=True,
                              text=True, timeout=30, check=True, env=env).stdout
     assert subject.strip() == "Re: Frage"
+
+
+def test_a_batch_of_drafts_is_synced_once_and_all_shown(tmp_path, monkeypatch):
+    calls = {"sync": 0, "fsync": 0}
+    real_fsync = os.fsync
+    monkeypatch.setattr(drafts.os, "sync", lambda: calls.__setitem__("sync", calls["sync"] + 1))
+
+    def counting_fsync(fd):
+        calls["fsync"] += 1
+        real_fsync(fd)
+
+    monkeypatch.setattr(drafts.os, "fsync", counting_fsync)
+    messages = [DRAFT.replace(b"r1@", f"r{i}@".encode()) for i in range(40)]
+    paths = drafts.write_drafts(tmp_path / "Drafts", messages)
+    assert [p.read_bytes() for p in paths] == messages  # in order
+    assert calls == {"sync": 1, "fsync": 1}  # one sync for the data, one fsync of cur/
+    box = mailbox.Maildir(tmp_path / "Drafts", create=False)
+    assert len(box) == 40 and all("D" in m.get_flags() for m in box)
+    assert list((tmp_path / "Drafts" / "tmp").iterdir()) == []
+
+
+def test_a_batch_that_fails_midway_says_which_drafts_are_there(tmp_path, monkeypatch):
+    real_link, links = os.link, []
+
+    def link(src, dst):
+        if len(links) == 2:
+            raise OSError(28, "No space left on device", str(dst))
+        links.append(dst)
+        real_link(src, dst)
+
+    monkeypatch.setattr(drafts.os, "link", link)
+    monkeypatch.setattr(drafts.os, "rename", link)  # the fallback fails alike
+    with pytest.raises(drafts.DraftError) as e:
+        drafts.write_drafts(tmp_path / "Drafts", [DRAFT] * 20)
+    assert "No space left on device" in str(e.value)
+    assert e.value.written == [Path(p) for p in links]
+    assert sorted((tmp_path / "Drafts" / "cur").iterdir()) == sorted(e.value.written)
+    assert all(p.read_bytes() == DRAFT for p in e.value.written)
+    assert list((tmp_path / "Drafts" / "tmp").iterdir()) == []  # the rest cleaned up
+
+
+def test_no_drafts_is_no_work(tmp_path):
+    assert drafts.write_drafts(tmp_path / "Drafts", []) == []

@@ -6,6 +6,10 @@ neomutt, aerc, notmuch, an mbsync that uploads Drafts) sees the whole draft or n
 whatever crashes when. Unique names as the Maildir spec gives them
 (`<secs>.M<usec>P<pid>Q<n>.<host>`, `/` and `:` in the host escaped as `\\057` and
 `\\072`). Files are 0600 and folders made here 0700: a draft is private.
+
+`write_drafts` writes a run's drafts together: all into `tmp/`, one `sync` for all their
+data, then each linked into `cur/` — an fsync per file costs about a millisecond, which
+10,000 drafts cannot afford.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import itertools
 import os
 import socket
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from boundaries.core.errors import BoundariesError
@@ -23,6 +28,7 @@ _SUBDIRS = ("tmp", "new", "cur")
 _DELIVERIES = itertools.count(1)  # this process's deliveries: the `Q<n>` of a unique name
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 DRAFT_INFO = ":2,D"
+BATCH = 16  # drafts written at once from which one sync is cheaper than an fsync each
 
 
 def unique_name() -> str:
@@ -50,12 +56,13 @@ def _sync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _deliver(folder: Path, message: bytes) -> Path:
+def _to_tmp(folder: Path, message: bytes, *, sync: bool) -> str:
+    """Write `message` into `folder/tmp/` under a new unique name (fsynced when `sync`);
+    that name."""
     while True:
         name = unique_name()
-        tmp = folder / "tmp" / name
         try:
-            fd = os.open(tmp, _CREATE, 0o600)
+            fd = os.open(folder / "tmp" / name, _CREATE, 0o600)
         except FileExistsError:  # another writer took the name: take the next one
             continue
         break
@@ -64,37 +71,80 @@ def _deliver(folder: Path, message: bytes) -> Path:
             os.fchmod(fh.fileno(), 0o600)
             fh.write(message)
             fh.flush()
-            os.fsync(fh.fileno())
-        final = folder / "cur" / (name + DRAFT_INFO)
-        try:
-            os.link(tmp, final)  # the Maildir way: never replaces a file of that name
-        except FileExistsError:
-            raise
-        except OSError:  # a file system without hard links: rename (into a fresh name)
-            if final.exists():
-                raise FileExistsError(final) from None
-            os.rename(tmp, final)
-        _sync_dir(folder / "cur")
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+            if sync:
+                os.fsync(fh.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(folder / "tmp" / name)
+        raise
+    return name
+
+
+def _publish(folder: Path, name: str) -> Path:
+    """Move the written `tmp/NAME` into `cur/NAME:2,D`, where clients see it."""
+    tmp, final = folder / "tmp" / name, folder / "cur" / (name + DRAFT_INFO)
+    try:
+        os.link(tmp, final)  # the Maildir way: never replaces a file of that name
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links: rename (into a fresh name)
+        if final.exists():
+            raise FileExistsError(final) from None
+        os.rename(tmp, final)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)
     return final
+
+
+class DraftError(BoundariesError):
+    """Drafts that could not be written; `written` holds those that were (complete)."""
+
+    def __init__(self, message: str, hint: str | None, written: list[Path]) -> None:
+        super().__init__(message, hint)
+        self.written = written
+
+
+def _error(folder: Path, e: OSError, written: list[Path]) -> DraftError:
+    reason = e.strerror or type(e).__name__
+    return DraftError(f"{folder}: cannot write a draft ({reason}: {e.filename or folder})",
+                      "give a Maildir folder you can write as --drafts or `[sources] drafts` "
+                      "(your mail client's Drafts, e.g. ~/Mail/Drafts)", written)
 
 
 def write_draft(folder: Path, message: bytes) -> Path:
     """Write `message` (RFC 5322 bytes) as a draft into the Maildir `folder` (`tmp/`, then
-    `cur/NAME:2,D`), creating the Maildir if needed; the path of the draft. A folder that
-    cannot be written is a `BoundariesError` with a hint."""
+    `cur/NAME:2,D`), creating the Maildir if needed; the path of the draft, on disk when
+    this returns. A folder that cannot be written is a `BoundariesError` with a hint."""
+    return write_drafts(folder, [message])[0]
+
+
+def write_drafts(folder: Path, messages: Sequence[bytes]) -> list[Path]:
+    """Write several drafts at once, each as `write_draft` does, their paths in order. The
+    data of all of them is made durable before any is shown in `cur/` — one `sync` for a
+    batch of `BATCH` or more rather than an fsync each (a run over 10,000 mails), an fsync
+    each for fewer. On an error the drafts already in `cur/` are complete: the
+    `DraftError`'s `written` says which."""
+    if not messages:
+        return []
+    written: list[Path] = []
+    names: list[str] = []
+    batch = len(messages) >= BATCH
     try:
         ensure_maildir(folder)
-        return _deliver(folder, message)
+        for m in messages:
+            names.append(_to_tmp(folder, m, sync=not batch))
+        if batch:
+            os.sync()  # every file's data on disk before any is linked
+        for name in names:
+            written.append(_publish(folder, name))
+        _sync_dir(folder / "cur")
     except OSError as e:
-        reason = e.strerror or type(e).__name__
-        where = e.filename or folder
-        raise BoundariesError(
-            f"{folder}: cannot write a draft ({reason}: {where})",
-            hint="give a Maildir folder you can write as --drafts or `[sources] drafts` "
-                 "(your mail client's Drafts, e.g. ~/Mail/Drafts)") from e
+        for name in names[len(written):]:
+            with contextlib.suppress(OSError):
+                os.unlink(folder / "tmp" / name)
+        raise _error(folder, e, written) from e
+    return written
 
 
-__all__ = ["DRAFT_INFO", "ensure_maildir", "unique_name", "write_draft"]
+__all__ = ["BATCH", "DRAFT_INFO", "DraftError", "ensure_maildir", "unique_name",
+           "write_draft", "write_drafts"]
