@@ -14,8 +14,9 @@ Decisions where the spec is silent:
   `quoted-printable`, which every server carries (8bit needs the server's 8BITMIME).
 - **Header safety**: control characters (CR, LF, …) in the subject or a name become spaces,
   and an encoded word left in decoded text is decoded once more (`header_text`), so nothing
-  from the original can add a header; non-ASCII is RFC 2047 encoded and long headers folded
-  by `email`'s default policy.
+  from the original can add a header; non-ASCII words are RFC 2047 encoded (ASCII words
+  stay plain: `Re: =?utf-8?…`), an internationalised name too, and every header is folded
+  between words into lines of at most 78 characters.
 - **The written confirmation** (`confirmation_message`) is a second message of the same form:
   the same recipients, the same `Re:` subject, threaded under the original, its own
   Message-ID.
