@@ -263,6 +263,33 @@ def test_report_figures_against_a_hand_computed_fixture(pset, tmp_path):
     assert float(back["stahl"]["after_hours_share"]) == pytest.approx(0.6667, abs=1e-4)
 
 
+def test_a_message_logged_as_received_is_a_request_but_no_time_spent(pset, tmp_path, capsys):
+    """`received` (a message that came in, as watch --log and mail record it): the report
+    counts it as a request, never as answered, missed or declined, nor against the budget."""
+    j = str(tmp_path / "j")
+    code, out, err = run(capsys, "log", "--policies", str(pset), "--journal", j, "--from",
+                         "stahl", "--channel", "sms", "--urgency", "urgent", "--at",
+                         "2026-01-08T21:00", "--outcome", "received")
+    assert code == 0, err
+    assert "recorded: received" in out
+    (got,) = [e.data for e in read(Path(j))[0]]
+    assert (got["outcome"], got["channel"], got["extra_effort"]) == ("received", "sms", True)
+    code, out, _ = run(capsys, "report", "--policies", str(pset), "--journal", j, "--month",
+                       "2026-01", "--format", "json")
+    (row,) = json.loads(out)
+    assert (row["requests"], row["answered"], row["missed"], row["declined"],
+            row["extra_effort_used"]) == (1, 0, 0, 0, 0)
+    code, out, _ = run(capsys, "check", "--policies", str(pset), "--journal", j, "--from",
+                       "stahl", "--urgency", "urgent", "--at", "2026-01-08T21:30")
+    assert "1 of 3 used in January" in out  # this request's own: the message spent nothing
+
+
+def test_an_unknown_outcome_names_received_among_the_choices(pset, tmp_path, capsys):
+    code, _, err = run(capsys, "log", "--policies", str(pset), "--journal",
+                       str(tmp_path / "j"), "--from", "stahl", "--outcome", "read")
+    assert code == 2 and "received" in err
+
+
 def test_report_cli_formats(pset, tmp_path, capsys):
     j = str(tmp_path / "j")
     run(capsys, "log", "--policies", str(pset), "--journal", j, "--from", "acme", "--at",

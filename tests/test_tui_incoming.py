@@ -287,6 +287,37 @@ async def test_f9_is_pre_filled_from_the_call():
         assert screen.query_one("#minutes", Input).value == "11"
 
 
+async def test_a_message_records_itself_as_received_and_f9_offers_received(tmp_path):
+    """With --log an SMS is in the journal as `received`; opened in Ask from the list, F9
+    offers `received` and says --log recorded it (so it is not recorded twice by hand)."""
+    from boundaries.tui.journal_view import RecordScreen
+    from boundaries.tui.widgets import ChoiceBar
+
+    source = StandIn()
+    journal = tmp_path / "journal"
+    app = app_with(source, log=True, journal=journal)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await started(app, pilot)
+        await feed(app, pilot, source, CallEvent("test", "m1", "message", EVENING,
+                                                 from_=ACME_MOBILE, channel="sms"))
+        await pilot.press("f10")
+        assert [(r[2], r[4]) for r in rows(app)] == [("sms", "received")]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.active_tab == "ask"
+        await pilot.press("f9")
+        await pilot.pause()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RecordScreen)
+        assert screen.query_one("#outcome", ChoiceBar).value == "received"
+        assert "recorded by --log" in screen.summary
+    recorded = [json.loads(x) for f in journal.glob("*.jsonl")
+                for x in f.read_text().splitlines()]
+    assert [(e["outcome"], e["channel"], e["source_id"], e["client"]) for e in recorded] == [
+        ("received", "sms", "m1", "acme")]
+
+
 async def test_a_fifo_rings_while_the_app_runs(tmp_path):
     """`boundaries --events FIFO`: a line written while the app runs takes Ask."""
     import os

@@ -179,6 +179,24 @@ def test_standard_input_from_a_pipe(policies, journal, tmp_path):
     assert "events -: 1 line skipped" in piped.stderr
 
 
+def test_a_reader_that_goes_away_ends_watch_quietly(policies, journal, tmp_path):
+    """`watch --events FILE --json | head -1`: the lines of a file go out in large writes;
+    when the reader has gone, watch ends with exit 0 and no traceback."""
+    many = [ev("ring", f"c{i}", "18:20:05", **{"from": ACME}) for i in range(3000)]
+    events = write_lines(tmp_path / "many.jsonl", many)
+    proc = subprocess.Popen([sys.executable, "-m", "boundaries", "watch", "--policies",
+                             str(policies), "--events", str(events), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env_for(journal))
+    assert proc.stdout is not None and proc.stderr is not None
+    first = json.loads(proc.stdout.readline())
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=TIMEOUT) == 0, err
+    assert (first["event"], first["id"]) == ("ring", "c0")
+    assert "Traceback" not in err
+
+
 # -- the journal ----------------------------------------------------------------------------
 def test_log_twice_over_the_same_file_records_each_call_once(policies, journal, tmp_path):
     events = write_lines(tmp_path / "e.jsonl", CALLS)
@@ -193,7 +211,7 @@ def test_log_twice_over_the_same_file_records_each_call_once(policies, journal, 
     got = entries(journal)
     assert [(e["source"], e["source_id"], e.get("outcome"), e["minutes"], e["channel"])
             for e in got] == [("events", "c1", "answered", 7, "call"),
-                              ("events", "m1", None, 0, "sms"),
+                              ("events", "m1", "received", 0, "sms"),
                               ("events", "c2", "missed", 0, "call")]
     assert got[0]["client"] == "acme" and got[0]["decision"] == "later"
     assert got[2]["sender"] == "raw:" and got[2]["from"] == ""  # withheld

@@ -102,8 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
                                "  boundaries log --import FRITZ.Box_Anrufliste.csv",
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     lg.add_argument("--outcome", metavar="O",
-                    help="answered, called-back, missed or declined (required without "
-                         "--import)")
+                    help="answered, called-back, missed, declined or received (a message "
+                         "that came in; required without --import)")
     lg.add_argument("--import", dest="import_file", metavar="FILE.csv",
                     help="record a FRITZ!Box call list export (Telefonie → Anrufliste → "
                          "export): each call decided as `check` would have at its time; a "

@@ -14,7 +14,9 @@ from datetime import datetime
 from boundaries.core.errors import BoundariesError
 from boundaries.policy.timeparse import MAX_YEAR, MIN_YEAR
 
-OUTCOMES = ("answered", "called-back", "missed", "declined")
+# `received`: a message (SMS, chat, mail) that came in, as `watch --log` and `mail` record it;
+# a request in the report, never time spent (store.SPENT) nor a call I owe back
+OUTCOMES = ("answered", "called-back", "missed", "declined", "received")
 MAX_MINUTES = 100_000  # about ten weeks: more on one request is a typing error
 TEXT = ("id", "recorded_at", "from", "sender", "client", "tier", "channel", "kind",
         "urgency", "decision", "reason", "policy_hash", "reply_key", "note", "outcome",

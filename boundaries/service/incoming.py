@@ -9,9 +9,10 @@ is to show, as `Seen` values:
   does not hold (yet): three rings in 15 minutes are a `repeat`, logged or not;
 - a connect or an end carries the decision made at the ring; an end says `answered` (with
   minutes, rounded up) or `missed`; a message is `received`;
-- with `log`, a finished call and a message are recorded in the journal (outcome, minutes,
-  `source`, `source_id`) unless the journal holds that call already (`call_journal`: by its
-  source id — a restart that reads the same events again — or recorded by another source or
+- with `log`, a finished call and a message (outcome `received`) are recorded in the
+  journal (outcome, minutes, `source`, `source_id`) unless the journal holds that call
+  already (`call_journal`: by its source id — a restart that reads the same events
+  again — or, for a call, recorded by another source or
   by hand from the same sender in the same minute), under a lock with the journal read
   afresh, so two front ends that log the same box record each call once. My outgoing call
   that reached a number which called me since my last call to it is recorded `called-back`;
@@ -24,12 +25,25 @@ is to show, as `Seen` values:
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
+# at the top, not in the functions: this module loads only for watch and the TUI (the
+# service package imports it on first use), and each event passes these many times
+from boundaries.core.calls import CallBook
+from boundaries.core.engine import decide
+from boundaries.core.request import Request, Sender, sender_key
+from boundaries.core.time import zone
+from boundaries.core.vocabulary import REPEAT_WINDOW
+from boundaries.journal.facts import facts_for, months_needed
+from boundaries.journal.schema import MAX_MINUTES
+from boundaries.journal.store import Entry, month_of, months_between
+from boundaries.policy.senders import WITHHELD, SenderError, resolve_sender
 from boundaries.service.call_journal import (
     CALLBACK_LOOKBACK_DAYS,
     CALLED_BACK,
@@ -41,11 +55,10 @@ from boundaries.service.requests import JournalCache, JournalWriteError, make_en
 if TYPE_CHECKING:
     from boundaries.core.calls import Call, CallEvent, Step
     from boundaries.core.model import PolicySet
-    from boundaries.core.request import Decision, Request, Sender
-    from boundaries.journal.store import Entry
+    from boundaries.core.request import Decision
 
 RECORDED, ALREADY, SKIPPED, FAILED = "recorded", "already", "skipped", "failed"
-MESSAGE_OUTCOME = None  # the journal's outcomes have no `received`: a message has none
+MESSAGE_OUTCOME = "received"  # a message in the journal (sources.md §8: "as received")
 LOCK = "calls"  # the journal folder's `.calls.lock`: one front end records at a time
 _SESSION = Path("(this session)")
 _MAX_PENDING = 100  # per sender: `repeat` counts at most 100 (policy/schema.py)
@@ -83,9 +96,6 @@ class Incoming:
 
     def __init__(self, ps: PolicySet, folder: Path | None, *, log: bool = False,
                  clock: Callable[[], datetime], journal: JournalCache | None = None) -> None:
-        from boundaries.core.calls import CallBook
-        from boundaries.core.time import zone
-
         self.ps = ps
         self.folder = folder
         self.log = log and folder is not None
@@ -147,11 +157,11 @@ class Incoming:
         if step.kind == "message":
             if not self.log:
                 self._remember(call, req, d)
-                return Seen("message", event, call, sender, req, d, "received")
+                return Seen("message", event, call, sender, req, d, MESSAGE_OUTCOME)
             logged, path, problem = self._record(call, req, d, MESSAGE_OUTCOME, 0)
             if logged == FAILED:  # not in the journal: it still counts for `repeat`
                 self._remember(call, req, d)
-            return Seen("message", event, call, sender, req, d, "received", 0, False, logged,
+            return Seen("message", event, call, sender, req, d, MESSAGE_OUTCOME, 0, False, logged,
                         path, problem)
         # finished: answered or missed
         self._decided.pop(call.key, None)
@@ -206,9 +216,6 @@ class Incoming:
         return kept if kept is not None else self._decide(sender, call)
 
     def _decide(self, sender: Sender, call: Call) -> tuple[Request, Decision]:
-        from boundaries.core.engine import decide
-        from boundaries.core.request import Request
-
         req = Request(sender, call.started.astimezone(self.tz), call.channel,
                       call.kind or "question", call.urgency or "normal")
         return req, decide(self.ps, req, self._facts(req, call))
@@ -217,10 +224,6 @@ class Incoming:
         """The journal's facts for `req`, with this session's rings and messages the journal
         does not hold; the journal's copy of this very call (a restart that reads the same
         events again) left out."""
-        from itertools import chain
-
-        from boundaries.journal.facts import facts_for, months_needed
-
         self._refresh()
         entries, warnings = self.journal.entries(
             months_needed(req.at, self.tz, self.ps.me.reply_once_days))
@@ -236,9 +239,6 @@ class Incoming:
     def _remember(self, call: Call, req: Request, d: Decision) -> None:
         """Keep the decision for the call's later events, and the request for `repeat`
         until the journal holds it (or it is older than the repeat window)."""
-        from boundaries.core.vocabulary import REPEAT_WINDOW
-        from boundaries.journal.store import Entry
-
         if call.ended is None:
             self._decided[call.key] = (req, d)
             while len(self._decided) > _MAX_KEPT:
@@ -248,8 +248,8 @@ class Incoming:
         pending[call.key] = Entry({"sender": key, "client": req.sender.client_id,
                                    "channel": req.channel}, req.at, _SESSION, 0)
         horizon = req.at - REPEAT_WINDOW
-        for k in [k for k, e in pending.items() if e.at <= horizon]:
-            del pending[k]
+        while pending and next(iter(pending.values())).at <= horizon:  # the oldest first
+            pending.popitem(last=False)
         while len(pending) > _MAX_PENDING:
             pending.popitem(last=False)
         if len(self._pending) > _MAX_KEPT:  # senders whose rings are all old, else the first
@@ -267,8 +267,6 @@ class Incoming:
     def _owed(self, sender: Sender, call: Call) -> bool:
         """Whether the journal says the number I call called me since my last call to it
         (this call's own entry, from a run before a restart, left out)."""
-        from boundaries.journal.store import months_between
-
         if sender.number is None and sender.client_id is None:
             return False
         at = call.started
@@ -288,8 +286,7 @@ class Incoming:
         """Append the call to the journal unless it holds it already: (RECORDED or ALREADY
         or FAILED, the file, the problem)."""
         from boundaries.fsutil import exclusive_lock
-        from boundaries.journal.schema import MAX_MINUTES
-        from boundaries.journal.store import append, month_of
+        from boundaries.journal.store import append
 
         assert self.folder is not None
         month = month_of(d.at)
@@ -315,16 +312,12 @@ class Incoming:
     def _let_go(self, now: datetime) -> None:
         """A new month: the journal's months no decision can ask for any more are let go
         (a month's budget, the call-back lookback, reply_once_days, and a month to spare)."""
-        from boundaries.journal.store import month_of
-
         days = max(CALLBACK_LOOKBACK_DAYS, self.ps.me.reply_once_days) + 62
         self.journal.drop_before(month_of((now - timedelta(days=days)).astimezone(self.tz)))
 
     def _refresh(self) -> None:
         """Look at the journal's files again for a decision, at most every REFRESH seconds
         (a flood of events does not stat them for each; a record looks at once)."""
-        import time
-
         now = time.monotonic()
         if self._looked is None or now - self._looked >= REFRESH:
             self.journal.refresh()
@@ -334,9 +327,6 @@ class Incoming:
     def _sender(self, party: str | None) -> Sender:
         """Who `party` is: a client, a number, an address; withheld when None; an unknown
         sender as written when it is none of these."""
-        from boundaries.core.request import Sender
-        from boundaries.policy.senders import WITHHELD, SenderError, resolve_sender
-
         if party is None:
             return WITHHELD
         found = self._senders.get(party)
@@ -362,8 +352,6 @@ class Incoming:
 
 
 def _sender_key(sender: Sender) -> str:
-    from boundaries.core.request import sender_key
-
     return sender_key(sender.client_id, sender.number, sender.raw)
 
 
@@ -373,8 +361,6 @@ def _key(req: Request) -> str:
 
 def _minutes(call: Call) -> int:
     """The call's minutes, at most the journal's maximum."""
-    from boundaries.journal.schema import MAX_MINUTES
-
     return min(call.minutes, MAX_MINUTES)
 
 

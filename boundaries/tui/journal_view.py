@@ -19,7 +19,8 @@ if TYPE_CHECKING:
     from boundaries.tui.app import BoundariesApp
 
 OUTCOME_OPTIONS = [("answered", "answered", "a"), ("called-back", "called back", "c"),
-                   ("missed", "missed", "m"), ("declined", "declined", "d")]
+                   ("missed", "missed", "m"), ("declined", "declined", "d"),
+                   ("received", "received", "r")]  # a message that came in: nothing done
 assert [o[0] for o in OUTCOME_OPTIONS] == list(OUTCOMES)
 
 
@@ -44,7 +45,7 @@ class RecordScreen(ModalScreen[tuple[str, int, str] | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(self.summary, markup=False)
-            yield Label("What did I do? keys a c m d", markup=False)
+            yield Label("What did I do? keys a c m d r", markup=False)
             yield ChoiceBar(OUTCOME_OPTIONS, self.default_outcome, id="outcome")
             yield Label("Minutes spent", markup=False)
             yield Input("0", id="minutes", type="integer", compact=True)

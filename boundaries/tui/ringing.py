@@ -45,7 +45,7 @@ class Row(NamedTuple):
     happened: str
     missed: bool = False
     logged: str | None = None
-    outcome: str | None = None  # at its end: answered, missed, unanswered
+    outcome: str | None = None  # at its end: answered, missed; a message: received
     minutes: int = 0
 
 
@@ -172,7 +172,8 @@ class PhoneSources:
             old.decision if old else None)
         rows[call.key] = Row(call.started, call.party, call.channel, decision, happened,
                              seen.kind == "finished" and seen.outcome != "answered",
-                             seen.logged, seen.outcome if seen.kind == "finished" else None,
+                             seen.logged,
+                             seen.outcome if seen.kind in ("finished", "message") else None,
                              seen.minutes)
         while len(rows) > MAX_ROWS:
             rows.popitem(last=False)
@@ -207,11 +208,12 @@ class PhoneSources:
                          multiline=False)
 
     def phone_record_defaults(self, party: str) -> tuple[str, int, str] | None:
-        """F9 pre-filled from the newest finished call of `party` (as the Ask form has it):
-        its outcome, minutes, and what `--log` did with it; None if there is none."""
+        """F9 pre-filled from the newest finished call or message of `party` (as the Ask form
+        has it): its outcome (a message: `received`), minutes, and what `--log` did with it;
+        None if there is none."""
         for row in reversed(self.ringing.rows.values()):
             if row.party == party and row.outcome is not None:
-                outcome = "answered" if row.outcome == "answered" else "missed"
+                outcome = row.outcome if row.outcome in ("answered", "received") else "missed"
                 logged = {"recorded": " · recorded by --log",
                           "already": " · already in the journal"}.get(row.logged or "", "")
                 return outcome, row.minutes, logged
