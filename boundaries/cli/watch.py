@@ -1,6 +1,8 @@
 """`watch`: follow the phone sources and decide every call and message as it comes in.
 
-One line on stdout per thing to show, flushed at once (a pipe reads it): the summary
+One line on stdout per thing to show, written as one piece and flushed as soon as the
+sources have no more events at hand — a live ring's line at once, a file of 10,000 lines
+in a few large writes (`_Watch._flush`): the summary
 (`18:20:05  call     acme · LATER · outside hours …`), or with `--json` one JSON object a
 line, `check --json`'s object plus `event`, `id`, `source` (and `outcome`, `minutes` at the
 end). The sources' states, the lines they skipped and the journal's bad lines go to stderr,
@@ -15,6 +17,7 @@ import json
 import sys
 import time
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 from boundaries.cli.errors import EXIT_OK, UsageError
@@ -79,6 +82,10 @@ class _Watch:
         self.json_lines, self.tz, self.clock = json_lines, tz, clock
         self._skips: dict[int, tuple[int, float]] = {}  # source -> (count told, when)
         self._encoded: dict[int, tuple[Any, str]] = {}  # id(decision) -> it, its JSON
+        self._loop: Any = None  # the running loop: stdout is flushed through it
+        self._stop: Any = None
+        self._flushing = False
+        self._broken: BrokenPipeError | None = None
 
     async def run(self) -> None:
         import asyncio
@@ -86,8 +93,8 @@ class _Watch:
 
         from boundaries.service import follow
 
-        loop = asyncio.get_running_loop()
-        stop = asyncio.Event()
+        loop = self._loop = asyncio.get_running_loop()
+        stop = self._stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         runner = asyncio.create_task(follow(self.sources, self.on_event, on_tick=self.on_tick))
@@ -100,9 +107,13 @@ class _Watch:
             await asyncio.gather(runner, stopper, return_exceptions=True)
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
+            self._loop = None  # from here on each line is flushed as it is written
             self.tell_skips(final=True)
+        if self._broken is not None:
+            raise self._broken  # main says goodbye
         if runner.done() and not runner.cancelled() and runner.exception() is not None:
             raise runner.exception()  # type: ignore[misc]  # BrokenPipe: main says goodbye
+        sys.stdout.flush()
 
     def on_event(self, source: Any, event: Any) -> None:
         for seen in self.incoming.take(event):
@@ -123,13 +134,29 @@ class _Watch:
             line = self.encode(*json_parts(seen, self.tz, self.incoming.log))
         else:
             line = summary_line(seen, self.ps, self.tz, self.clock())
-        sys.stdout.write(line + "\n")  # one write a line, at once: a pipe reads it
-        sys.stdout.flush()
+        sys.stdout.write(line + "\n")  # one write a line
+        if self._loop is None:
+            sys.stdout.flush()
+        elif not self._flushing:  # flushed once the events at hand are done (`_flush`)
+            self._flushing = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        """stdout flushed when the sources have no more events at hand: a live line at once
+        (the loop runs this as soon as the source waits for its next line), a file or a
+        pipe full of lines in a few large writes. A reader that went away ends the run."""
+        self._flushing = False
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError as exc:
+            self._broken = exc
+            if self._stop is not None:
+                self._stop.set()
 
     def encode(self, head: dict, decision: Any, rest: dict) -> str:
         """One line of JSON (`json_object`); the check object of a call is encoded once
         for its ring, connect and end (the reply's text is most of a line)."""
-        parts = [_dumps(head)[1:-1]]
+        parts = [",".join(f"{_string(k)}:{_string(v)}" for k, v in head.items())]
         if decision is not None:
             cached = self._encoded.get(id(decision))
             if cached is None or cached[0] is not decision:
@@ -172,8 +199,9 @@ def _skipped(source: Any) -> tuple[int, str]:
 
 
 # -- what is printed -----------------------------------------------------------------------
-def _dumps(obj: dict) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+# one encoder for every line (json.dumps with options builds a new one per call)
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_string = encode_basestring  # a str as JSON, as that encoder writes it (head's values)
 
 
 def who(seen: Any, ps: PolicySet) -> str:

@@ -37,7 +37,7 @@ from boundaries.core.calls import EVENTS, CallEvent
 from boundaries.core.echo import quoted
 from boundaries.core.errors import BoundariesError
 from boundaries.core.vocabulary import CHANNELS, KINDS, URGENCIES
-from boundaries.policy.timeparse import TimeError, parse_at
+from boundaries.policy.timeparse import MAX_YEAR, MIN_YEAR, TimeError, parse_at
 from boundaries.sources.calls.lines import CHUNK, MAX_LINE, LineSplitter, Skips
 from boundaries.sources.calls.state import SourceState, StateHook
 
@@ -99,7 +99,13 @@ def _id(data: dict, event: str, arrived: datetime) -> str:
 def _at(value: object, tz: ZoneInfo, arrived: datetime) -> datetime:
     if not isinstance(value, str):
         raise LineError(f"`at` must be an ISO 8601 time, not {_show(value)}")
-    try:
+    try:  # the usual form, a time with its offset well inside the supported years, at once
+        at = datetime.fromisoformat(value)
+    except ValueError:
+        at = None
+    if at is not None and at.tzinfo is not None and MIN_YEAR < at.year < MAX_YEAR:
+        return at.astimezone(tz)
+    try:  # every other form, and the errors, as `check --at` reads them
         return parse_at(value, tz, arrived)
     except TimeError as err:
         raise LineError(f"`at`: {err}") from None
