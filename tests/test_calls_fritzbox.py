@@ -364,6 +364,43 @@ def test_the_source_id_is_the_connection_and_the_time_of_its_ring():
     assert calls.event(parse_monitor_line("08.01.26 18:21:00;DISCONNECT;3;40;", VIENNA)) is None
 
 
+@given(st.integers(0, 99))
+def test_two_digit_years_are_1970_to_2069(yy):
+    line = parse_monitor_line(f"01.01.{yy:02d} 00:00:07;RING;0;;1;SIP0;", VIENNA)
+    assert line.at.year == (1900 if yy >= 70 else 2000) + yy
+
+
+def test_a_box_that_lost_its_clock_gives_the_arrival_time():
+    """After a power cut the box counts from 01.01.70 until it finds a time server: the
+    call is at the time its line arrived, and the same line again is the same call."""
+    calls = FritzboxCalls(region="AT")
+    arrived = datetime(2026, 1, 8, 18, 20, 30, tzinfo=ZoneInfo("UTC"))
+    line = parse_monitor_line("01.01.70 00:03:12;RING;0;06641234567;1;SIP0;", VIENNA)
+    assert line.at == datetime(1970, 1, 1, 0, 3, 12, tzinfo=VIENNA)
+    ring = calls.event(line, arrived)
+    assert ring.at == arrived and ring.at.tzinfo is VIENNA
+    assert ring.source_id == "0@1970-01-01T00:03:12"
+    later = arrived + timedelta(seconds=40)
+    end = calls.event(parse_monitor_line("01.01.70 00:03:52;DISCONNECT;0;0;", VIENNA), later)
+    assert (end.at, end.source_id) == (later, ring.source_id)
+    assert calls.event(line, later).source_id == ring.source_id  # sent again: one call
+    # a box whose clock is right keeps its own time, whatever the arrival
+    good = calls.event(parse_monitor_line("08.01.26 18:20:05;RING;1;;1;SIP0;", VIENNA), later)
+    assert good.at == datetime(2026, 1, 8, 18, 20, 5, tzinfo=VIENNA)
+
+
+async def test_the_monitor_takes_a_lost_clocks_lines_at_their_arrival():
+    box = StandIn([["01.01.70 00:00:41;RING;0;06641234567;732123456;SIP0;"]])
+    port = await box.start()
+    now = datetime(2026, 1, 8, 17, 20, 5, tzinfo=ZoneInfo("UTC"))
+    mon = monitor(port, clock=lambda: now)
+    try:
+        (event,) = await take(mon, 1)
+    finally:
+        await box.close()
+    assert event.event == "ring" and event.at == now and event.from_ == "+436641234567"
+
+
 def test_open_connections_are_bounded():
     calls = FritzboxCalls(region="AT")
     for i in range(5000):
@@ -418,7 +455,7 @@ def test_any_line_is_a_monitor_line_or_a_line_error(text):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31, 23, 59)),
+@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(2069, 12, 31, 23, 59)),
        st.integers(0, 99), st.from_regex(r"0[1-9]\d{6,10}", fullmatch=True),
        st.integers(0, 10**6))
 def test_written_lines_read_back(at, conn, number, seconds):

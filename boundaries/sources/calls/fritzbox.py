@@ -6,7 +6,8 @@
     08.01.26 18:26:40;DISCONNECT;0;389;                      ended (SECONDS talked)
 
 Lines end in CRLF as the box sends them (a lone LF is read too). Times are the box's wall
-clock, which is mine: read in my timezone. Numbers are as the box dials them, national
+clock, which is mine: read in my timezone; a box that lost its clock writes `01.01.70 …`,
+and such a line's time is when it arrived. Numbers are as the box dials them, national
 (`0732…`, `0664…`) or international (`0049…`): normalised to E.164 with my region; an empty
 CALLER is a withheld number; internal numbers (`**610`) stay as written.
 
@@ -30,7 +31,7 @@ import contextlib
 import re
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import NamedTuple
 
 from boundaries.core.calls import CallEvent
@@ -47,6 +48,7 @@ _FIELDS = {"RING": 5, "CALL": 6, "CONNECT": 5, "DISCONNECT": 4}  # fields a line
 _DIALLED = re.compile(r"\+?[0-9]+")
 _TIME = re.compile(r"([0-9]{2})\.([0-9]{2})\.([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
 _COUNT = re.compile(r"[0-9]{1,9}")  # a connection id, a duration: ASCII digits only
+LOST_CLOCK_BEFORE = 2000  # a box time before this year is a clock lost, not a call's time
 
 
 class FritzboxError(BoundariesError):
@@ -109,14 +111,16 @@ def parse_monitor_line(text: str, tz: tzinfo) -> MonitorLine:
 
 
 def _box_time(text: str, tz: tzinfo) -> datetime:
-    """`08.01.26 18:20:05` in my timezone; YY is 20YY (strptime's %y would make 69–99 the
-    1900s: the box was made in this century)."""
+    """`08.01.26 18:20:05` in my timezone; YY 00–69 is 20YY, 70–99 is 19YY: a box that lost
+    its clock (after a power cut, until it reaches a time server) counts from `01.01.70
+    00:00:00`, which is 1970, not 2070 (`FritzboxCalls` puts the arrival time in its place)."""
     m = _TIME.fullmatch(text)
     try:
         if m is None:
             raise ValueError(text)
         day, month, year, hour, minute, second = map(int, m.groups())
-        return datetime(2000 + year, month, day, hour, minute, second, tzinfo=tz)
+        century = 1900 if year >= 70 else 2000
+        return datetime(century + year, month, day, hour, minute, second, tzinfo=tz)
     except ValueError:
         raise LineError(f"{quoted(text, 30)} is not a time DD.MM.YY HH:MM:SS") from None
 
@@ -132,16 +136,24 @@ def party(number: str, region: str | None) -> str | None:
 
 
 class FritzboxCalls:
-    """Monitor lines into `CallEvent`s: which call each connection id belongs to now."""
+    """Monitor lines into `CallEvent`s: which call each connection id belongs to now.
+
+    A line whose time shows the box's clock lost (before LOST_CLOCK_BEFORE: `01.01.70`) has
+    the time it `arrived` as its event's time; its call's source id keeps the box's own time,
+    so the same line sent again after a reconnect is still the same call."""
 
     def __init__(self, *, region: str | None, source: str = SOURCE) -> None:
         self.region = region
         self.source = source
         self._open: dict[str, str] = {}  # connection id -> source id of its RING/CALL
 
-    def event(self, line: MonitorLine) -> CallEvent | None:
-        """The event `line` reports; None for a CONNECT or DISCONNECT of a call that began
-        before I was listening (its caller is unknown)."""
+    def event(self, line: MonitorLine, arrived: datetime | None = None) -> CallEvent | None:
+        """The event `line` reports (at `arrived`, in my timezone, when the box's clock is
+        lost); None for a CONNECT or DISCONNECT of a call that began before I was listening
+        (its caller is unknown)."""
+        at = line.at
+        if at.year < LOST_CLOCK_BEFORE and arrived is not None:
+            at = arrived.astimezone(line.at.tzinfo)
         if line.what in ("RING", "CALL"):
             source_id = f"{line.connection}@{line.at.replace(tzinfo=None).isoformat()}"
             self._open.pop(line.connection, None)
@@ -150,18 +162,23 @@ class FritzboxCalls:
                 del self._open[next(iter(self._open))]
             who = party(line.number, self.region)
             if line.what == "RING":
-                return CallEvent(self.source, source_id, "ring", line.at, from_=who)
-            return CallEvent(self.source, source_id, "outgoing", line.at, to=who)
+                return CallEvent(self.source, source_id, "ring", at, from_=who)
+            return CallEvent(self.source, source_id, "outgoing", at, to=who)
         source_id = self._open.get(line.connection)
         if source_id is None:
             return None
         if line.what == "CONNECT":
-            return CallEvent(self.source, source_id, "connect", line.at)
+            return CallEvent(self.source, source_id, "connect", at)
         del self._open[line.connection]
-        return CallEvent(self.source, source_id, "end", line.at, seconds=line.seconds)
+        return CallEvent(self.source, source_id, "end", at, seconds=line.seconds)
 
 
 Sleep = Callable[[float], Awaitable[object]]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
 
 
 class FritzboxMonitor(RetryingSource):
@@ -175,7 +192,7 @@ class FritzboxMonitor(RetryingSource):
                  first_delay: float = 1.0, max_delay: float = 60.0,
                  connect_timeout: float = 10.0, stable_after: float = 60.0,
                  sleep: Sleep = asyncio.sleep, max_line: int = MAX_LINE,
-                 chunk: int = 4096) -> None:
+                 chunk: int = 4096, clock: Callable[[], datetime] = _now) -> None:
         self.host, self.port = host, port
         self._tz = tz
         self.calls = FritzboxCalls(region=region, source=source)
@@ -184,6 +201,7 @@ class FritzboxMonitor(RetryingSource):
         self.connect_timeout = connect_timeout
         self.stable_after = stable_after  # a connection up this long resets the delay
         self._sleep = sleep
+        self._clock = clock  # when a line arrived: the time of a line from a lost clock
         self._chunk = chunk
         self.splitter = LineSplitter(max_line)
         self.skips = Skips()
@@ -254,7 +272,8 @@ class FritzboxMonitor(RetryingSource):
                 self.skips.add(line.number, str(err))
             return None
         self._understood = True
-        event = self.calls.event(parsed)
+        event = self.calls.event(parsed, self._clock() if parsed.at.year < LOST_CLOCK_BEFORE
+                                 else None)
         if event is None:
             self.unmatched += 1
         return event
