@@ -524,3 +524,82 @@ def test_the_shapes_real_mailers_write_are_drafted_or_left_alone(capsys, policie
     # a discreet client's reply names nobody: my address without my name
     kanzlei = [m for m in drafts_of(drafts) if m["To"].endswith("@gruber-partner.example")]
     assert kanzlei and all(m["From"] == ME and "Martin Huber" not in body(m) for m in kanzlei)
+
+
+# -- the setups of docs/mail.md, each checked by the program it is for -------------------------
+DOC = Path(__file__).parent.parent / "docs" / "mail.md"
+
+
+def doc_block(lang: str) -> str:
+    """The one fenced block of docs/mail.md in `lang`."""
+    import re
+
+    found = re.findall(rf"^```{lang}\n(.*?)^```", DOC.read_text("utf-8"), flags=re.M | re.S)
+    assert len(found) == 1, (lang, len(found))
+    return found[0]
+
+
+def test_the_me_toml_of_the_docs_loads(load_set):
+    from .conftest import ME as BASE
+
+    result = load_set({"tiers/x.toml": '[hours]\nmon-fri = "08:00-17:00"\n'},
+                      me=BASE + doc_block("toml"))
+    assert not [d for d in result.diagnostics if d.path == "me.toml"]
+    me = result.policies.me
+    assert me.addresses == (ME,) and me.sendmail == "msmtp -t"
+    assert [k for k, _ in me.mail_kinds] == ["billing", "complaint", "change"]
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="no systemd-analyze")
+def test_the_systemd_unit_of_the_docs_verifies(tmp_path):
+    unit = doc_block("ini")
+    assert "ExecStart=%h/.local/bin/boundaries mail --watch" in unit
+    path = tmp_path / "boundaries-mail.service"
+    path.write_text(unit.replace("%h/.local/bin/boundaries",
+                                 str(Path(sys.executable).parent / "boundaries")))
+    done = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True,
+                          text=True, timeout=TIMEOUT)
+    assert done.returncode == 0 and str(path) not in done.stderr, done.stderr
+
+
+@pytest.mark.skipif(not shutil.which("msmtp"), reason="msmtp is not installed")
+def test_the_msmtprc_of_the_docs_is_read_by_msmtp(tmp_path):
+    rc = tmp_path / "msmtprc"
+    rc.write_text(doc_block("msmtp"))
+    rc.chmod(0o600)  # msmtp refuses a file others can read
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "pass").write_text("#!/bin/sh\necho secret\n")
+    (fake / "pass").chmod(0o755)
+    done = subprocess.run(["msmtp", "-C", str(rc), "--pretend"], capture_output=True,
+                          text=True, timeout=TIMEOUT,
+                          env={**os.environ, "HOME": str(tmp_path),
+                               "PATH": f"{fake}:{os.environ['PATH']}"})
+    assert done.returncode == 0, done.stderr
+    assert "host = smtp.huber-it.example" in done.stdout
+    assert f"from = {ME}" in done.stdout
+
+
+@pytest.mark.skipif(not shutil.which("mbsync"), reason="isync (mbsync) is not installed")
+def test_the_mbsyncrc_of_the_docs_is_read_by_mbsync(tmp_path):
+    rc = tmp_path / "mbsyncrc"
+    rc.write_text(doc_block("mbsync"))
+    rc.chmod(0o600)
+    done = subprocess.run(["mbsync", "-c", str(rc), "-l", "work"], capture_output=True,
+                          text=True, timeout=TIMEOUT, env={**os.environ, "HOME": str(tmp_path)})
+    # every line read (a keyword it does not know is `FILE:LINE: …`); then it stops at the
+    # server, which a test cannot reach (.example never resolves)
+    assert f"{rc}:" not in done.stderr, done.stderr
+    assert "imap.huber-it.example" in done.stderr
+
+
+@pytest.mark.skipif(not shutil.which("neomutt"), reason="neomutt is not installed")
+def test_the_neomuttrc_of_the_docs_finds_the_drafts(tmp_path):
+    rc = tmp_path / "neomuttrc"
+    rc.write_text(doc_block("muttrc"))
+    done = subprocess.run(["neomutt", "-n", "-F", str(rc), "-Q", "postponed", "-Q",
+                           "mbox_type"], capture_output=True, text=True, timeout=TIMEOUT,
+                          env={**os.environ, "HOME": str(tmp_path)}, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [f'set postponed = "{tmp_path}/Mail/work/Drafts"',
+                                        'set mbox_type = "Maildir"']
