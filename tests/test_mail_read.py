@@ -11,7 +11,7 @@ import os
 import shutil
 import stat
 from datetime import UTC, datetime, timedelta, timezone
-from email.utils import format_datetime
+from email.utils import format_datetime, getaddresses
 from pathlib import Path
 
 import pytest
@@ -32,6 +32,7 @@ from boundaries.sources.mail.mbox import MboxError, mbox_messages
 from boundaries.sources.mail.read import (
     MAX_HEADER,
     MailReadError,
+    decode_words,
     parse_date,
     parse_headers,
     read_message,
@@ -96,7 +97,7 @@ FIXTURES = {
         "k.tanaka@tanaka-systems.example", "田中 健一", "12月リリースの日程について",
         datetime(2026, 12, 2, 10, 15, 32, tzinfo=tz(9)), "<20261202101532.", (ME,), ()),
     "broken-charset.eml": (
-        "j.bauer@bauer-metall.example", "Jörg Bauer", "Angebot f\ufffdr 2027",
+        "j.bauer@bauer-metall.example", "Jörg Bauer", "Angebot für 2027",
         datetime(2026, 12, 1, 16, 48, 19, tzinfo=tz(1)), "<000001db4401$", (ME,), ()),
     "no-date.eml": (
         "noc@rz-linz.example", "Nachtschicht RZ Linz-Süd",
@@ -187,9 +188,73 @@ def test_broken_charsets_never_crash_and_keep_what_can_be_read():
     m = read_message(DATA / "broken-charset.eml")
     assert m.from_name == "Jörg Bauer"  # raw Latin-1 bytes in a header
     assert m.header("organization") == "Bauer Metallbau Gmbh & Co KG, Weiß"
-    assert m.subject == "Angebot f\ufffdr 2027"  # an unknown charset: a replacement char
+    assert m.subject == "Angebot für 2027"  # an unknown charset: not UTF-8, so Windows-1252
     for value in (v for vs in m.headers.values() for v in vs):
         value.encode("utf-8")  # every value printable: no surrogate escapes left
+
+
+@pytest.mark.parametrize(("raw", "text"), [
+    ("=?utf-8?q?Gr=C3=BC=C3=9Fe?=", "Grüße"),
+    ("=?UTF-8?B?R3LDvMOfZQ==?=", "Grüße"),
+    ("=?utf-8?b?R3LDvMOfZQ?=", "Grüße"),  # base64 without its padding
+    ("=?utf-8?q?a?= =?utf-8?q?b?=", "ab"),  # space between two words is dropped
+    ("=?utf-8?q?a?=\t  =?utf-8?q?_b?=", "a b"),
+    ("Re: =?utf-8?q?Pr=C3=BCfung?= morgen", "Re: Prüfung morgen"),  # text around kept
+    ("=?utf-8?q?Gr=C3?= =?utf-8?q?=BC=C3=9Fe?=", "Grüße"),  # a character split over two
+    ("=?iso-8859-1?q?M=FCller?= =?utf-8?q?_M=C3=BCller?=", "Müller Müller"),
+    ("=?utf-8*de?q?Stra=C3=9Fe?=", "Straße"),  # RFC 2231 language
+    ("=?x-unknown?q?Gr=C3=BC=C3=9Fe?=", "Grüße"),  # unknown charset, UTF-8 bytes
+    ("=?x-unknown?q?Gr=FC=DFe?=", "Grüße"),  # unknown charset, Windows-1252 bytes
+    ("=?utf-8?q?Gr=FCn?=", "Gr\ufffdn"),  # bytes the charset cannot decode
+    ("=?utf-8?b?***?=", "=?utf-8?b?***?="),  # no base64: kept as written
+    ("=?utf-8?x?abc?=", "=?utf-8?x?abc?="),  # no such encoding
+    ("50 =? 60", "50 =? 60"),
+])
+def test_encoded_words_decode_as_rfc_2047_says(raw, text):
+    assert decode_words(raw) == text
+    m = parse_headers(f"From: a@x.example\nSubject: {raw}\n".encode(), "-", None)
+    assert m.subject == text
+
+
+def test_a_hostile_header_of_encoded_words_is_read(tmp_path):
+    # The stdlib's header classes took over a minute on these; the reader is linear.
+    for subject in (b"=?utf-8?q?abc?= " * 40_000, b"=?a?q?" * 100_000, b"=?" * 300_000):
+        f = tmp_path / "hostile.eml"
+        f.write_bytes(b"From: a@x.example\nTo: " + b"=?utf-8?q?b?= <b@y.example>, " * 10_000
+                      + b"\nSubject: " + subject + b"\n\nbody")
+        m = read_message(f)
+        assert len(m.recipients) == 10_000
+        assert m.subject
+
+
+@given(st.binary(max_size=600) | st.lists(st.sampled_from([
+    b"From: ", b"To: ", b"Subject: ", b"Date: ", b"Message-ID: ", b"References: ", b"a@x.example",
+    b"<id@x>", b"=?utf-8?q?", b"=?x?b?", b"?=", b"=C3=BC", b"\xfc", b"\r\n", b"\n", b" ", b"\t",
+    b"\"", b"(", b")", b",", b";", b":", b"<", b">", b"\\", b"\x00", b"From "]),
+    max_size=60).map(b"".join))
+@example(b"From: a@x.example\nSubject: =?utf-8?q?\xff?=\n")
+@example(b"From: =?utf-8?q?=FF?= <a@x.example>\n")
+def test_no_header_block_crashes_the_reader(blob):
+    try:
+        m = parse_headers(blob, "-", None)
+    except MailReadError:
+        return
+    assert "@" in m.from_address
+    for value in (m.from_name, m.subject, *(v for vs in m.headers.values() for v in vs)):
+        value.encode("utf-8")  # printable text: no surrogate escapes
+    assert m.date is None or m.date.tzinfo is not None
+
+
+@given(st.lists(st.sampled_from([
+    "a", "Zoë", "b.c", "x", "@", "<", ">", ",", " ", "  ", "\t", ".", '"', "(", ")", ":", ";",
+    "=?utf-8?q?J=C3=BC?=", "[", "]", "\\", "example", "-", "+", "'", "!"]),
+    max_size=20).map("".join))
+@example("Josef Mayr <chef@baeckerei-mayr.example>, it@stahlwerk.example")
+@example("a" * 60 + " <a@b")
+def test_the_quick_address_path_gives_what_getaddresses_gives(value):
+    quick = read_mod._simple_addresses(value)
+    if quick is not None:
+        assert quick == [(n, a.strip()) for n, a in getaddresses([value])]
 
 
 def test_raw_utf8_and_windows_1252_headers_are_text():
