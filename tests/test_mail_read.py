@@ -483,6 +483,24 @@ def test_the_order_is_by_delivery_then_name(tmp_path):
     assert [Path(i.path).name for i in maildir_messages(root)] == ["c", "a", "b"]
 
 
+def test_known_files_are_passed_over_unopened(tmp_path, monkeypatch):
+    root = _maildir(tmp_path / "INBOX")
+    opened = []
+    real = maildir_mod.read_header_block
+
+    def spy(path, *args):
+        opened.append(path.name)
+        return real(path, *args)
+
+    monkeypatch.setattr(maildir_mod, "read_header_block", spy)
+    known = {"1764580000.M1P100.host", "1764582000.M3P100.host", "1764584000.M5P100.host"}
+    got = list(maildir_messages(root, known=known))
+    assert [Path(g.path).name for g in got] == [
+        "1764581000.M2P100.host:2,RS", "1764583000.M4P100.host"]
+    assert opened == ["1764581000.M2P100.host:2,RS", "1764583000.M4P100.host"]
+    assert maildir_mod.unique_name("1764580000.M1P100.host:2,S") in known
+
+
 @pytest.mark.parametrize(("name", "flags"), [
     ("1764580000.M1P100.host:2,S", "S"), ("1764580000.M1P100.host:2,DFRST", "DFRST"),
     ("1764580000.M1P100.host:2,", ""), ("1764580000.M1P100.host", ""),

@@ -25,7 +25,7 @@ Maildir tool takes it), then by name, so the same folder lists the same way ever
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
@@ -58,12 +58,19 @@ class MaildirError(BoundariesError):
     """A folder that is no Maildir, or cannot be listed: exit 2."""
 
 
-def maildir_messages(folder: Path) -> Iterator[MailItem | MailSkip]:
+def maildir_messages(folder: Path,
+                     known: Container[str] = frozenset()) -> Iterator[MailItem | MailSkip]:
     """Every message in `folder/new` and `folder/cur`, headers only, oldest first; a file
-    that cannot be read is a `MailSkip`. MaildirError for a folder that is no Maildir."""
+    that cannot be read is a `MailSkip`. MaildirError for a folder that is no Maildir.
+
+    `known`: unique names (`unique_name`) of files already taken, passed over without
+    being opened — so a second run over a big Maildir costs one listing, not a read of
+    every message (a message keeps its unique name when the client moves or flags it)."""
     entries = list_maildir(folder)
     moved: dict[str, Path] | None = None
-    for mtime, _, path in entries:
+    for mtime, name, path in entries:
+        if known and unique_name(name) in known:
+            continue
         try:
             yield _read(path, mtime)
             continue
