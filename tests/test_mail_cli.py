@@ -375,7 +375,9 @@ def test_a_failing_sendmail_keeps_the_reply_as_a_draft_and_says_so(capsys, polic
 
 
 def test_a_failing_sendmail_without_drafts_records_nothing_and_tries_again(capsys, policies,
-                                                                           journal, tmp_path):
+                                                                           journal, tmp_path,
+                                                                           monkeypatch):
+    monkeypatch.setenv("BOUNDARIES_CACHE", str(tmp_path / "cache"))  # not kept as decided
     command, _ = sendmail(tmp_path, fail=True)
     me_toml(policies, mail_table=f'sendmail = "{command}"')
     inbox = maildir(tmp_path / "INBOX", {"cur/1767892801.M2P100.mx:2,S": TANAKA})

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from boundaries.policy.load import load
 from boundaries.service import MailRun, decide_one, mail_kind, mail_request
-from boundaries.service.mail import ALREADY, DRAFTED, NO_REPLY, UNSENT
+from boundaries.service.mail import ALREADY, DRAFTED, HELD, NO_REPLY, UNSENT
 from boundaries.sources.mail.read import parse_headers
 
 from .cli_helpers import run
@@ -169,7 +169,7 @@ def test_a_send_that_fails_without_drafts_is_tried_again_by_the_next_run(ps, tmp
     mail_run = MailRun(ps, journal, drafts=None, sendmail=fail, clock=Clock(NOW))
     handled = mail_run.take(headers())
     assert handled.done == UNSENT and "not sent to office@acme.example" in handled.problem
-    assert mail_run.take(headers()).done == ALREADY  # not again in this session
+    assert mail_run.take(headers()).done == HELD  # not again in this session
     assert not journal.exists()
     assert MailRun(ps, journal, drafts=None, sendmail=fail,
                    clock=Clock(NOW + timedelta(hours=1))).take(headers()).done == UNSENT

@@ -228,8 +228,8 @@ class _Shown:
                     self.skipped(item.path, str(exc).removeprefix(f"{item.path}: "))
                     continue
                 self.show(folder, handled)
-                if handled.done not in ("unsent", "preview"):
-                    seen.add(name)
+                if handled.done not in ("unsent", "held", "preview"):
+                    seen.add(name)  # decided: the next run need not read it
                 progress.update(n, None)
         finally:
             progress.close()
@@ -246,6 +246,8 @@ class _Shown:
         print(f"{path}: warning: {why}; skipped", file=sys.stderr, flush=True)
 
     def show(self, folder: Path, h: Any) -> None:
+        if h.done == "held":  # not sent earlier in this session: told then
+            return
         if h.done == "already":
             self.counts["already"] += 1
             return

@@ -78,7 +78,7 @@ def __getattr__(name: str) -> object:
 __all__ = ["BadPolicySet", "CallListImport", "Decided", "Handled", "Incoming", "JournalCache",
            "JournalWriteError", "MailDecided", "MailRun", "MailSetupError", "Opened",
            "PolicyFolderMissing", "Seen", "SeenFiles", "SourceError", "SourceSpec",
-           "build_request", "calendar_cache", "choice", "chosen_sources", "decide_mail", "decide_one",
-           "decide_with_journal", "find_set", "follow", "good_policies", "import_call_list",
-           "journal_facts", "load_set", "mail_kind", "mail_request", "make_entry", "open_set",
-           "open_sources", "peek_set", "record", "with_calendars"]
+           "build_request", "calendar_cache", "choice", "chosen_sources", "decide_mail",
+           "decide_one", "decide_with_journal", "find_set", "follow", "good_policies",
+           "import_call_list", "journal_facts", "load_set", "mail_kind", "mail_request",
+           "make_entry", "open_set", "open_sources", "peek_set", "record", "with_calendars"]

@@ -44,8 +44,8 @@ SOURCE = "mail"  # the journal's `source` of a decided mail
 OUTCOME = "received"  # a mail that came in: I did nothing (yet) but draft or send a reply
 SEND_TIMEOUT = 60.0  # seconds a sendmail may take for one message
 # what `MailRun.take` did with a message
-DRAFTED, SENT, KEPT, NO_REPLY, NOTHING, ALREADY, UNSENT, PREVIEW = (
-    "drafted", "sent", "kept", "no-reply", "nothing", "already", "unsent", "preview")
+DRAFTED, SENT, KEPT, NO_REPLY, NOTHING, ALREADY, UNSENT, HELD, PREVIEW = (
+    "drafted", "sent", "kept", "no-reply", "nothing", "already", "unsent", "held", "preview")
 
 
 class MailSetupError(BoundariesError):
@@ -317,7 +317,8 @@ class Handled(NamedTuple):
     """What a run did with one message: `done` is DRAFTED, SENT, KEPT (not sent: drafted
     instead), NO_REPLY (a rule forbids one), NOTHING (the decision has no message to send),
     ALREADY (decided before: nothing done), UNSENT (not sent and no Drafts: not recorded,
-    tried again next run) or PREVIEW (no Drafts and no --send: shown, not recorded).
+    tried again next run), HELD (UNSENT earlier in this session: not tried again until the
+    next run) or PREVIEW (no Drafts and no --send: shown, not recorded).
     `decided` is None for ALREADY; `written` the drafts; `problem` a failed send or a
     journal that could not be written."""
 
@@ -344,11 +345,14 @@ class MailRun:
         self.clock = clock
         self.journal = MailJournal(journal)
         self.writes = drafts is not None or sendmail is not None
-        self._failed: set[str] = set()  # unsent, no Drafts: not tried again this session
+        self._unsent: set[str] = set()  # not sent, no Drafts: not tried again this session
+        self._unrecorded: set[str] = set()  # drafted or sent, but the journal failed
 
     def take(self, msg: MailMessage) -> Handled:
         """Decide `msg` unless it was decided before, write or send its messages, record."""
-        if self.journal.holds(msg.key) or msg.key in self._failed:
+        if msg.key in self._unsent:
+            return Handled(msg, HELD)
+        if self.journal.holds(msg.key) or msg.key in self._unrecorded:
             return Handled(msg, ALREADY)
         now = self.clock()
         req = mail_request(self.ps, msg, now)
@@ -378,7 +382,7 @@ class MailRun:
             written.append(self._draft(message))
             went[what] = True
         if not any(went.values()):  # nothing went anywhere: tried again at the next run
-            self._failed.add(msg.key)
+            self._unsent.add(msg.key)
             return Handled(msg, UNSENT, m, (), "; ".join(problems))
         decision = m.decision
         if not went.get("reply", True):
@@ -386,7 +390,7 @@ class MailRun:
         done = DRAFTED if self.sendmail is None else KEPT if written else SENT
         recorded, problem = self._record(m, decision)
         if problem:  # not remembered: at least not drafted or sent again this session
-            self._failed.add(msg.key)
+            self._unrecorded.add(msg.key)
             problems.append(problem)
         return Handled(msg, done, m, tuple(written), "; ".join(problems), recorded)
 
@@ -440,7 +444,7 @@ def decide_one(ps: PolicySet, msg: MailMessage, journal: Path | None, now: datet
     return m, mj.warnings
 
 
-__all__ = ["ALREADY", "DRAFTED", "KEPT", "NOTHING", "NO_REPLY", "OUTCOME", "PREVIEW", "SENT",
-           "SOURCE", "UNSENT", "Handled", "MailDecided", "MailJournal", "MailRun",
-           "MailSetupError", "SeenFiles", "decide_mail", "decide_one", "mail_kind", "mail_request",
-           "message_text"]
+__all__ = ["ALREADY", "DRAFTED", "HELD", "KEPT", "NOTHING", "NO_REPLY", "OUTCOME", "PREVIEW",
+           "SENT", "SOURCE", "UNSENT", "Handled", "MailDecided", "MailJournal", "MailRun",
+           "MailSetupError", "SeenFiles", "decide_mail", "decide_one", "mail_kind",
+           "mail_request", "message_text"]
