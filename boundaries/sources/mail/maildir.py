@@ -11,9 +11,12 @@ messages yet, and names starting with `.` are not messages (Maildir++ subfolders
 
 Reading never writes: every file is opened read-only (without updating its access time where
 the system lets us: `read.open_readonly`), nothing is renamed, created, flagged or touched.
-`mailbox.Maildir` is not used: it would read each whole message (not just its headers),
-it lists `tmp/` housekeeping we do not need, and its `get_file` API gives no stable order;
-`os.scandir` with one `stat` per file is all a listing needs.
+`mailbox.Maildir` is not used for reading: it does not modify on read, but its messages
+(`get_message`, `get_bytes`) are whole files read in full, its listing is a table keyed by
+unique name with neither the subfolder's delivery time nor an order (one `stat` per file
+would be needed anyway), and its `clean()` deletes from `tmp/` — never called here, but a
+reader with no writing call in it is easier to trust. `os.scandir` with one `stat` per file
+and a read of the header block is all it takes.
 
 A mail client may move a message from `new/` to `cur/` (adding `:2,S`) between our listing
 and our opening it: a message that vanished is looked for once under its unique name in
