@@ -605,3 +605,32 @@ def test_the_neomuttrc_of_the_docs_finds_the_drafts(tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [f'set postponed = "{tmp_path}/Mail/work/Drafts"',
                                         'set mbox_type = "Maildir"']
+
+
+def test_watch_looks_every_two_seconds_where_watchfiles_cannot_watch(policies, journal,
+                                                                     tmp_path):
+    broken = tmp_path / "no-watchfiles"
+    broken.mkdir()
+    (broken / "watchfiles.py").write_text("raise OSError('inotify watch limit reached')\n")
+    inbox = maildir(tmp_path / "INBOX", {})
+    drafts = tmp_path / "Drafts"
+    errors = tmp_path / "stderr"
+    with open(errors, "wb") as err_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "boundaries", "mail", "--policies", str(policies),
+             "--journal", str(journal), "--maildir", str(inbox), "--drafts", str(drafts),
+             "--watch"], stdout=subprocess.PIPE, stderr=err_file,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(
+                [str(broken), *filter(None, [os.environ.get("PYTHONPATH")])])})
+        try:
+            _wait_for(lambda: b"looking every 2 s" in errors.read_bytes(), "fallback")
+            _deliver(inbox, "1767892800.M1P100.mx", TANAKA)
+            _wait_for(lambda: drafts.is_dir() and len(drafts_of(drafts)) == 1, "draft")
+            proc.send_signal(signal.SIGTERM)
+            proc.communicate(timeout=TIMEOUT)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+    told = errors.read_text()
+    assert proc.returncode == 0, told
+    assert "cannot watch" in told and "inotify watch limit reached" in told

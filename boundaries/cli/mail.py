@@ -162,10 +162,10 @@ def _maildir(ps: Any, args: argparse.Namespace, journal: Path) -> int:
         print("boundaries: no --drafts and no --send: the replies are shown, nothing is "
               "written or recorded", file=sys.stderr)
     seen = SeenFiles(source, journal)
-    show.scan(run, source, seen)
     if args.watch:
         _watch(run, source, show, seen)
         return EXIT_OK
+    show.scan(run, source, seen)
     show.summary()
     return EXIT_FAIL if show.counts["unsent"] or show.counts["kept"] else EXIT_OK
 
@@ -200,6 +200,7 @@ class _Shown:
         self.counts: Counter[str] = Counter()
         self.rules: Counter[str] = Counter()
         self._warned: set[tuple[str, str]] = set()
+        self.stop: Any = None  # --watch: a signal came (an Event): the look ends early
 
     def scan(self, run: Any, folder: Path, seen: Any) -> None:
         """Every message of `folder` not `seen` before taken once; a file that cannot be
@@ -216,6 +217,8 @@ class _Shown:
         progress = Progress(None)
         try:
             for n, item in enumerate(maildir_messages(folder), start=1):
+                if self.stop is not None and self.stop.is_set():
+                    break
                 name = unique_name(Path(item.path).name)
                 if name in seen:
                     continue
@@ -332,7 +335,8 @@ def json_object(folder: Path, h: Any) -> dict:
 
 # -- watching ----------------------------------------------------------------------------------
 def _watch(run: Any, folder: Path, show: _Shown, seen: Any) -> None:
-    """Take new mail as it arrives until SIGINT or SIGTERM: woken by watchfiles where it can
+    """Take what is there, then new mail as it arrives, until SIGINT or SIGTERM (which end
+    a look at the Maildir after the message in hand): woken by watchfiles where it can
     watch `new/` and `cur/`, else by a look every POLL seconds."""
     import signal
     import threading
@@ -340,11 +344,14 @@ def _watch(run: Any, folder: Path, show: _Shown, seen: Any) -> None:
     stop = threading.Event()
     previous = {sig: signal.signal(sig, lambda *_: stop.set())
                 for sig in (signal.SIGINT, signal.SIGTERM)}
+    show.stop = stop
     try:
-        if not _watched(run, folder, show, seen, stop) and not stop.is_set():
-            _watching(folder, f"looking every {POLL:g} s")
-            while not stop.wait(POLL):
-                _again(run, folder, show, seen)
+        show.scan(run, folder, seen)
+        if stop.is_set() or _watched(run, folder, show, seen, stop) or stop.is_set():
+            return
+        _watching(folder, f"looking every {POLL:g} s")
+        while not stop.wait(POLL):
+            _again(run, folder, show, seen)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
