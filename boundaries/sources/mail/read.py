@@ -66,6 +66,7 @@ _ATOM = r"[^()<>@,:;.\"\[\]\\\s]+"  # _parseaddr's atom: none of its specials, n
 _ADDR = rf"{_ATOM}(?:\.{_ATOM})*@{_ATOM}(?:\.{_ATOM})*"
 _SIMPLE = re.compile(rf"\s*(?:({_ATOM}(?:\s+{_ATOM})*)?\s*<({_ADDR})>|({_ADDR}))\s*")
 _NOT_SIMPLE = re.compile(r'["()\\;:\[\]]')
+_SPACE = re.compile(r"\s")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _ZONE_NAME = re.compile(r"\d:\d\d(?::\d\d)?\s+\(?([A-Za-z]{2,5})\)?\s*$")
 _COLON_OFFSET = re.compile(r"\d:\d\d(?::\d\d)?\s*([+-])(\d\d):(\d\d)\b")
@@ -158,7 +159,7 @@ def parse_headers(blob: bytes, path: str, delivered: datetime | None) -> MailMes
         delivered=delivered,
         references=tuple(m for v in raw.get("references", ()) for m in _MSGID.findall(v)),
         in_reply_to=_first_id(raw.get("in-reply-to")),
-        headers={k: tuple(_decoded(v) for v in vs) for k, vs in raw.items()},
+        headers={k: tuple(map(_decoded, vs)) for k, vs in raw.items()},
         digest=hashlib.sha256(blob).hexdigest(),
     )
 
@@ -291,7 +292,7 @@ def _simple_addresses(value: str) -> list[tuple[str, str]] | None:
 
 def _usable(address: str) -> bool:
     local, at, domain = address.rpartition("@")
-    return bool(at and local and domain) and not any(c.isspace() for c in address)
+    return bool(at and local and domain) and _SPACE.search(address) is None
 
 
 def _first_id(values: list[str] | None) -> str | None:
