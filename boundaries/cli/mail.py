@@ -167,7 +167,7 @@ def _maildir(ps: Any, args: argparse.Namespace, journal: Path) -> int:
         return EXIT_OK
     show.scan(run, source, seen)
     show.summary()
-    return EXIT_FAIL if show.counts["unsent"] or show.counts["kept"] else EXIT_OK
+    return EXIT_FAIL if show.counts["problem"] else EXIT_OK
 
 
 def _names(folder: Path) -> list[str]:
@@ -257,7 +257,8 @@ class _Shown:
         self.counts[h.done] += 1
         if h.decided.suppressed is not None:
             self.rules[h.decided.suppressed.rule] += 1
-        if h.problem:
+        if h.problem:  # a send that failed, a journal that could not be written: exit 1
+            self.counts["problem"] += 1
             print(f"boundaries: error: {h.problem}", file=sys.stderr, flush=True)
         if self.as_json:
             line = json.dumps(json_object(folder, h), ensure_ascii=False,
@@ -271,7 +272,7 @@ class _Shown:
         """`12 messages: 3 drafts, 8 no reply (list 5, not-for-me 3), 1 skipped`, on
         stdout (stderr with --json, whose stdout is JSON lines only)."""
         c = self.counts
-        total = sum(v for k, v in c.items() if k != "already")
+        total = sum(v for k, v in c.items() if k not in ("already", "problem"))
         parts = []
         for key, word in (("drafted", "draft"), ("sent", "sent"), ("kept", "kept as draft"),
                           ("unsent", "not sent"), ("preview", "shown"),
