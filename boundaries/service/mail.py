@@ -120,10 +120,10 @@ def mail_request(ps: PolicySet, msg: MailMessage, now: datetime) -> Request:
 
 
 def decide_mail(ps: PolicySet, msg: MailMessage, facts: Facts, now: datetime, *,
-                send: bool = False) -> MailDecided:
-    """Decide `msg` with the journal's `facts`, guard it with the no-reply rules, and make
-    its reply and confirmation (`send`: marked `Auto-Submitted: auto-replied`, as a message
-    `--send` sends)."""
+                send: bool = False, request: Request | None = None) -> MailDecided:
+    """Decide `msg` (as `request`, when the caller made it already) with the journal's
+    `facts`, guard it with the no-reply rules, and make its reply and confirmation (`send`:
+    marked `Auto-Submitted: auto-replied`, as a message `--send` sends)."""
     from boundaries.core.engine import decide
     from boundaries.core.mail_rules import (
         replied_recently,
@@ -133,7 +133,7 @@ def decide_mail(ps: PolicySet, msg: MailMessage, facts: Facts, now: datetime, *,
     from boundaries.core.request import Reason
     from boundaries.core.time import zone
 
-    req = mail_request(ps, msg, now)
+    req = request if request is not None else mail_request(ps, msg, now)
     d = decide(ps, req, facts)
     suppressed = suppression(msg, ps.me.addresses)
     if suppressed is None and (d.reply is not None or d.confirm is not None):
@@ -357,7 +357,7 @@ class MailRun:
         now = self.clock()
         req = mail_request(self.ps, msg, now)
         m = decide_mail(self.ps, msg, self.journal.facts(self.ps, req), now,
-                        send=self.sendmail is not None)
+                        send=self.sendmail is not None, request=req)
         if not self.writes:
             return Handled(msg, PREVIEW, m)
         if m.reply is None and m.confirm is None:
@@ -440,7 +440,8 @@ def decide_one(ps: PolicySet, msg: MailMessage, journal: Path | None, now: datet
     """`mail FILE`: one message decided with the journal's facts (nothing written), and the
     journal's warnings."""
     mj = MailJournal(journal)
-    m = decide_mail(ps, msg, mj.facts(ps, mail_request(ps, msg, now)), now)
+    req = mail_request(ps, msg, now)
+    m = decide_mail(ps, msg, mj.facts(ps, req), now, request=req)
     return m, mj.warnings
 
 
