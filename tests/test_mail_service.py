@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from hypothesis import example, given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from boundaries.policy.load import load
@@ -183,3 +183,44 @@ def test_a_journal_that_cannot_be_written_is_said_and_the_draft_made_once(ps, tm
     assert handled.done == DRAFTED and "could not write the journal" in handled.problem
     assert mail_run.take(headers()).done == ALREADY
     assert len(list((tmp_path / "D" / "cur").iterdir())) == 2
+
+
+SENDERS = [("client:acme", "acme"), ("client:tanaka", "tanaka"), ("raw:x@elsewhere.example", None)]
+# an entry of a client under another sender key (written by hand, or by an older version)
+WRITTEN = [*SENDERS, ("number:+436641234567", "acme")]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(WRITTEN), st.integers(0, 80 * 24 * 60),
+                          st.booleans(), st.sampled_from(["answered", "missed", "received"]),
+                          st.sampled_from([None, "after-hours", "confirm"])), max_size=30),
+       st.sampled_from(SENDERS), st.integers(0, 80 * 24 * 60))
+def test_the_runs_index_gives_the_facts_the_journal_gives(ps, entries_, asked, minute):
+    """MailJournal reads a month once and looks only at the sender's and client's entries of
+    the months a decision needs: the same facts as reading the journal whole."""
+    import tempfile
+
+    from boundaries.core.request import Request, Sender
+    from boundaries.journal.store import append, month_of
+    from boundaries.service import JournalCache
+    from boundaries.service.mail import MailJournal
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    with tempfile.TemporaryDirectory() as folder:
+        journal = Path(folder)
+        for i, ((sender, client), at, extra, outcome, reply) in enumerate(entries_):
+            when = (start + timedelta(minutes=at)).astimezone(ps_zone(ps))
+            append(journal, {"id": f"{i:026d}", "at": when.isoformat(), "sender": sender,
+                             "client": client, "channel": "email", "extra_effort": extra,
+                             "outcome": outcome, "reply_key": reply}, month_of(when))
+        sender, client = asked
+        raw = sender.removeprefix("raw:") if client is None else client
+        req = Request(Sender(raw, client, "email" if client is None else "id"),
+                      (start + timedelta(minutes=minute)).astimezone(ps_zone(ps)), "email")
+        assert MailJournal(journal).facts(ps, req) == JournalCache(journal).facts(ps, req)
+
+
+def ps_zone(ps):
+    from boundaries.core.time import zone
+
+    return zone(ps.me.timezone)

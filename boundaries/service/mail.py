@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from boundaries.core.errors import BoundariesError
 from boundaries.service.requests import JournalWriteError, make_entry
@@ -181,10 +181,13 @@ def _compose(ps: PolicySet, msg: MailMessage, d: Decision, text: str, what: str,
 
 
 def reply_to(msg: MailMessage) -> str:
-    """Whom a reply goes to, as `mail --json` says it: the Reply-To addresses, else From."""
-    from boundaries.sources.mail.compose import reply_recipients
-
-    return ", ".join(a.addr_spec for a in reply_recipients(msg))
+    """Whom a reply goes to, as `mail --json` says it: the Reply-To addresses, else From,
+    each once (the reply's own `To` says it as written into the message)."""
+    found: dict[str, str] = {}
+    for address in msg.reply_to or (msg.from_address or "",):
+        if address:
+            found.setdefault(address.casefold(), address)
+    return ", ".join(found.values())
 
 
 # -- the journal: what was decided, and the facts -----------------------------------------
@@ -197,9 +200,11 @@ class MailJournal:
         self.folder = folder
         self.warnings: list[str] = []
         self._keys: set[str] | None = None
+        self._tz: Any = None  # my timezone: the months are mine, as the journal's files
         self._months: set[str] = set()
-        self._by_sender: dict[str, list[Entry]] = {}
-        self._by_client: dict[str, list[Entry]] = {}
+        # (sender, month) and (client, month) -> entries: a decision looks at its months only
+        self._by_sender: dict[tuple[str, str], list[Entry]] = {}
+        self._by_client: dict[tuple[str, str], list[Entry]] = {}
 
     def holds(self, key: str) -> bool:
         """Whether a mail with this key (`MailMessage.key`) was decided before."""
@@ -216,24 +221,29 @@ class MailJournal:
         from boundaries.core.time import zone
         from boundaries.journal.facts import facts_for, months_needed
 
-        tz = zone(ps.me.timezone)
-        for month in months_needed(req.at, tz, ps.me.reply_once_days):
+        self._tz = tz = zone(ps.me.timezone)
+        months = months_needed(req.at, tz, ps.me.reply_once_days)
+        for month in months:
             if month not in self._months:
                 self._months.add(month)
                 for e in self._read([month]):
                     self._index(e)
         client = req.sender.client_id
         key = sender_key(client, req.sender.number, req.sender.raw)
-        mine = {id(e): e for e in self._by_sender.get(key, ())}
-        if client is not None:
-            mine.update((id(e), e) for e in self._by_client.get(client, ()))
+        mine: dict[int, Entry] = {}
+        for month in months:
+            mine.update((id(e), e) for e in self._by_sender.get((key, month), ()))
+            if client is not None:
+                mine.update((id(e), e) for e in self._by_client.get((client, month), ()))
         return facts_for(mine.values(), req, client, tz, ps.me.reply_once_days)
 
     def add(self, entry: Entry) -> None:
-        """An entry this run recorded: it counts for what comes next."""
+        """An entry this run recorded: it counts for what comes next (a month not read yet
+        will be read with it)."""
         if self._keys is not None and entry.data.get("source") == SOURCE:
             self._keys.add(entry.data["source_id"])
-        self._index(entry)
+        if self._tz is not None and self._month(entry) in self._months:
+            self._index(entry)
 
     def clear(self) -> None:
         """Forget what was read (another front end may have written): read again."""
@@ -242,10 +252,15 @@ class MailJournal:
         self._by_sender.clear()
         self._by_client.clear()
 
+    def _month(self, e: Entry) -> str:
+        local = e.at.astimezone(self._tz)
+        return f"{local.year:04d}-{local.month:02d}"
+
     def _index(self, e: Entry) -> None:
-        self._by_sender.setdefault(e.sender, []).append(e)
+        month = self._month(e)
+        self._by_sender.setdefault((e.sender, month), []).append(e)
         if e.client:
-            self._by_client.setdefault(e.client, []).append(e)
+            self._by_client.setdefault((e.client, month), []).append(e)
 
     def _read(self, months: list[str] | None, must_contain: str | None = None) -> list[Entry]:
         from boundaries.journal.store import read
