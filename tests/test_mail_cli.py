@@ -646,3 +646,14 @@ def test_a_journal_that_cannot_be_written_is_an_error_line_and_exit_1(capsys, po
     assert code == 1 and "boundaries: error: could not write the journal" in err
     assert out.splitlines()[-1] == "1 message: 1 draft"  # the reply is there all the same
     assert len(drafts_of(tmp_path / "Drafts")) == 1
+
+
+def test_a_drafts_folder_that_cannot_be_written_ends_the_run_with_a_hint(capsys, policies,
+                                                                        journal, tmp_path):
+    blocked = tmp_path / "Drafts"
+    blocked.write_text("a file where the Drafts folder should be")
+    inbox = maildir(tmp_path / "INBOX", {"cur/1767892801.M2P100.mx:2,S": TANAKA})
+    code, _, err = run_mail(capsys, policies, journal, "--maildir", str(inbox), "--drafts",
+                            str(blocked))
+    assert code == 2 and "cannot write a draft" in err and "hint: " in err
+    assert journal_lines(journal) == []  # not recorded: the next run drafts it
