@@ -22,6 +22,7 @@ from typing import Any
 from boundaries.cli.errors import EXIT_FAIL, EXIT_OK, UsageError, emit_json
 
 POLL = 2.0  # seconds between looks at the Maildir when watchfiles cannot watch it
+BATCH = 64  # messages decided, then drafted together (one sync), then recorded
 _DONE = {"drafted": "draft written", "sent": "sent", "kept": "not sent: kept as a draft",
          "nothing": "no message to send", "unsent": "not sent", "preview": ""}
 
@@ -203,10 +204,9 @@ class _Shown:
         self.stop: Any = None  # --watch: a signal came (an Event): the look ends early
 
     def scan(self, run: Any, folder: Path, seen: Any) -> None:
-        """Every message of `folder` not `seen` before taken once; a file that cannot be
-        read skipped (and told once). With nothing new, no message is read at all."""
+        """Every message of `folder` not `seen` before taken once, BATCH at a time; a file
+        that cannot be read skipped (and told once). With nothing new, none is read."""
         from boundaries.cli.progress import Progress
-        from boundaries.core.errors import RequestError
         from boundaries.sources.mail.maildir import MailSkip, maildir_messages, unique_name
 
         names = _names(folder)
@@ -215,31 +215,44 @@ class _Shown:
         if names and not fresh:
             return
         progress = Progress(None)
+        batch: list[Any] = []
+        done = 0
         try:
-            for n, item in enumerate(maildir_messages(folder), start=1):
+            for item in maildir_messages(folder):
                 if self.stop is not None and self.stop.is_set():
                     break
-                name = unique_name(Path(item.path).name)
-                if name in seen:
+                if unique_name(Path(item.path).name) in seen:
                     continue
                 if isinstance(item, MailSkip):
                     self.skipped(item.path, item.warning)
                     continue
-                try:
-                    handled = run.take(item.message)
-                except RequestError as exc:  # a From no request can be made of
-                    self.skipped(item.path, str(exc).removeprefix(f"{item.path}: "))
-                    continue
-                self.show(folder, handled)
-                if handled.done not in ("unsent", "held", "preview"):
-                    seen.add(name)  # decided: the next run need not read it
-                progress.update(n, None)
+                batch.append(item)
+                if len(batch) >= BATCH:
+                    done += self._take(run, folder, seen, batch)
+                    progress.update(done, None)
+            if batch:
+                self._take(run, folder, seen, batch)
         finally:
             progress.close()
             seen.save()
         for w in run.journal.warnings:
             print(w, file=sys.stderr)
         run.journal.warnings.clear()
+
+    def _take(self, run: Any, folder: Path, seen: Any, batch: list[Any]) -> int:
+        from boundaries.sources.mail.maildir import unique_name
+
+        for item, handled in zip(batch, run.take_many([i.message for i in batch]),
+                                 strict=True):
+            if handled.done == "skipped":  # a From no request can be made of
+                self.skipped(item.path, handled.problem)
+                continue
+            self.show(folder, handled)
+            if handled.done not in ("unsent", "held", "preview"):
+                seen.add(unique_name(Path(item.path).name))  # the next run need not read it
+        taken = len(batch)
+        batch.clear()
+        return taken
 
     def skipped(self, path: str, why: str) -> None:
         if (path, why) in self._warned:  # --watch: told at the first look, not at each

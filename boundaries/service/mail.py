@@ -20,16 +20,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import hashlib
 import re
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from boundaries.core.errors import BoundariesError
+from boundaries.service.mail_memory import SOURCE, MailJournal, SeenFiles
 from boundaries.service.requests import JournalWriteError, make_entry
 
 if TYPE_CHECKING:
@@ -38,14 +37,13 @@ if TYPE_CHECKING:
     from boundaries.core.mail import MailMessage, Suppressed
     from boundaries.core.model import PolicySet
     from boundaries.core.request import Decision, Facts, Request
-    from boundaries.journal.store import Entry
 
-SOURCE = "mail"  # the journal's `source` of a decided mail
 OUTCOME = "received"  # a mail that came in: I did nothing (yet) but draft or send a reply
 SEND_TIMEOUT = 60.0  # seconds a sendmail may take for one message
 # what `MailRun.take` did with a message
-DRAFTED, SENT, KEPT, NO_REPLY, NOTHING, ALREADY, UNSENT, HELD, PREVIEW = (
-    "drafted", "sent", "kept", "no-reply", "nothing", "already", "unsent", "held", "preview")
+DRAFTED, SENT, KEPT, NO_REPLY, NOTHING, ALREADY, UNSENT, HELD, PREVIEW, SKIPPED = (
+    "drafted", "sent", "kept", "no-reply", "nothing", "already", "unsent", "held", "preview",
+    "skipped")
 
 
 class MailSetupError(BoundariesError):
@@ -190,150 +188,14 @@ def reply_to(msg: MailMessage) -> str:
     return ", ".join(found.values())
 
 
-# -- the journal: what was decided, and the facts -----------------------------------------
-class MailJournal:
-    """The journal as a run over a Maildir reads it: the `source_id`s of the mail it holds
-    (all months, read once), and each month's entries indexed by sender and client (read
-    when a message first asks for the month), with this run's records added as they go."""
-
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
-        self.warnings: list[str] = []
-        self._keys: set[str] | None = None
-        self._tz: Any = None  # my timezone: the months are mine, as the journal's files
-        self._months: set[str] = set()
-        # (sender, month) and (client, month) -> entries: a decision looks at its months only
-        self._by_sender: dict[tuple[str, str], list[Entry]] = {}
-        self._by_client: dict[tuple[str, str], list[Entry]] = {}
-
-    def holds(self, key: str) -> bool:
-        """Whether a mail with this key (`MailMessage.key`) was decided before."""
-        if self._keys is None:
-            self._keys = set()
-            for e in self._read(None, must_contain=SOURCE):
-                if e.data.get("source") == SOURCE and isinstance(e.data.get("source_id"), str):
-                    self._keys.add(e.data["source_id"])
-        return key in self._keys
-
-    def facts(self, ps: PolicySet, req: Request) -> Facts:
-        """What the journal (and this run) says about `req`: budget, repeats, replies."""
-        from boundaries.core.request import sender_key
-        from boundaries.core.time import zone
-        from boundaries.journal.facts import facts_for, months_needed
-
-        self._tz = tz = zone(ps.me.timezone)
-        months = months_needed(req.at, tz, ps.me.reply_once_days)
-        for month in months:
-            if month not in self._months:
-                self._months.add(month)
-                for e in self._read([month]):
-                    self._index(e)
-        client = req.sender.client_id
-        key = sender_key(client, req.sender.number, req.sender.raw)
-        mine: dict[int, Entry] = {}
-        for month in months:
-            mine.update((id(e), e) for e in self._by_sender.get((key, month), ()))
-            if client is not None:
-                mine.update((id(e), e) for e in self._by_client.get((client, month), ()))
-        return facts_for(mine.values(), req, client, tz, ps.me.reply_once_days)
-
-    def add(self, entry: Entry) -> None:
-        """An entry this run recorded: it counts for what comes next (a month not read yet
-        will be read with it)."""
-        if self._keys is not None and entry.data.get("source") == SOURCE:
-            self._keys.add(entry.data["source_id"])
-        if self._tz is not None and self._month(entry) in self._months:
-            self._index(entry)
-
-    def clear(self) -> None:
-        """Forget what was read (another front end may have written): read again."""
-        self._keys = None
-        self._months.clear()
-        self._by_sender.clear()
-        self._by_client.clear()
-
-    def _month(self, e: Entry) -> str:
-        local = e.at.astimezone(self._tz)
-        return f"{local.year:04d}-{local.month:02d}"
-
-    def _index(self, e: Entry) -> None:
-        month = self._month(e)
-        self._by_sender.setdefault((e.sender, month), []).append(e)
-        if e.client:
-            self._by_client.setdefault((e.client, month), []).append(e)
-
-    def _read(self, months: list[str] | None, must_contain: str | None = None) -> list[Entry]:
-        from boundaries.journal.store import read
-
-        if self.folder is None or not self.folder.is_dir():
-            return []
-        entries, warnings = read(self.folder, months, must_contain=must_contain)
-        self.warnings += [w.format() for w in warnings]
-        return entries
-
-
 # -- a run over a Maildir ------------------------------------------------------------------
-class SeenFiles:
-    """The files of one Maildir that a run with one journal decided, by their unique names
-    (a name without its `:2,` flags: the same in `new/` and `cur/`), kept in the cache
-    folder between runs, so that a run with nothing new lists the Maildir and reads no
-    message. Only a shortcut: without it (no cache, `BOUNDARIES_CACHE=off`, a lost file)
-    every message is read and the journal says what was decided before — the same result."""
-
-    def __init__(self, maildir: Path, journal: Path | None) -> None:
-        self.path = _seen_path(maildir, journal)
-        self.names: set[str] = set()
-        self._added = False
-        if self.path is not None:
-            with contextlib.suppress(OSError, ValueError):
-                self.names = set(self.path.read_text(encoding="utf-8",
-                                                     errors="surrogateescape").split("\n"))
-            self.names.discard("")
-
-    def __contains__(self, name: str) -> bool:
-        return name in self.names
-
-    def add(self, name: str) -> None:
-        if name not in self.names:
-            self.names.add(name)
-            self._added = True
-
-    def save(self) -> None:
-        """Write the names (atomically, 0600) if any were added; a cache that cannot be
-        written is no error: the next run reads the messages instead."""
-        from boundaries.fsutil import atomic_write_in
-
-        if self.path is None or not self._added:
-            return
-        data = "".join(f"{n}\n" for n in sorted(self.names)).encode("utf-8", "surrogateescape")
-        with contextlib.suppress(OSError):
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            atomic_write_in(self.path.parent, self.path.name, lambda fh: fh.write(data),
-                            mode=0o600, sync_folder=False)
-            self._added = False
-
-
-def _seen_path(maildir: Path, journal: Path | None) -> Path | None:
-    """`<cache>/mail/<hash of the Maildir's and the journal's real paths>.seen`, or None
-    when caching is off."""
-    import os
-
-    from boundaries.policy.cache import ENV_CACHE, cache_dir
-
-    base = cache_dir()
-    if base is None:
-        return None
-    folder = (base if os.environ.get(ENV_CACHE) else base.parent) / "mail"
-    key = f"{os.path.realpath(maildir)}\0{os.path.realpath(journal) if journal else ''}"
-    return folder / f"{hashlib.sha256(key.encode('utf-8', 'surrogateescape')).hexdigest()}.seen"
-
-
 class Handled(NamedTuple):
     """What a run did with one message: `done` is DRAFTED, SENT, KEPT (not sent: drafted
     instead), NO_REPLY (a rule forbids one), NOTHING (the decision has no message to send),
     ALREADY (decided before: nothing done), UNSENT (not sent and no Drafts: not recorded,
     tried again next run), HELD (UNSENT earlier in this session: not tried again until the
-    next run) or PREVIEW (no Drafts and no --send: shown, not recorded).
+    next run), PREVIEW (no Drafts and no --send: shown, not recorded) or SKIPPED (no
+    request can be made of its From: `problem` says why).
     `decided` is None for ALREADY; `written` the drafts; `problem` a failed send or a
     journal that could not be written."""
 
@@ -345,8 +207,20 @@ class Handled(NamedTuple):
     recorded: Path | None = None
 
 
+class _Plan:
+    """A message decided in a batch, its drafts still to be written, its entry to record."""
+
+    def __init__(self, m: MailDecided, done: str) -> None:
+        self.m, self.done = m, done
+        self.entry: dict | None = None
+        self.month = ""
+        self.drafts: list[EmailMessage] = []
+        self.written: list[Path] = []
+        self.problems: list[str] = []
+
+
 class MailRun:
-    """One run of `mail --maildir` (or `--watch`): each message `take`n once.
+    """One run of `mail --maildir` (or `--watch`): each message taken once, in batches.
 
     `drafts`: the Drafts Maildir (None: none); `sendmail`: the command `--send` pipes to
     (None: draft only). Without either, messages are decided and shown, nothing written."""
@@ -365,6 +239,35 @@ class MailRun:
 
     def take(self, msg: MailMessage) -> Handled:
         """Decide `msg` unless it was decided before, write or send its messages, record."""
+        return self.take_many([msg])[0]
+
+    def take_many(self, messages: list[MailMessage]) -> list[Handled]:
+        """`take` for each message, in order (each sees the replies of those before it),
+        with their drafts written together — all their data synced at once, then each shown
+        in `cur/` — and then each recorded. A From no request can be made of is SKIPPED."""
+        from boundaries.core.errors import RequestError
+
+        plans: list[_Plan | Handled] = []
+        for msg in messages:
+            try:
+                plans.append(self._plan(msg))
+            except RequestError as exc:
+                plans.append(Handled(msg, SKIPPED, problem=str(exc).removeprefix(
+                    f"{msg.path}: ")))
+        todo = [p for p in plans if isinstance(p, _Plan) and p.drafts]
+        if todo:
+            from boundaries.sources.mail.drafts import write_drafts
+
+            assert self.drafts is not None
+            paths = iter(write_drafts(self.drafts, [d.as_bytes() for p in todo
+                                                    for d in p.drafts]))
+            for p in todo:
+                p.written = [next(paths) for _ in p.drafts]
+        return [p if isinstance(p, Handled) else self._finish(p) for p in plans]
+
+    def _plan(self, msg: MailMessage) -> _Plan | Handled:
+        """Decide; send what is to be sent; what goes into Drafts, and the entry to record
+        (counted at once for the messages after it)."""
         if msg.key in self._unsent:
             return Handled(msg, HELD)
         if self.journal.holds(msg.key) or msg.key in self._unrecorded:
@@ -376,12 +279,10 @@ class MailRun:
         if not self.writes:
             return Handled(msg, PREVIEW, m)
         if m.reply is None and m.confirm is None:
-            recorded, problem = self._record(m, m.decision)
-            return Handled(msg, NO_REPLY if m.suppressed else NOTHING, m, (), problem,
-                           recorded)
-        written: list[Path] = []
-        problems: list[str] = []
-        went = {}  # reply, confirm -> whether it was sent or drafted
+            return self._planned(_Plan(m, NO_REPLY if m.suppressed else NOTHING),
+                                 m.decision)
+        plan = _Plan(m, DRAFTED if self.sendmail is None else SENT)
+        went = {}  # reply, confirm -> whether it was sent or goes into Drafts
         for what, message in (("reply", m.reply), ("confirm", m.confirm)):
             if message is None:
                 continue
@@ -390,24 +291,46 @@ class MailRun:
                 went[what] = not problem
                 if not problem:
                     continue
-                problems.append(problem)
+                plan.problems.append(problem)
                 if self.drafts is None:
                     continue
+                plan.done = KEPT
                 del message["Auto-Submitted"]  # the user sends the draft: a reply of theirs
-            written.append(self._draft(message))
+            plan.drafts.append(message)
             went[what] = True
         if not any(went.values()):  # nothing went anywhere: tried again at the next run
             self._unsent.add(msg.key)
-            return Handled(msg, UNSENT, m, (), "; ".join(problems))
+            return Handled(msg, UNSENT, m, (), "; ".join(plan.problems))
         decision = m.decision
         if not went.get("reply", True):
             decision = decision._replace(reply=None)  # no reply went: none is recorded
-        done = DRAFTED if self.sendmail is None else KEPT if written else SENT
-        recorded, problem = self._record(m, decision)
-        if problem:  # not remembered: at least not drafted or sent again this session
-            self._unrecorded.add(msg.key)
-            problems.append(problem)
-        return Handled(msg, done, m, tuple(written), "; ".join(problems), recorded)
+        return self._planned(plan, decision)
+
+    def _planned(self, plan: _Plan, decision: Decision) -> _Plan:
+        from boundaries.journal.store import Entry, month_of
+
+        if self.folder is not None:
+            m = plan.m
+            plan.month = month_of(decision.at)
+            plan.entry = make_entry(self.ps, m.request, decision, OUTCOME, 0, "", self.clock())
+            plan.entry.update(source=SOURCE, source_id=m.message.key)
+            self.journal.add(Entry({k: v for k, v in plan.entry.items() if v is not None},
+                                   decision.at, self.folder, 0))
+        return plan
+
+    def _finish(self, plan: _Plan) -> Handled:
+        """The planned entry in the journal: (RECORDED, the file) or the problem."""
+        from boundaries.journal.store import append
+
+        m, recorded = plan.m, None
+        if plan.entry is not None:
+            try:
+                recorded = append(self.folder, plan.entry, plan.month)
+            except OSError as exc:  # not remembered: not drafted or sent again this session
+                self._unrecorded.add(m.message.key)
+                plan.problems.append(str(JournalWriteError(self.folder, exc)))
+        return Handled(m.message, plan.done, m, tuple(plan.written), "; ".join(plan.problems),
+                       recorded)
 
     def _send(self, message: EmailMessage) -> str:
         from boundaries.sources.mail.send import SendError, send_mail
@@ -418,28 +341,6 @@ class MailRun:
         except SendError as exc:
             return f"{_not_sent(message)}: {exc}"
         return ""
-
-    def _draft(self, message: EmailMessage) -> Path:
-        from boundaries.sources.mail.drafts import write_draft
-
-        assert self.drafts is not None
-        return write_draft(self.drafts, message.as_bytes())
-
-    def _record(self, m: MailDecided, decision: Decision) -> tuple[Path | None, str]:
-        """The message in the journal, once: (the file, "") or (None, the problem)."""
-        from boundaries.journal.store import Entry, append, month_of
-
-        if self.folder is None:
-            return None, ""
-        entry = make_entry(self.ps, m.request, decision, OUTCOME, 0, "", self.clock())
-        entry.update(source=SOURCE, source_id=m.message.key)
-        try:
-            path = append(self.folder, entry, month_of(decision.at))
-        except OSError as exc:
-            return None, str(JournalWriteError(self.folder, exc))
-        self.journal.add(Entry({k: v for k, v in entry.items() if v is not None},
-                               decision.at, path, 0))
-        return path, ""
 
     def refresh(self) -> None:
         """Read the journal afresh at the next message (`--watch`, when mail arrives)."""
@@ -461,6 +362,6 @@ def decide_one(ps: PolicySet, msg: MailMessage, journal: Path | None, now: datet
 
 
 __all__ = ["ALREADY", "DRAFTED", "HELD", "KEPT", "NOTHING", "NO_REPLY", "OUTCOME", "PREVIEW",
-           "SENT", "SOURCE", "UNSENT", "Handled", "MailDecided", "MailJournal", "MailRun",
-           "MailSetupError", "SeenFiles", "decide_mail", "decide_one", "mail_kind",
+           "SENT", "SKIPPED", "SOURCE", "UNSENT", "Handled", "MailDecided", "MailJournal",
+           "MailRun", "MailSetupError", "SeenFiles", "decide_mail", "decide_one", "mail_kind",
            "mail_request", "message_text"]

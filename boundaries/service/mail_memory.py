@@ -1,0 +1,158 @@
+"""What a run over a Maildir remembers (service/mail.py's `MailRun`): the journal's mail and
+facts, read a month at a time and indexed by sender (`MailJournal`), and the Maildir files
+decided before, by name, kept in the cache between runs (`SeenFiles`)."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from boundaries.core.model import PolicySet
+    from boundaries.core.request import Facts, Request
+    from boundaries.journal.store import Entry
+
+SOURCE = "mail"  # the journal's `source` of a decided mail
+
+
+class MailJournal:
+    """The journal as a run over a Maildir reads it: the `source_id`s of the mail it holds
+    (all months, read once), and each month's entries indexed by sender and client (read
+    when a message first asks for the month), with this run's records added as they go."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.warnings: list[str] = []
+        self._keys: set[str] | None = None
+        self._tz: Any = None  # my timezone: the months are mine, as the journal's files
+        self._months: set[str] = set()
+        # (sender, month) and (client, month) -> entries: a decision looks at its months only
+        self._by_sender: dict[tuple[str, str], list[Entry]] = {}
+        self._by_client: dict[tuple[str, str], list[Entry]] = {}
+
+    def holds(self, key: str) -> bool:
+        """Whether a mail with this key (`MailMessage.key`) was decided before."""
+        if self._keys is None:
+            self._keys = set()
+            for e in self._read(None, must_contain=SOURCE):
+                if e.data.get("source") == SOURCE and isinstance(e.data.get("source_id"), str):
+                    self._keys.add(e.data["source_id"])
+        return key in self._keys
+
+    def facts(self, ps: PolicySet, req: Request) -> Facts:
+        """What the journal (and this run) says about `req`: budget, repeats, replies."""
+        from boundaries.core.request import sender_key
+        from boundaries.core.time import zone
+        from boundaries.journal.facts import facts_for, months_needed
+
+        self._tz = tz = zone(ps.me.timezone)
+        months = months_needed(req.at, tz, ps.me.reply_once_days)
+        for month in months:
+            if month not in self._months:
+                self._months.add(month)
+                for e in self._read([month]):
+                    self._index(e)
+        client = req.sender.client_id
+        key = sender_key(client, req.sender.number, req.sender.raw)
+        mine: dict[int, Entry] = {}
+        for month in months:
+            mine.update((id(e), e) for e in self._by_sender.get((key, month), ()))
+            if client is not None:
+                mine.update((id(e), e) for e in self._by_client.get((client, month), ()))
+        return facts_for(mine.values(), req, client, tz, ps.me.reply_once_days)
+
+    def add(self, entry: Entry) -> None:
+        """An entry this run recorded: it counts for what comes next (a month not read yet
+        will be read with it)."""
+        if self._keys is not None and entry.data.get("source") == SOURCE:
+            self._keys.add(entry.data["source_id"])
+        if self._tz is not None and self._month(entry) in self._months:
+            self._index(entry)
+
+    def clear(self) -> None:
+        """Forget what was read (another front end may have written): read again."""
+        self._keys = None
+        self._months.clear()
+        self._by_sender.clear()
+        self._by_client.clear()
+
+    def _month(self, e: Entry) -> str:
+        local = e.at.astimezone(self._tz)
+        return f"{local.year:04d}-{local.month:02d}"
+
+    def _index(self, e: Entry) -> None:
+        month = self._month(e)
+        self._by_sender.setdefault((e.sender, month), []).append(e)
+        if e.client:
+            self._by_client.setdefault((e.client, month), []).append(e)
+
+    def _read(self, months: list[str] | None, must_contain: str | None = None) -> list[Entry]:
+        from boundaries.journal.store import read
+
+        if self.folder is None or not self.folder.is_dir():
+            return []
+        entries, warnings = read(self.folder, months, must_contain=must_contain)
+        self.warnings += [w.format() for w in warnings]
+        return entries
+
+
+class SeenFiles:
+    """The files of one Maildir that a run with one journal decided, by their unique names
+    (a name without its `:2,` flags: the same in `new/` and `cur/`), kept in the cache
+    folder between runs, so that a run with nothing new lists the Maildir and reads no
+    message. Only a shortcut: without it (no cache, `BOUNDARIES_CACHE=off`, a lost file)
+    every message is read and the journal says what was decided before — the same result."""
+
+    def __init__(self, maildir: Path, journal: Path | None) -> None:
+        self.path = _seen_path(maildir, journal)
+        self.names: set[str] = set()
+        self._added = False
+        if self.path is not None:
+            with contextlib.suppress(OSError, ValueError):
+                self.names = set(self.path.read_text(encoding="utf-8",
+                                                     errors="surrogateescape").split("\n"))
+            self.names.discard("")
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.names
+
+    def add(self, name: str) -> None:
+        if name not in self.names:
+            self.names.add(name)
+            self._added = True
+
+    def save(self) -> None:
+        """Write the names (atomically, 0600) if any were added; a cache that cannot be
+        written is no error: the next run reads the messages instead."""
+        from boundaries.fsutil import atomic_write_in
+
+        if self.path is None or not self._added:
+            return
+        data = "".join(f"{n}\n" for n in sorted(self.names)).encode("utf-8", "surrogateescape")
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            atomic_write_in(self.path.parent, self.path.name, lambda fh: fh.write(data),
+                            mode=0o600, sync_folder=False)
+            self._added = False
+
+
+def _seen_path(maildir: Path, journal: Path | None) -> Path | None:
+    """`<cache>/mail/<hash of the Maildir's and the journal's real paths>.seen`, or None
+    when caching is off."""
+    import os
+
+    from boundaries.policy.cache import ENV_CACHE, cache_dir
+
+    base = cache_dir()
+    if base is None:
+        return None
+    folder = (base if os.environ.get(ENV_CACHE) else base.parent) / "mail"
+    key = f"{os.path.realpath(maildir)}\0{os.path.realpath(journal) if journal else ''}"
+    return folder / f"{hashlib.sha256(key.encode('utf-8', 'surrogateescape')).hexdigest()}.seen"
+
+
+
+
+__all__ = ["SOURCE", "MailJournal", "SeenFiles"]
