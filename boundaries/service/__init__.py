@@ -21,7 +21,8 @@ for them):
 - `call_sources`: which phone sources to follow (flags, or me.toml's `[sources]`), opened,
   and followed side by side (`follow`)
 - `mail`: a mail message decided, guarded by the no-reply rules, its reply drafted or sent
-  and recorded once (`decide_one`, `MailRun`)
+  and recorded once (`decide_one`, `MailRun`); `mail_memory`: what a run remembers (the
+  journal's mail, indexed; the Maildir files decided before, in the cache)
 """
 
 from __future__ import annotations
