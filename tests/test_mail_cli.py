@@ -657,3 +657,16 @@ def test_a_drafts_folder_that_cannot_be_written_ends_the_run_with_a_hint(capsys,
                             str(blocked))
     assert code == 2 and "cannot write a draft" in err and "hint: " in err
     assert journal_lines(journal) == []  # not recorded: the next run drafts it
+
+
+def test_the_maildir_and_drafts_of_sources_in_me_toml_need_no_flags(capsys, policies, journal,
+                                                                   tmp_path):
+    code, _, err = run_mail(capsys, policies, journal)
+    assert code == 2 and '[sources] maildir = "~/Mail/work/INBOX"' in err
+    inbox = maildir(tmp_path / "INBOX", {"cur/1767892801.M2P100.mx:2,S": TANAKA})
+    with (policies / "me.toml").open("a", encoding="utf-8") as fh:
+        fh.write(f'\n[sources]\nmaildir = "{inbox}"\ndrafts = "../Drafts"\n')
+    code, out, err = run_mail(capsys, policies, journal)
+    assert code == 0, err
+    assert out.splitlines()[-1] == "1 message: 1 draft"
+    assert len(drafts_of(tmp_path / "Drafts")) == 1  # relative to the policy folder
