@@ -43,6 +43,7 @@ from boundaries.core.vocabulary import REPEAT_WINDOW
 from boundaries.journal.facts import facts_for, months_needed
 from boundaries.journal.schema import MAX_MINUTES
 from boundaries.journal.store import Entry, month_of, months_between
+from boundaries.policy.phones import normalise
 from boundaries.policy.senders import WITHHELD, SenderError, resolve_sender
 from boundaries.service.call_journal import (
     CALLBACK_LOOKBACK_DAYS,
@@ -113,6 +114,8 @@ class Incoming:
         self._returns: OrderedDict[tuple[str, str], bool] = OrderedDict()  # my calls: back?
         self._newest: tuple[datetime, datetime] | None = None  # newest event's at, arrival
         self._looked: float | None = None  # when the journal's files were last looked at
+        if ps.me.region:  # now, not at the first ring: my region's phone number metadata
+            normalise("01234567", ps.me.region)  # (about 12 ms to load)
 
     # -- the way in --------------------------------------------------------------------
     def take(self, event: CallEvent) -> list[Seen]:

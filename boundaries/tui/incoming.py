@@ -57,8 +57,15 @@ class IncomingPane(LazyPane, Vertical):
         self.refill()
         self.ready = True
 
+    stale = False  # a request came while the pane was hidden
+
+    def on_show(self) -> None:
+        if self.stale:
+            self.refill()
+
     def refill(self) -> None:
         """Today's rows (in my timezone), newest first."""
+        self.stale = False
         app = self.bapp
         ps = app.policies
         tz = zone(ps.me.timezone) if ps is not None else None

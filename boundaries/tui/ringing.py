@@ -182,8 +182,10 @@ class PhoneSources:
         elif seen.kind == "message":
             self.notify(self._phone_summary(seen), title=f"Incoming {call.channel}")
         for pane in self.query("IncomingPane"):
-            if pane.ready:  # type: ignore[attr-defined]
+            if pane.ready and pane.display:  # type: ignore[attr-defined]
                 pane.refill()  # type: ignore[attr-defined]
+            else:  # not shown: filled when it is (a ring's frame has no table to redo)
+                pane.stale = True  # type: ignore[attr-defined]
 
     def _phone_ring(self, seen: Seen) -> None:
         """The bell, a notification, and the Ask screen with the caller — unless the user is
@@ -194,9 +196,17 @@ class PhoneSources:
         if party is None or self.phone_typing() or len(self.screen_stack) > 1:
             self.notify(f"{summary} — in Incoming (F10)", title="Incoming call")
             return
+        from textual.widgets import Input
+
+        from boundaries.tui.widgets import ChoiceBar
+
         self.ringing.filled = {party, ""}
-        self.ask_call(party, seen.call.channel)
-        self.notify(summary, title="Incoming call")
+        # ask_call decides once and shows it; the form's own Changed messages would decide
+        # (and draw) it all again before the frame with the verdict goes out
+        with self.prevent(Input.Changed, ChoiceBar.Changed):
+            self.ask_call(party, seen.call.channel)
+        # the toast after the frame with the verdict: its layout would hold that frame back
+        self.call_after_refresh(self.notify, summary, title="Incoming call")
 
     def _phone_summary(self, seen: Seen) -> str:
         """`call · ACME Abrechnung GmbH · LATER`; of a discreet client only "call"."""
@@ -252,6 +262,8 @@ class PhoneSources:
         now = _App.now
         notify = _App.notify
         mask = _App.mask
+        prevent = _App.prevent
+        call_after_refresh = _App.call_after_refresh
         ask_call = _App.ask_call
         _update_header = _App._update_header
         bell = _App.bell
