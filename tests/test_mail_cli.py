@@ -636,16 +636,15 @@ def test_watch_looks_every_two_seconds_where_watchfiles_cannot_watch(policies, j
     assert "cannot watch" in told and "inotify watch limit reached" in told
 
 
-def test_a_journal_that_cannot_be_written_is_an_error_line_and_exit_1(capsys, policies,
-                                                                     tmp_path):
+def test_a_journal_that_cannot_be_written_ends_the_run_before_any_draft(capsys, policies,
+                                                                       tmp_path):
     journal = tmp_path / "journal"
     journal.write_text("a file where the journal folder should be")
     inbox = maildir(tmp_path / "INBOX", {"cur/1767892801.M2P100.mx:2,S": TANAKA})
-    code, out, err = run_mail(capsys, policies, journal, "--maildir", str(inbox), "--drafts",
-                              str(tmp_path / "Drafts"))
-    assert code == 1 and "boundaries: error: could not write the journal" in err
-    assert out.splitlines()[-1] == "1 message: 1 draft"  # the reply is there all the same
-    assert len(drafts_of(tmp_path / "Drafts")) == 1
+    code, _, err = run_mail(capsys, policies, journal, "--maildir", str(inbox), "--drafts",
+                            str(tmp_path / "Drafts"))
+    assert code == 2 and "boundaries: error: could not write the journal" in err
+    assert not (tmp_path / "Drafts").exists()  # a draft not remembered would come again
 
 
 def test_a_drafts_folder_that_cannot_be_written_ends_the_run_with_a_hint(capsys, policies,

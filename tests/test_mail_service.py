@@ -170,19 +170,42 @@ def test_a_send_that_fails_without_drafts_is_tried_again_by_the_next_run(ps, tmp
     handled = mail_run.take(headers())
     assert handled.done == UNSENT and "not sent to office@acme.example" in handled.problem
     assert mail_run.take(headers()).done == HELD  # not again in this session
-    assert not journal.exists()
+    assert entries(journal) == []
     assert MailRun(ps, journal, drafts=None, sendmail=fail,
                    clock=Clock(NOW + timedelta(hours=1))).take(headers()).done == UNSENT
 
 
-def test_a_journal_that_cannot_be_written_is_said_and_the_draft_made_once(ps, tmp_path):
+def test_a_journal_folder_that_cannot_be_made_is_an_error_before_any_draft(ps, tmp_path):
+    from boundaries.service import JournalWriteError
+
     journal = tmp_path / "journal"
     journal.write_text("a file, not a folder")
+    mail_run = MailRun(ps, journal, drafts=tmp_path / "D", sendmail=None, clock=Clock(NOW))
+    with pytest.raises(JournalWriteError):
+        mail_run.take(headers())
+    assert not (tmp_path / "D").exists()
+
+
+def test_an_entry_the_journal_cannot_take_is_said_and_its_draft_made_once(ps, tmp_path):
+    from boundaries.journal.store import device_name
+
+    journal = tmp_path / "journal"
+    (journal / f"2026-01.{device_name()}.jsonl").mkdir(parents=True)  # in the way
     mail_run = MailRun(ps, journal, drafts=tmp_path / "D", sendmail=None, clock=Clock(NOW))
     handled = mail_run.take(headers())
     assert handled.done == DRAFTED and "could not write the journal" in handled.problem
     assert mail_run.take(headers()).done == ALREADY
     assert len(list((tmp_path / "D" / "cur").iterdir())) == 2
+
+
+def test_two_runs_on_one_journal_never_decide_a_message_twice(ps, tmp_path):
+    journal = tmp_path / "journal"
+    first = MailRun(ps, journal, drafts=tmp_path / "D", sendmail=None, clock=Clock(NOW))
+    second = MailRun(ps, journal, drafts=tmp_path / "D", sendmail=None, clock=Clock(NOW))
+    assert not second.journal.holds("<a@x>")  # it has read the journal: nothing yet
+    assert first.take(headers()).done == DRAFTED
+    assert second.take(headers()).done == ALREADY  # the journal changed: looked at again
+    assert len(entries(journal)) == 1
 
 
 SENDERS = [("client:acme", "acme"), ("client:tanaka", "tanaka"), ("raw:x@elsewhere.example", None)]

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 OUTCOME = "received"  # a mail that came in: I did nothing (yet) but draft or send a reply
 SEND_TIMEOUT = 60.0  # seconds a sendmail may take for one message
+LOCK = "mail"  # the journal folder's `.mail.lock`: one run decides and records at a time
 # what `MailRun.take` did with a message
 DRAFTED, SENT, KEPT, NO_REPLY, NOTHING, ALREADY, UNSENT, HELD, PREVIEW, SKIPPED = (
     "drafted", "sent", "kept", "no-reply", "nothing", "already", "unsent", "held", "preview",
@@ -244,7 +245,29 @@ class MailRun:
     def take_many(self, messages: list[MailMessage]) -> list[Handled]:
         """`take` for each message, in order (each sees the replies of those before it),
         with their drafts written together — all their data synced at once, then each shown
-        in `cur/` — and then each recorded. A From no request can be made of is SKIPPED."""
+        in `cur/` — and then each recorded. A From no request can be made of is SKIPPED.
+        Under the journal folder's mail lock, with the journal looked at afresh: two runs
+        (a watch and the TUI, two machines' timers on one synced folder) never decide one
+        message twice. A journal folder that cannot be made is `JournalWriteError`."""
+        if not self.writes or self.folder is None:
+            return self._take_many(messages)
+        import contextlib
+
+        from boundaries.fsutil import exclusive_lock
+
+        with contextlib.ExitStack() as held:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+                held.enter_context(exclusive_lock(self.folder / LOCK))
+            except OSError as exc:
+                raise JournalWriteError(self.folder, exc) from None
+            self.journal.sync()  # what another run recorded meanwhile: never decided twice
+            try:
+                return self._take_many(messages)
+            finally:
+                self.journal.mark()
+
+    def _take_many(self, messages: list[MailMessage]) -> list[Handled]:
         from boundaries.core.errors import RequestError
 
         plans: list[_Plan | Handled] = []
@@ -343,8 +366,8 @@ class MailRun:
         return ""
 
     def refresh(self) -> None:
-        """Read the journal afresh at the next message (`--watch`, when mail arrives)."""
-        self.journal.clear()
+        """Read the journal afresh where it changed (`--watch`, when mail arrives)."""
+        self.journal.sync()
 
 
 def _not_sent(message: EmailMessage) -> str:

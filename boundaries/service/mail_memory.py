@@ -31,6 +31,7 @@ class MailJournal:
         # (sender, month) and (client, month) -> entries: a decision looks at its months only
         self._by_sender: dict[tuple[str, str], list[Entry]] = {}
         self._by_client: dict[tuple[str, str], list[Entry]] = {}
+        self._stamp: tuple | None = None  # the journal's files when this run last looked
 
     def holds(self, key: str) -> bool:
         """Whether a mail with this key (`MailMessage.key`) was decided before."""
@@ -72,11 +73,35 @@ class MailJournal:
             self._index(entry)
 
     def clear(self) -> None:
-        """Forget what was read (another front end may have written): read again."""
+        """Forget what was read: read again."""
         self._keys = None
         self._months.clear()
         self._by_sender.clear()
         self._by_client.clear()
+
+    def sync(self) -> None:
+        """Forget what was read if the journal's files changed since this run last looked
+        (another front end recorded): a listing and a stat of each file, nothing read."""
+        now = self._files()
+        if now != self._stamp:
+            self.clear()
+            self._stamp = now
+
+    def mark(self) -> None:
+        """The journal's files as this run's own records left them."""
+        self._stamp = self._files()
+
+    def _files(self) -> tuple:
+        import os
+
+        from boundaries.journal.store import files_for
+
+        out = []
+        for path in files_for(self.folder) if self.folder is not None else ():
+            with contextlib.suppress(OSError):
+                st = os.stat(path)
+                out.append((path.name, st.st_size, st.st_mtime_ns, st.st_ino))
+        return tuple(out)
 
     def _month(self, e: Entry) -> str:
         local = e.at.astimezone(self._tz)
