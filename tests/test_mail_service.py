@@ -247,3 +247,10 @@ def ps_zone(ps):
     from boundaries.core.time import zone
 
     return zone(ps.me.timezone)
+
+
+def test_a_robot_sender_has_one_reason_the_rule_with_its_header(ps, tmp_path):
+    m, _ = decide_one(ps, headers("Portal <no-reply@portal.example>"), tmp_path / "j", NOW)
+    assert m.suppressed.as_json() == {"rule": "robot-sender", "header": "From"}
+    robots = [r.text for r in m.decision.reasons if "robot" in r.text]
+    assert robots == [m.suppressed.text]

@@ -129,6 +129,7 @@ def decide_mail(ps: PolicySet, msg: MailMessage, facts: Facts, now: datetime, *,
         replied_recently_suppressed,
         suppression,
     )
+    from boundaries.core.reasons import robot_reason
     from boundaries.core.request import Reason
     from boundaries.core.time import zone
 
@@ -141,9 +142,10 @@ def decide_mail(ps: PolicySet, msg: MailMessage, facts: Facts, now: datetime, *,
             suppressed = replied_recently_suppressed(last, ps.me.reply_once_days,
                                                      zone(ps.me.timezone))
     to = reply_to(msg)
-    if suppressed is not None:
-        d = d._replace(reply=None, confirm=None,
-                       reasons=(*d.reasons, Reason(suppressed.text, "builtin")))
+    if suppressed is not None:  # its reason, and not the engine's robot reason beside it
+        robot = robot_reason(req.sender.raw)
+        d = d._replace(reply=None, confirm=None, reasons=(
+            *(r for r in d.reasons if r != robot), Reason(suppressed.text, "builtin")))
         return MailDecided(msg, req, d, suppressed, None, None, to)
     if d.reply is None and d.confirm is None:
         return MailDecided(msg, req, d, None, None, None, to)
