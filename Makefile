@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean dbus-daemon mblaze
+.PHONY: run test lint bench clean dbus-daemon mail-tools
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/boundaries --policies policies
 
-test: $(STAMP) dbus-daemon mblaze
+test: $(STAMP) dbus-daemon mail-tools
 	$(BIN)/ruff check boundaries tests benchmarks
 	$(BIN)/python -m pytest -q
 
@@ -39,13 +39,17 @@ dbus-daemon:
 	"(apt-get install dbus-daemon); without it the KDE Connect tests skip" >&2; }
 
 # The mail tests read the drafts boundaries writes back with a real Maildir client, mblaze
-# (mlist, mhdr, mshow: headless). Installed the same way; without it those tests skip.
-mblaze:
-	@command -v mlist >/dev/null 2>&1 \
-	|| $(APT_GET) install mblaze >/dev/null 2>&1 \
-	|| { $(APT_GET) update >/dev/null 2>&1 && $(APT_GET) install mblaze >/dev/null 2>&1; } \
-	|| { echo "make: mblaze is missing and could not be installed" \
-	"(apt-get install mblaze); without it the Maildir client tests skip" >&2; }
+# (mlist, mhdr: headless), and check the setups docs/mail.md gives with the programs they
+# are for (neomutt, mbsync from isync, msmtp). Installed the same way; without them those
+# tests skip.
+MAIL_TOOLS = mblaze neomutt isync msmtp
+mail-tools:
+	@{ command -v mlist && command -v neomutt && command -v mbsync && command -v msmtp; } \
+	>/dev/null 2>&1 \
+	|| $(APT_GET) install $(MAIL_TOOLS) >/dev/null 2>&1 \
+	|| { $(APT_GET) update >/dev/null 2>&1 && $(APT_GET) install $(MAIL_TOOLS) >/dev/null 2>&1; } \
+	|| { echo "make: $(MAIL_TOOLS) are missing and could not be installed" \
+	"(apt-get install $(MAIL_TOOLS)); without them the mail client tests skip" >&2; }
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
