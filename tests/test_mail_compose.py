@@ -83,6 +83,18 @@ def test_references_are_the_originals_plus_its_message_id():
     assert m["In-Reply-To"] == "<CAF1x@mail.gmail.example>"
 
 
+def test_a_message_id_longer_than_a_line_is_written_as_it_is_never_encoded():
+    # Outlook's ids run past 78 characters; an encoded word there breaks every thread
+    long_id = "<VI1PR07MB63502F1A8C3D4E5B6A7C8D9EB0A1@VI1PR07MB6350.eurprd07.prod.outlook.example>"
+    msg = reply(original(message_id=long_id, references=("<root@huber-it.example>",)))
+    for text in (msg.as_bytes().decode("ascii"), msg.as_string()):
+        assert f"In-Reply-To: {long_id}\n" in text.replace("\r\n", "\n")
+        assert "=?" not in text.split("\n\n", 1)[0]
+    back = parsed(msg)
+    assert back["In-Reply-To"] == long_id
+    assert back["References"].split() == ["<root@huber-it.example>", long_id]
+
+
 def test_without_references_the_in_reply_to_starts_the_chain():
     m = parsed(reply(original(in_reply_to="<prev@a.example>")))
     assert m["References"].split() == ["<prev@a.example>", "<CAF1x@mail.gmail.example>"]

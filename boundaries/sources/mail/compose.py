@@ -165,8 +165,10 @@ class _CachingRegistry(HeaderRegistry):
         return self._made(name, value)
 
 
-# email's default policy, with the registry above
-POLICY = policy.default.clone(header_factory=_CachingRegistry())
+# email's default policy, with the registry above; headers written out as they were set
+# (`refold_source="none"`): a Message-ID longer than a line (Outlook's are) would otherwise
+# be refolded by `email` into RFC 2047 encoded words, which no mail client threads by
+POLICY = policy.default.clone(header_factory=_CachingRegistry(), refold_source="none")
 _LINE = 78  # RFC 5322 §2.1.1: a line SHOULD be at most 78 characters
 _PLAIN_BODY = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
@@ -199,18 +201,19 @@ def _unstructured(name: str, text: str) -> str:
             tokens.extend(run)
         else:
             tokens.extend(Header(" ".join(run), "utf-8").encode(
-                linesep="\n", maxlinelen=76).split("\n "))
+                linesep="\n", maxlinelen=_LINE - len(name) - 2).split("\n "))
     return _fold_words(name, tokens)
 
 
-def _mailbox(addr: Address) -> list[str]:
+def _mailbox(addr: Address, width: int) -> list[str]:
     """An address as a header writes it, in pieces a fold may go between: `Name <a@b>`
-    (the name quoted, or RFC 2047 encoded where it is not ASCII), or the bare address."""
+    (the name quoted, or RFC 2047 encoded in words of at most `width` characters where it
+    is not ASCII), or the bare address."""
     if not addr.display_name:
         return [addr.addr_spec]
     angle = f"<{addr.addr_spec}>"
     if not addr.display_name.isascii():
-        return [*Header(addr.display_name, "utf-8").encode(linesep="\n", maxlinelen=76)
+        return [*Header(addr.display_name, "utf-8").encode(linesep="\n", maxlinelen=width)
                 .split("\n "), angle]
     name = formataddr((addr.display_name, addr.addr_spec)).removesuffix(f" {angle}")
     return [*(name.split(" ") if not name.startswith('"') else [name]), angle]
@@ -220,7 +223,7 @@ def _addresses(name: str, addrs: tuple[Address, ...]) -> str:
     """`name: a, b, …` folded between addresses (and inside a long display name)."""
     pieces: list[str] = []
     for i, a in enumerate(addrs):
-        parts = _mailbox(a)
+        parts = _mailbox(a, _LINE - len(name) - 2)
         if i < len(addrs) - 1:
             parts[-1] += ","
         pieces += parts
