@@ -129,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="decide many requests at once; what an edit would change",
                         description="Decide every request of a CSV file (columns from, at; "
                                     "optional channel, kind, urgency; others are passed "
-                                    "through) or of the journal, and summarise. With --against, "
+                                    "through), of the journal, or every message of a Maildir "
+                                    "or an mbox file, and summarise. With --against, "
                                     "decide each with both sets and show what would change. "
                                     "Never writes the journal.",
                         epilog="examples:\n"
@@ -137,6 +138,9 @@ def build_parser() -> argparse.ArgumentParser:
                                "  boundaries replay calls.csv --against ../policies-new\n"
                                "  boundaries replay --journal 2026-01 --against ../policies-new\n"
                                "  boundaries replay calls.csv --format csv > decided.csv\n"
+                               "  boundaries replay --maildir ~/Mail/work/INBOX\n"
+                               "  boundaries replay --mbox Takeout/Mail/Inbox.mbox --against "
+                               "../policies-new\n"
                                "  boundaries replay calls.csv --against ../policies-new "
                                "--fail-on-change   # pre-commit hook\n\n"
                                "exit codes: 0 done, 1 --strict with bad rows or "
@@ -146,6 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
                     help="requests, one per row, with a header line (- reads stdin)")
     rp.add_argument("--journal", metavar="YYYY-MM[..YYYY-MM]",
                     help="replay the journal's requests of these months instead of a file")
+    rp.add_argument("--maildir", metavar="DIR",
+                    help="replay every message of this Maildir (new/ and cur/) instead of a "
+                         "file: from its From, at its Date, channel email, the kind from "
+                         "[mail.kinds]; only read")
+    rp.add_argument("--mbox", metavar="FILE",
+                    help="replay every message of this mbox file (Thunderbird's folders, "
+                         "Google Takeout's .mbox) instead of a file, as --maildir; only read")
     rp.add_argument("--journal-dir", metavar="DIR",
                     help="journal folder (default: $BOUNDARIES_JOURNAL, then the user data "
                          "folder)")

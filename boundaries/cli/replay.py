@@ -8,6 +8,7 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from boundaries.cli.errors import EXIT_FAIL, EXIT_OK, UsageError
 from boundaries.core.compiled import Row
@@ -15,6 +16,7 @@ from boundaries.core.model import PolicySet
 from boundaries.replay.input import InputError, Source, journal_source, open_csv
 from boundaries.replay.report import Example, Group, changes, summary
 from boundaries.replay.run import CHANGE_COLUMNS, OUTPUT_COLUMNS, SetRun, Sink, replay
+from boundaries.service.mail_replay import MailSource
 
 MAX_BAD_SHOWN = 50
 
@@ -51,6 +53,61 @@ def _journal(args: argparse.Namespace, now: datetime, tzname: str) -> Source:
     return journal_source(entries, f"the journal {span}")
 
 
+class _Skipped:
+    """The messages `replay --maildir|--mbox` skipped, each told on stderr (the first
+    MAX_BAD_SHOWN)."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+        self.progress: Any = None
+
+    def __call__(self, path: str, why: str) -> None:
+        if self.seen < MAX_BAD_SHOWN:
+            if self.progress is not None:
+                self.progress.close()
+            print(f"{path}: warning: {why}; skipped", file=sys.stderr)
+        self.seen += 1
+
+
+def _mail(args: argparse.Namespace, runs: list[SetRun], skipped: _Skipped
+          ) -> tuple[MailSource, Any]:
+    """The Maildir's or the mbox's messages as rows (read first, with a progress bar of
+    messages read), and a fresh progress bar for deciding them (shown only where that takes
+    more than a second). A second set whose [mail.kinds] or
+    addresses differ is told: each message keeps the kind and the no-reply rule the first
+    set gives it."""
+    from boundaries.cli.progress import Progress
+    from boundaries.service.mail_replay import MailInput
+
+    first = runs[0].ps.me
+    for run in runs[1:]:
+        me = run.ps.me
+        if me.mail_kinds != first.mail_kinds or me.addresses != first.addresses:
+            print(f"boundaries: warning: --against {args.against}: its me.toml's "
+                  "[mail.kinds] or addresses differ; each message keeps the kind and the "
+                  "no-reply rule the first set gives it", file=sys.stderr)
+    reading = MailInput(maildir=args.maildir, mbox=args.mbox)
+    progress = skipped.progress = Progress(reading.total)
+    try:
+        source = reading.source(runs[0].ps, skipped,
+                                progress.update if progress.enabled else None)
+    finally:
+        progress.close()
+    return source, Progress(None)
+
+
+def _mail_lines(source: MailSource) -> str:
+    """The summary's lines for mail: messages no reply may go to (by rule), and skipped."""
+    rules = ", ".join(f"{rule} {n:,}" for rule, n in source.no_reply.most_common())
+    n, skipped = source.no_reply.total(), source.skipped.total()
+    return "\n".join([
+        f"  no reply          {n:>7,}  message{'s' if n != 1 else ''} no reply may go to"
+        + (f" ({rules})" if rules else ""),
+        f"  messages skipped  {skipped:>7,}  unreadable, or without a time"
+        + (" (listed on stderr)" if skipped else ""),
+    ])
+
+
 def _emitter(header: list[str], produced: tuple[str, ...], fmt: str):
     """Writes one output row: the input's columns passed through (those named like a
     produced column are replaced), then the produced fields, as CSV or JSON Lines."""
@@ -80,8 +137,10 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _decided_sink(run: SetRun, header: list[str], fmt: str) -> Sink:
-    """Every row with its decision (OUTPUT_COLUMNS)."""
+def _decided_sink(run: SetRun, header: list[str], fmt: str, no_reply: int = -1) -> Sink:
+    """Every row with its decision (OUTPUT_COLUMNS). `no_reply`: the column of a mail row's
+    no-reply rule (-1: none); a message with one gets no reply, so `via` is null, as `mail`
+    sends nothing."""
     emit = _emitter(header, OUTPUT_COLUMNS, fmt)
 
     def sink(cells, raw, t, channel, urgency, decided: list[Row]) -> None:
@@ -96,7 +155,7 @@ def _decided_sink(run: SetRun, header: list[str], fmt: str) -> Sink:
             "callback": e.callback,
             "in_writing": row.in_writing,
             "reason": run.reason(row, channel, urgency)[0],
-            "via": run.via(row, channel),
+            "via": None if no_reply >= 0 and cells[no_reply] else run.via(row, channel),
         })
     return sink
 
@@ -142,11 +201,16 @@ def run_replay(args: argparse.Namespace, now: datetime) -> int:
     from boundaries.cli.commands import open_policies, require_good
     from boundaries.cli.progress import Progress
 
-    if args.file and args.journal:
-        raise UsageError("give a CSV file or --journal, not both")
-    if not args.file and not args.journal:
+    given = [name for name, value in (("a CSV file", args.file), ("--journal", args.journal),
+                                      ("--maildir", args.maildir), ("--mbox", args.mbox))
+             if value]
+    if len(given) > 1:
+        raise UsageError(f"give one thing to replay, not both {given[0]} and {given[1]}",
+                         "a CSV file, --journal MONTH, --maildir DIR or --mbox FILE")
+    if not given:
         raise UsageError("nothing to replay", "give a CSV file (columns from, at, and "
-                         "optionally channel, kind, urgency) or --journal YYYY-MM")
+                         "optionally channel, kind, urgency), --journal YYYY-MM, "
+                         "--maildir DIR or --mbox FILE")
     if args.show < 0:
         raise UsageError("--show cannot be negative")
     found, result = open_policies(args)
@@ -158,12 +222,18 @@ def run_replay(args: argparse.Namespace, now: datetime) -> int:
         new = SetRun(_against(args.against), args.against, history)
         new.note = f" (in --against {args.against})"
         runs.append(new)
+    skipped = _Skipped()
     try:
-        source = open_csv(args.file) if args.file else _journal(args, now, ps.me.timezone)
+        if args.maildir or args.mbox:
+            source, progress = _mail(args, runs, skipped)
+        else:
+            source = open_csv(args.file) if args.file else _journal(args, now, ps.me.timezone)
+            progress = Progress(source.size)
     except InputError as exc:
         raise UsageError(str(exc), exc.hint) from None
-
-    progress = Progress(source.size)
+    if skipped.seen > MAX_BAD_SHOWN:
+        print(f"boundaries: … and {skipped.seen - MAX_BAD_SHOWN:,} more messages skipped",
+              file=sys.stderr)
     bad_seen = 0
 
     def on_bad(where: str, message: str) -> None:
@@ -186,7 +256,9 @@ def run_replay(args: argparse.Namespace, now: datetime) -> int:
     elif args.format == "text":
         sink = None
     else:
-        sink = _decided_sink(runs[0], source.header, args.format)
+        sink = _decided_sink(runs[0], source.header, args.format,
+                             source.header.index("no_reply")
+                             if isinstance(source, MailSource) else -1)
     simulated = any(run.journal is not None for run in runs)
     try:
         totals = replay(source, runs, sink, on_bad, on_unsorted if simulated else None,
@@ -212,6 +284,8 @@ def run_replay(args: argparse.Namespace, now: datetime) -> int:
             print(changes(runs[0], runs[1], totals, source.label, groups, args.show, told))
         else:
             print(summary(runs[0], totals, source.label, told))
+        if isinstance(source, MailSource):
+            print(_mail_lines(source))
     if totals.bad and args.strict:
         return EXIT_FAIL
     if groups and args.fail_on_change:
