@@ -220,6 +220,7 @@ class _Plan:
         self.drafts: list[EmailMessage] = []
         self.written: list[Path] = []
         self.problems: list[str] = []
+        self.recorded: Path | None = None
 
 
 class MailRun:
@@ -288,6 +289,7 @@ class MailRun:
                                                     for d in p.drafts]))
             for p in todo:
                 p.written = [next(paths) for _ in p.drafts]
+        self._record([p for p in plans if isinstance(p, _Plan) and p.entry is not None])
         return [p if isinstance(p, Handled) else self._finish(p) for p in plans]
 
     def _plan(self, msg: MailMessage) -> _Plan | Handled:
@@ -343,19 +345,31 @@ class MailRun:
                                    decision.at, self.folder, 0))
         return plan
 
-    def _finish(self, plan: _Plan) -> Handled:
-        """The planned entry in the journal: (RECORDED, the file) or the problem."""
-        from boundaries.journal.store import append
+    def _record(self, plans: list[_Plan]) -> None:
+        """The planned entries in the journal, a month's together (one write, one fsync):
+        each plan's file, or the problem (then not drafted or sent again this session)."""
+        from boundaries.journal.store import append_many
 
-        m, recorded = plan.m, None
-        if plan.entry is not None:
+        by_month: dict[str, list[_Plan]] = {}
+        for plan in plans:
+            by_month.setdefault(plan.month, []).append(plan)
+        for month, group in by_month.items():
             try:
-                recorded = append(self.folder, plan.entry, plan.month)
-            except OSError as exc:  # not remembered: not drafted or sent again this session
-                self._unrecorded.add(m.message.key)
-                plan.problems.append(str(JournalWriteError(self.folder, exc)))
+                path = append_many(self.folder, {month: [p.entry for p in group]})[month]
+            except OSError as exc:
+                problem = str(JournalWriteError(self.folder, exc))
+                for p in group:
+                    self._unrecorded.add(p.m.message.key)
+                    p.problems.append(problem)
+                continue
+            for p in group:
+                p.recorded = path
+
+    def _finish(self, plan: _Plan) -> Handled:
+        """What was done with a planned message: its drafts, its journal file or problem."""
+        m = plan.m
         return Handled(m.message, plan.done, m, tuple(plan.written), "; ".join(plan.problems),
-                       recorded)
+                       plan.recorded)
 
     def _send(self, message: EmailMessage) -> str:
         from boundaries.sources.mail.send import SendError, send_mail
