@@ -130,9 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Decide every request of a CSV file (columns from, at; "
                                     "optional channel, kind, urgency; others are passed "
                                     "through), of the journal, or every message of a Maildir "
-                                    "or an mbox file, and summarise. With --against, "
-                                    "decide each with both sets and show what would change. "
-                                    "Never writes the journal.",
+                                    "or an mbox file (one of the four), and summarise. With "
+                                    "--against, decide each with both sets and show what "
+                                    "would change. Never writes the journal.",
                         epilog="examples:\n"
                                "  boundaries replay calls.csv\n"
                                "  boundaries replay calls.csv --against ../policies-new\n"
