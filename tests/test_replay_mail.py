@@ -231,6 +231,30 @@ def test_a_broken_message_is_skipped_with_a_warning_and_the_others_decided(capsy
     assert snapshot(box) == before
 
 
+def test_my_own_mail_and_what_thunderbird_deleted_are_no_requests(capsys, tmp_path):
+    """A Thunderbird folder file: its `From - DATE` lines, X-Mozilla-Status on each message;
+    a deleted (or moved) one stays in the file, flagged 0x0008, until the folder is
+    compacted. And my own mail (a Takeout's Sent) is no request to me."""
+    def message(sender: str, status: str, n: int) -> bytes:
+        return (f"From - Tue Dec 01 1{n}:00:00 2026\r\nX-Mozilla-Status: {status}\r\n"
+                f"X-Mozilla-Status2: 00000000\r\nFrom: {sender}\r\n"
+                f"To: martin@huber-it.example\r\nSubject: Frage {n}\r\n"
+                f"Date: Tue, 1 Dec 2026 1{n}:00:00 +0100\r\nMessage-ID: <m{n}@example>\r\n"
+                f"\r\nHallo\r\n\r\n").encode()
+
+    folder = tmp_path / "Inbox"  # Thunderbird's mbox files have no extension
+    folder.write_bytes(message("office@acme.example", "0001", 0)
+                       + message("Martin Huber <Martin@Huber-IT.example>", "0001", 1)
+                       + message("office@acme.example", "0009", 2)  # read, then deleted
+                       + message("it@stahlwerk.example", "0000", 3))
+    code, out, err = replay(capsys, "--mbox", str(folder))
+    assert code == 0, err
+    assert err == ""
+    assert out.startswith(f"Replayed {folder}: 2 requests decided")
+    assert re.search(r"messages skipped\s+2  (from me 1, deleted 1|deleted 1, from me 1)\n",
+                     out + "\n")
+
+
 @pytest.mark.parametrize("args, message", [
     (["--maildir", "A", "--mbox", "B"], "not both --maildir and --mbox"),
     (["x.csv", "--maildir", "A"], "not both a CSV file and --maildir"),

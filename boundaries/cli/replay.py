@@ -98,13 +98,17 @@ def _mail(args: argparse.Namespace, runs: list[SetRun], skipped: _Skipped
 
 def _mail_lines(source: MailSource) -> str:
     """The summary's lines for mail: messages no reply may go to (by rule), and skipped."""
+    from boundaries.service.mail_replay import TOLD
+
     rules = ", ".join(f"{rule} {n:,}" for rule, n in source.no_reply.most_common())
+    why = ", ".join(f"{w} {n:,}" for w, n in source.skipped.most_common())
     n, skipped = source.no_reply.total(), source.skipped.total()
+    told = any(source.skipped[w] for w in TOLD)
     return "\n".join([
         f"  no reply          {n:>7,}  message{'s' if n != 1 else ''} no reply may go to"
         + (f" ({rules})" if rules else ""),
-        f"  messages skipped  {skipped:>7,}  unreadable, or without a time"
-        + (" (listed on stderr)" if skipped else ""),
+        f"  messages skipped  {skipped:>7,}" + (f"  {why}" if why else "")
+        + ("  (named on stderr)" if told else ""),
     ])
 
 

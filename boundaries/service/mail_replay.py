@@ -9,6 +9,14 @@ message's headers (`list`, `auto-submitted`, …; `core.mail_rules`), empty when
 go — replay compares decisions, and a message no reply may go to keeps its decision, as in
 `mail`. `replied-recently` plays no part: replay sends nothing.
 
+Two kinds of message are no request and are left out, counted in `skipped` without a word:
+mail from one of my own `addresses` (the Sent mail of a Google Takeout "All mail" export, my
+own copies in a shared folder) — `mail` would decide it and let no reply go (`from-me`), but
+in a replay it would count as a request from a stranger — and a message Thunderbird has
+deleted or moved away but not yet compacted out of the mbox file (`X-Mozilla-Status` with
+its expunged bit, 0x0008): no longer in the folder, and the moved one is replayed where it
+went.
+
 The rows come in time order (their `at`, then the order read), so simulated budgets and
 repeats follow the mail as it came whatever order the files lie in: the messages' headers
 are read first, keeping each row's few cells (about half a kilobyte a message), then
@@ -31,7 +39,9 @@ if TYPE_CHECKING:
     from boundaries.core.model import PolicySet
 
 COLUMNS = ("message", "message_id", "from", "at", "channel", "kind", "no_reply")
-UNREADABLE, NO_TIME = "unreadable", "no time"
+UNREADABLE, NO_TIME, FROM_ME, DELETED = "unreadable", "no time", "from me", "deleted"
+TOLD = (UNREADABLE, NO_TIME)  # the skipped that `on_skip` hears of, one by one
+_EXPUNGED = 0x0008  # Thunderbird's X-Mozilla-Status flag of a deleted (or moved) message
 PROGRESS_EVERY = 256  # messages read between two calls of `on_progress`
 
 Progress = Callable[[int, int | None], None]  # (messages read, done of `total`)
@@ -39,7 +49,8 @@ Progress = Callable[[int, int | None], None]  # (messages read, done of `total`)
 
 class MailSource(Source):
     """A `Source` of mail rows, with the messages' no-reply rules counted (`no_reply`:
-    rule -> messages) and the messages skipped (`skipped`: UNREADABLE, NO_TIME)."""
+    rule -> messages) and the messages skipped (`skipped`: UNREADABLE, NO_TIME, FROM_ME,
+    DELETED -> messages)."""
 
     no_reply: Counter[str]
 
@@ -94,6 +105,12 @@ class MailInput:
                 on_skip(item.path, "no Date header, and no delivery time: no time to "
                                    "replay it at")
                 continue
+            if _from_me(message, mine):
+                skipped[FROM_ME] += 1
+                continue
+            if _expunged(message):
+                skipped[DELETED] += 1
+                continue
             found = suppression(message, mine)
             rule = found.rule if found is not None else ""
             if rule:
@@ -136,6 +153,25 @@ class MailInput:
             raise InputError(f"{self.label}: cannot be read: {exc.strerror or exc}") from None
 
 
+def _from_me(message: MailMessage, mine: tuple[str, ...]) -> bool:
+    from boundaries.core.mail import same_address
+
+    sender = message.from_address
+    return sender is not None and any(same_address(sender, a) for a in mine)
+
+
+def _expunged(message: MailMessage) -> bool:
+    """Whether Thunderbird marked the message deleted (it stays in the file until the
+    folder is compacted)."""
+    status = message.header("x-mozilla-status")
+    if not status:
+        return False
+    try:
+        return bool(int(status.strip(), 16) & _EXPUNGED)
+    except ValueError:
+        return False
+
+
 def _time_then_order(row: tuple[float, int, list[str]]) -> tuple[float, int]:
     return row[0], row[1]
 
@@ -150,4 +186,5 @@ def _cells(path: str, message: MailMessage, kinds: tuple, rule: str) -> list[str
             mail_kind(message.subject, kinds), rule]
 
 
-__all__ = ["COLUMNS", "NO_TIME", "UNREADABLE", "MailInput", "MailSource"]
+__all__ = ["COLUMNS", "DELETED", "FROM_ME", "NO_TIME", "TOLD", "UNREADABLE", "MailInput",
+           "MailSource"]
