@@ -130,13 +130,24 @@ def ascii_domain(domain: str) -> str:
 
 def _address(addr: str, name: str = "") -> Address | None:
     """`addr` as an Address email can write, or None (also for a non-ASCII local part:
-    that needs SMTPUTF8 all the way, which a reply cannot count on)."""
+    that needs SMTPUTF8 all the way, which a reply cannot count on). Made once per run for
+    an ordinary address (a run replies to the same senders again and again; Address objects
+    are immutable, so one serves every reply), each time for a long one."""
+    if len(addr) + len(name) > 500:
+        return _make_address(addr, name)
+    return _cached_address(addr, name)
+
+
+def _make_address(addr: str, name: str) -> Address | None:
     local, _, domain = addr.strip().rpartition("@")
     try:
         return Address(display_name=header_text(name),
                        addr_spec=f"{local}@{ascii_domain(domain)}" if local else addr.strip())
     except (ValueError, IndexError, HeaderParseError):  # UnicodeError is a ValueError
         return None
+
+
+_cached_address = lru_cache(maxsize=4096)(_make_address)
 
 
 def reply_recipients(original: MailMessage) -> tuple[Address, ...]:

@@ -38,6 +38,7 @@ from __future__ import annotations
 import binascii
 import codecs
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -53,6 +54,7 @@ from boundaries.policy.timeparse import MAX_YEAR, MIN_YEAR
 
 MAX_HEADER = 1024 * 1024  # bytes of a header block; real ones are a few KiB
 CHUNK = 64 * 1024  # bytes read at a time
+CACHED = 1000  # characters of a header value whose addresses are kept for the run
 RECIPIENT_HEADERS = ("to", "cc", "bcc", "resent-to", "resent-cc", "resent-bcc")
 
 _PARSER = HeaderParser(policy=compat32)
@@ -264,14 +266,28 @@ def _decoded(value: str) -> str:
 def _addresses(values: list[str] | tuple[str, ...]) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for value in values:
-        simple = _simple_addresses(value)
-        if simple is None:
-            try:
-                simple = [(n, a.strip()) for n, a in getaddresses([value])]
-            except Exception:  # getaddresses has raised on pathological input in some versions
-                simple = []
-        found.extend(simple)
+        found.extend(_value_addresses(value))
     return found
+
+
+def _value_addresses(value: str) -> tuple[tuple[str, str], ...]:
+    """The (name, address) pairs of one header value; an ordinary one is parsed once per
+    run (one sender's mail has the same From, and To, each time), a long one each time
+    (a hostile header kept in a cache would cost memory)."""
+    return _parsed_addresses(value) if len(value) > CACHED else _cached_addresses(value)
+
+
+def _parsed_addresses(value: str) -> tuple[tuple[str, str], ...]:
+    simple = _simple_addresses(value)
+    if simple is None:
+        try:
+            simple = [(n, a.strip()) for n, a in getaddresses([value])]
+        except Exception:  # getaddresses has raised on pathological input in some versions
+            simple = []
+    return tuple(simple)
+
+
+_cached_addresses = functools.lru_cache(maxsize=4096)(_parsed_addresses)
 
 
 def _simple_addresses(value: str) -> list[tuple[str, str]] | None:
