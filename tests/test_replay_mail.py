@@ -184,8 +184,8 @@ def test_against_shows_the_mail_a_changed_tier_answers_differently(capsys, inbox
                             "--format", "json")
     changed = [json.loads(line) for line in out.splitlines()]
     assert [(Path(c["message"].partition(":")[0]).name, c["client"], c["old_decision"],
-             c["new_decision"]) for c in changed] == [
-        ("thunderbird-de", "baeckerei", "later", "answer")]
+             c["new_decision"], c["line"]) for c in changed] == [
+        ("thunderbird-de", "baeckerei", "later", "answer", None)]
     code, _, _ = replay(capsys, "--maildir", str(inbox), "--against", str(edited),
                         "--fail-on-change")
     assert code == 1
@@ -253,6 +253,18 @@ def test_my_own_mail_and_what_thunderbird_deleted_are_no_requests(capsys, tmp_pa
     assert out.startswith(f"Replayed {folder}: 2 requests decided")
     assert re.search(r"messages skipped\s+2  (from me 1, deleted 1|deleted 1, from me 1)\n",
                      out + "\n")
+
+
+def test_many_unreadable_messages_are_named_fifty_times_then_counted(capsys, tmp_path):
+    box = make_maildir(tmp_path / "INBOX", [MAIL / "gmail.eml"])
+    for i in range(60):
+        (box / "new" / f"17645900{i:02d}.M{i}P1.host").write_bytes(b"Subject: no sender\r\n")
+    code, out, err = replay(capsys, "--maildir", str(box))
+    assert code == 0
+    lines = err.splitlines()
+    assert len(lines) == 51 and all(": warning: " in x for x in lines[:50])
+    assert lines[50] == "boundaries: … and 10 more messages skipped"
+    assert re.search(r"messages skipped\s+60  unreadable 60  \(named on stderr\)", out)
 
 
 @pytest.mark.parametrize("args, message", [

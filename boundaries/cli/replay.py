@@ -169,6 +169,7 @@ def _changes_sink(old: SetRun, new: SetRun, source: Source, fmt: str, shown: int
     """Group rows whose decision differs; with a format, write each changed row too
     (CHANGE_COLUMNS)."""
     emit = _emitter(source.header, CHANGE_COLUMNS, fmt) if fmt != "text" else None
+    mail = isinstance(source, MailSource)
 
     def sink(cells, raw, t, channel, urgency, decided: list[Row]) -> None:
         a, b = decided
@@ -186,10 +187,14 @@ def _changes_sink(old: SetRun, new: SetRun, source: Source, fmt: str, shown: int
             g.examples.append(Example(where, raw.strip(), channel, old.local_text(t)))
         if emit is None:
             return
-        line = where.rpartition(":")[2]
+        line: int | str | None = where.rpartition(":")[2]
+        if mail:
+            line = None  # a message has no line: its `message` column names it
+        elif line.isdigit():
+            line = int(line)
         client = b.entry.client or a.entry.client
         emit(cells, {
-            "line": int(line) if line.isdigit() else line,
+            "line": line,
             "client": client.id if client is not None else None,
             "old_tier": a.entry.tier.name, "old_decision": a.verdict.decision,
             "old_reason": old_src,
