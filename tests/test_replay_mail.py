@@ -328,3 +328,29 @@ def test_rows_come_in_time_order_whatever_order_the_files_lie_in(order):
     assert not skipped
     assert [r[2] for r in rows] == [f"a{day}@client.example" for day in range(6)]
     assert [r[3][:10] for r in rows] == [f"2027-03-{d + 1:02d}" for d in range(6)]
+
+
+def test_reading_a_big_maildir_reports_its_progress(tmp_path):
+    """What the progress bar is fed while a Maildir's headers are read: messages read, and
+    done of the Maildir's total (an mbox: its total unknown, None)."""
+    from boundaries.service.mail_replay import PROGRESS_EVERY
+
+    ps = load(EXAMPLE).policies
+    box = make_maildir(tmp_path / "INBOX", [])
+    n = PROGRESS_EVERY + 44
+    for i in range(n):
+        (box / "cur" / f"{i}.M1P1.host:2,S").write_bytes(
+            f"From: a{i}@client.example\r\nDate: Mon, 01 Mar 2027 10:00:00 +0100\r\n\r\n"
+            .encode())
+    reading = MailInput(maildir=str(box))
+    assert reading.total == n
+    seen: list[tuple[int, int | None]] = []
+    source = reading.source(ps, lambda p, w: None, lambda rows, done: seen.append((rows, done)))
+    assert seen == [(PROGRESS_EVERY, PROGRESS_EVERY), (n, n)]
+    assert (source.size, source.position()) == (n, n)
+    mbox = tmp_path / "all.mbox"
+    mbox.write_bytes(mbox_bytes([(MAIL / "gmail.eml").read_bytes()]))
+    seen.clear()
+    MailInput(mbox=str(mbox)).source(ps, lambda p, w: None,
+                                     lambda rows, done: seen.append((rows, done)))
+    assert seen == [(1, None)]
