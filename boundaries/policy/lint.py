@@ -20,6 +20,7 @@ from boundaries.core.model import (
 from boundaries.core.replies import FALLBACK_KEYS
 from boundaries.core.vocabulary import ENGINE_REPLY_KEYS, URGENCY_RANK
 from boundaries.policy.tomlpos import Locator
+from boundaries.policy.tone_lint import tone_warnings
 from boundaries.policy.validate import FileCheck
 
 
@@ -37,6 +38,7 @@ def lint(ps: PolicySet, where: Mapping[str, Locator],
             _shadowed_rules(fc, tier.rules)
     _reply_keys(files, ps.tiers, ps.replies, ps.checks)
     _unknown_tier(files, ps.me, ps.tiers, tier_files)
+    out += tone_warnings(ps, where)
     return out
 
 

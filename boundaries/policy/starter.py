@@ -225,7 +225,7 @@ Viele Grüße
 away = """
 Guten Tag,
 
-ich bin derzeit nicht im Büro und ab {next} wieder erreichbar.
+ich bin derzeit nicht im Büro und {next} wieder erreichbar.
 
 Viele Grüße
 {my_name}"""
@@ -247,6 +247,7 @@ declined = """
 Guten Tag,
 
 danke für Ihre Anfrage. Das kann ich in diesem Rahmen leider nicht übernehmen.
+Gern besprechen wir eine andere Lösung – am einfachsten per {channels}.
 
 Viele Grüße
 {my_name}"""
@@ -300,6 +301,7 @@ declined = """
 Hello,
 
 thank you for your request. I am afraid I cannot take this on within our arrangement.
+I would be glad to discuss another way – the easiest is by {channels}.
 
 Best regards,
 {my_name}"""

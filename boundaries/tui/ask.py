@@ -19,6 +19,7 @@ from boundaries.core.errors import RequestError
 from boundaries.core.request import NO_FACTS, Decision, Facts, Request
 from boundaries.core.text import visible
 from boundaries.core.time import zone
+from boundaries.core.tone import placeholder_fills, tone_problems
 from boundaries.core.vocabulary import KINDS
 from boundaries.core.wording import human_next
 from boundaries.service import build_request
@@ -26,6 +27,8 @@ from boundaries.tui.calendar_view import decision_spans, event_content, private_
 from boundaries.tui.widgets import ChoiceBar, OpenSource, SafeInput
 
 if TYPE_CHECKING:
+    from textual.widgets import TextArea
+
     from boundaries.tui.app import BoundariesApp
 
 CHANNEL_OPTIONS = [("call", "call", "c"), ("sms", "SMS", "s"), ("email", "email", "e"),
@@ -59,10 +62,19 @@ class ReasonList(OptionList):
 
 class Drafts(Vertical):
     """The reply and the written confirmation, editable; mounted after the first paint
-    (TextArea, ≈20 ms to import, is imported only then). Posts `Ready` once mounted."""
+    (TextArea, ≈20 ms to import, is imported only then). Posts `Ready` once mounted.
+
+    Under each draft a line shows its tone problems (`core.tone`), live as it is edited:
+    "tone: doubt — 'wirklich' in a question", hidden while there are none."""
+
+    DEFAULT_CSS = """
+    Drafts .tone { height: auto; padding: 0 1; color: $text-warning; display: none; }
+    """
 
     class Ready(Message):
         """The drafts' text areas are mounted: the Ask pane fills them."""
+
+    _tone_known: tuple[object, dict[str, tuple]] | None = None  # (decision, which -> arguments)
 
     def compose(self) -> ComposeResult:
         from textual.widgets import TabbedContent, TabPane
@@ -72,11 +84,55 @@ class Drafts(Vertical):
         with TabbedContent():
             with TabPane("Reply", id="reply-tab"):
                 yield SafeTextArea("", id="reply", soft_wrap=True)
+                yield Static("", id="reply-tone", classes="tone", markup=False)
             with TabPane("Confirm in writing", id="confirm-tab"):
                 yield SafeTextArea("", id="confirm", soft_wrap=True)
+                yield Static("", id="confirm-tone", classes="tone", markup=False)
 
     def on_mount(self) -> None:
         self.post_message(self.Ready())
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        which = event.text_area.id
+        if which in ("reply", "confirm"):
+            self.show_tone(which, event.text_area.text)
+
+    def show_tone(self, which: str, text: str) -> None:
+        """Check the draft `which` ("reply" or "confirm") and show the line under it."""
+        app = self.query_ancestor(AskPane).bapp
+        line = self.query_one(f"#{which}-tone", Static)
+        locale, key, defers, filled = self._tone_arguments(which)
+        me = app.policies.me if app.policies is not None else None
+        problems = tone_problems(text, locale, key, later_or_decline=defers and bool(text),
+                                 avoid=me.tone_avoid if me else (),
+                                 allow=me.tone_allow if me else (), filled=filled)
+        words = [p.message for p in problems[:2]]
+        if len(problems) > 2:
+            words.append(f"+{len(problems) - 2} more")
+        line.update(app.mask("tone: " + " · ".join(words), multiline=False) if problems
+                    else "")
+        line.display = bool(problems)
+
+    def _tone_arguments(self, which: str) -> tuple[str, str, bool, dict[str, str] | None]:
+        """Locale, key, whether it defers or declines, and what its placeholders became —
+        worked out once per decision (each keystroke only checks the text)."""
+        pane = self.query_ancestor(AskPane)
+        d = pane.decision
+        ps = pane.bapp.policies
+        if self._tone_known is None or self._tone_known[0] is not d:
+            self._tone_known = (d, {})
+        known = self._tone_known[1]
+        if which not in known:
+            rep = (d.reply if which == "reply" else d.confirm) if d else None
+            if rep is None or ps is None:
+                known[which] = (ps.me.locale if ps else "en", which, False, None)
+            else:
+                tpl = ps.replies.get(rep.locale, {}).get(rep.key)
+                filled = placeholder_fills(tpl.text, rep.text) if tpl else None
+                # a draft whose template cannot be lined up is not checked for a way forward
+                defers = which == "reply" and d.decision != "answer" and filled is not None
+                known[which] = (rep.locale, rep.key, defers, filled)
+        return known[which]
 
 
 class AskPane(Vertical):
