@@ -282,10 +282,11 @@ class MailRun:
                     f"{msg.path}: ")))
         todo = [p for p in plans if isinstance(p, _Plan) and p.drafts]
         if todo:
+            from boundaries.sources.mail.compose import message_bytes
             from boundaries.sources.mail.drafts import write_drafts
 
             assert self.drafts is not None
-            paths = iter(write_drafts(self.drafts, [d.as_bytes() for p in todo
+            paths = iter(write_drafts(self.drafts, [message_bytes(d) for p in todo
                                                     for d in p.drafts]))
             for p in todo:
                 p.written = [next(paths) for _ in p.drafts]
@@ -372,11 +373,12 @@ class MailRun:
                        plan.recorded)
 
     def _send(self, message: EmailMessage) -> str:
+        from boundaries.sources.mail.compose import message_bytes
         from boundaries.sources.mail.send import SendError, send_mail
 
         assert self.sendmail is not None
         try:
-            send_mail(self.sendmail, message.as_bytes(), SEND_TIMEOUT)
+            send_mail(self.sendmail, message_bytes(message), SEND_TIMEOUT)
         except SendError as exc:
             return f"{_not_sent(message)}: {exc}"
         return ""

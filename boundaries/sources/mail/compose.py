@@ -152,15 +152,23 @@ _cached_address = lru_cache(maxsize=4096)(_make_address)
 
 def reply_recipients(original: MailMessage) -> tuple[Address, ...]:
     """Whom the reply goes to: every `Reply-To` address, else the `From` address."""
-    for candidates in (original.reply_to, (original.from_address,)):
+    found = _recipients(original.reply_to, original.from_address)
+    if found:
+        return found
+    raise BoundariesError(f"{original.path}: no address to reply to",
+                          hint="the message has no usable From or Reply-To address")
+
+
+def _recipients(reply_to: tuple[str, ...], from_address: str | None
+                ) -> tuple[Address, ...]:
+    for candidates in (reply_to, (from_address,)):
         found: dict[str, Address] = {}  # each mailbox once, as first written
         for a in (_address(c) for c in candidates if c):
             if a is not None:
                 found.setdefault(a.addr_spec.casefold(), a)
         if found:
             return tuple(found.values())
-    raise BoundariesError(f"{original.path}: no address to reply to",
-                          hint="the message has no usable From or Reply-To address")
+    return ()
 
 
 class _CachingRegistry(HeaderRegistry):
@@ -252,6 +260,67 @@ def _body(text: str) -> tuple[str, str]:
     return "quoted-printable", binascii.b2a_qp(text.encode("utf-8"), istext=True).decode()
 
 
+# what a run makes again and again for the same sender, subject or reply text, made once
+# (pure functions of strings; values longer than _CACHED, a hostile header's, each time)
+_CACHED = 2000
+_cached_body = lru_cache(maxsize=256)(_body)
+
+
+@lru_cache(maxsize=64)
+def _from_header(my_address: str, my_name: str) -> str:
+    """The reply's From header (my address is checked before)."""
+    me = _address(my_address, my_name)
+    assert me is not None
+    return _addresses("From", (me,))
+
+
+def _to_header(original: MailMessage) -> str:
+    """The reply's To header: its Reply-To addresses, else its From."""
+    if len(original.from_address or "") + sum(map(len, original.reply_to)) > _CACHED:
+        return _addresses("To", reply_recipients(original))
+    header = _cached_to(original.reply_to, original.from_address)
+    return header if header is not None else _addresses("To", reply_recipients(original))
+
+
+@lru_cache(maxsize=4096)
+def _cached_to(reply_to: tuple[str, ...], from_address: str | None) -> str | None:
+    recipients = _recipients(reply_to, from_address)
+    return _addresses("To", recipients) if recipients else None
+
+
+def _subject_header(subject: str) -> str:
+    """The reply's Subject header, the original's `subject` with `Re: ` where it needs one."""
+    if len(subject) > _CACHED:
+        return _unstructured("Subject", reply_subject(subject))
+    return _cached_subject(subject)
+
+
+@lru_cache(maxsize=4096)
+def _cached_subject(subject: str) -> str:
+    return _unstructured("Subject", reply_subject(subject))
+
+
+def message_bytes(msg: EmailMessage) -> bytes:
+    """`msg.as_bytes()` for a message `reply_message` made (each header stored as written,
+    a 7bit or quoted-printable body), written straight rather than through `email`'s
+    generator, which costs as much as making the message; a property test holds the two
+    equal. Any other message: its `as_bytes()`."""
+    payload = msg._payload  # what the generator itself reads
+    items = msg.raw_items()
+    if (msg.policy is not POLICY or not isinstance(payload, str) or not payload.isascii()
+            or msg.preamble is not None or msg.epilogue is not None):
+        return msg.as_bytes()
+    head = []
+    for name, value in items:
+        if not isinstance(value, str) or not value.isascii() or not name.isascii():
+            return msg.as_bytes()
+        head.append(f"{name}: " + "\n".join(value.splitlines()) + "\n")
+    return ("".join(head) + "\n" + _NEWLINES.sub("\n", payload)).encode("ascii")
+
+
+_NEWLINES = re.compile(r"\r\n|\r|\n")  # the generator's line ends, each written as \n
+
+
 def reply_message(original: MailMessage, text: str, *, my_name: str, my_address: str,
                   discreet: bool, date: datetime, message_id: str,
                   auto_submitted: bool = False) -> EmailMessage:
@@ -270,11 +339,11 @@ def reply_message(original: MailMessage, text: str, *, my_name: str, my_address:
                               hint="write a full address in me.toml's `addresses`")
     if not _MSG_ID.fullmatch(message_id):
         raise ValueError(f"not a Message-ID: {message_id!r}")
-    cte, body = _body(text)
+    cte, body = _body(text) if len(text) > _CACHED else _cached_body(text)
     head = [
-        ("From", _addresses("From", (me,))),
-        ("To", _addresses("To", reply_recipients(original))),
-        ("Subject", _unstructured("Subject", reply_subject(original.subject))),
+        ("From", _from_header(my_address, "" if discreet else my_name)),
+        ("To", _to_header(original)),
+        ("Subject", _subject_header(original.subject)),
         ("Date", format_datetime(date)),
         ("Message-ID", message_id),
     ]
@@ -305,5 +374,5 @@ def confirmation_message(original: MailMessage, text: str, *, my_name: str, my_a
 
 
 __all__ = ["POLICY", "REFERENCES_KEPT", "ascii_domain", "confirmation_message", "header_text",
-           "make_message_id", "references", "reply_message", "reply_recipients",
+           "make_message_id", "message_bytes", "references", "reply_message", "reply_recipients",
            "reply_subject", "reply_token"]

@@ -8,9 +8,11 @@ kilobytes of headers.
 How the bytes become text. Each header line is decoded on its own: UTF-8 where it is valid
 (RFC 6532 mail, and the 8-bit headers most mailers write today), else Windows-1252, else
 Latin-1, which never fails — so a raw 8-bit header in any charset reads as text, never as a
-crash. The text is split into headers by the stdlib's `email.parser.HeaderParser` (the str
-parser: the bytes parser keeps 8-bit bytes as surrogate escapes that no printer can show),
-with `policy.compat32`, which keeps each header's raw text. `policy.default` is not used: its
+crash. The text is split into headers as the stdlib's `email.parser.HeaderParser` (the str
+parser: the bytes parser keeps 8-bit bytes as surrogate escapes that no printer can show)
+with `policy.compat32` splits it, keeping each header's raw text: by `header_items`, which a
+property test holds equal to that parser and which takes a fifth of its time (the parser
+was half the reading time of a 10,000-message Maildir). `policy.default` is not used: its
 header classes re-parse every header they are asked for (reading took 2.5 times as long),
 and they are quadratic in the number of encoded words — a hostile 800 KB Subject of them
 took 78 seconds, and others of a few hundred KB did not end within five minutes. RFC 2047
@@ -43,8 +45,6 @@ import hashlib
 import os
 import re
 from datetime import UTC, datetime, timedelta, timezone
-from email.parser import HeaderParser
-from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 from pathlib import Path
 
@@ -57,7 +57,8 @@ CHUNK = 64 * 1024  # bytes read at a time
 CACHED = 1000  # characters of a header value whose addresses are kept for the run
 RECIPIENT_HEADERS = ("to", "cc", "bcc", "resent-to", "resent-cc", "resent-bcc")
 
-_PARSER = HeaderParser(policy=compat32)
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")  # email's feedparser's lines: CR LF, CR, LF
+_HEADER_LINE = re.compile(r"From |[\041-\071\073-\176]*:|[\t ]")  # its headerRE
 # An RFC 2047 encoded word: no space and no `?` inside, so finding them is linear in the
 # value's length. An RFC 2231 language (`*de`) is dropped.
 _WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([QqBb])\?([^?\s]*)\?=")
@@ -137,9 +138,8 @@ def parse_headers(blob: bytes, path: str, delivered: datetime | None) -> MailMes
         blob = blob.partition(b"\n")[2]
     if not blob.strip():
         raise MailReadError("no headers (an empty message)")
-    msg = _PARSER.parsestr(_text_of(blob), headersonly=True)
     raw: dict[str, list[str]] = {}
-    for name, value in msg.raw_items():
+    for name, value in header_items(_text_of(blob)):
         raw.setdefault(name.strip().lower(), []).append(_unfold(value))
     if not raw:
         raise MailReadError("no headers: the first line is no `Name: value` header")
@@ -164,6 +164,48 @@ def parse_headers(blob: bytes, path: str, delivered: datetime | None) -> MailMes
         headers={k: tuple(map(_decoded, vs)) for k, vs in raw.items()},
         digest=hashlib.sha256(blob).hexdigest(),
     )
+
+
+def header_items(text: str) -> list[tuple[str, str]]:
+    """The (name, value) pairs of a header block as `HeaderParser(policy=compat32)
+    .parsestr(text, headersonly=True).raw_items()` gives them (a property test holds the
+    two equal), in a fifth of its time: lines end at CR LF, CR or LF; the headers end at the
+    first line that is neither `Name:` nor a continuation (an empty line); a continuation
+    before any header, a header with no name and an mbox `From ` line are left out, and a
+    `From ` line last ends them; a value is the rest of its first line, its leading blanks
+    dropped, with its continuation lines, its last line end dropped."""
+    items: list[tuple[str, str]] = []
+    lines = _LINES.findall(text)
+    if lines and not lines[-1]:
+        lines.pop()
+    name, value = "", []
+    last = len(lines) - 1
+    for number, line in enumerate(lines):
+        if not _HEADER_LINE.match(line):
+            break
+        if line[0] in " \t":
+            if name:
+                value.append(line)
+            continue
+        if name:
+            items.append(_item(name, value))
+            name, value = "", []
+        if line.startswith("From "):
+            if number == last and number:
+                return items
+            continue
+        colon = line.find(":")
+        if colon == 0:
+            continue
+        name, value = line[:colon], [line]
+    if name:
+        items.append(_item(name, value))
+    return items
+
+
+def _item(name: str, lines: list[str]) -> tuple[str, str]:
+    first = lines[0][len(name) + 1:].lstrip(" \t")
+    return name, (first + "".join(lines[1:]) if len(lines) > 1 else first).rstrip("\r\n")
 
 
 def parse_date(value: str) -> datetime | None:
