@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="terminal UI: follow the mobile through KDE Connect")
     p.add_argument("--log", dest="tui_log", action="store_true",
                    help="terminal UI: record finished calls and messages in the journal")
+    p.add_argument("--maildir", dest="tui_maildir", metavar="DIR",
+                   help="terminal UI: list new mail of this Maildir in Incoming (default: "
+                        "[sources] maildir)")
+    p.add_argument("--drafts", dest="tui_drafts", metavar="DIR",
+                   help="terminal UI: the Drafts Maildir Ctrl+S writes a mail's reply into "
+                        "(default: [sources] drafts)")
     # an explicit prog spares argparse a help formatter (and a shutil import) at every start
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser,
                            prog="boundaries")
@@ -422,7 +428,8 @@ def _dispatch(args: argparse.Namespace, now: datetime) -> int:
         with raw_output():  # the TUI sanitizes what it shows, and draws with escapes
             make_app(args.policies, who=args.sender or "", events=args.tui_events,
                      fritzbox=args.tui_fritzbox, kdeconnect=args.tui_kdeconnect,
-                     log=args.tui_log).run()
+                     log=args.tui_log, maildir=args.tui_maildir,
+                     drafts=args.tui_drafts).run()
         return EXIT_OK
     from boundaries.cli.lint import run_overview
 

@@ -26,6 +26,7 @@ from boundaries.policy.result import LoadResult
 from boundaries.service import JournalCache, find_set, peek_set
 from boundaries.tui.ask import AskPane
 from boundaries.tui.calendar_view import calendar_trouble
+from boundaries.tui.mail_source import MailSource, MailState
 from boundaries.tui.masking import HIDDEN, Masker
 from boundaries.tui.reload import LiveReload, _stamp
 from boundaries.tui.ringing import PhoneSources, Ringing
@@ -46,7 +47,7 @@ CLIPBOARD_NOTE = ("sent to your terminal's clipboard (OSC 52); if nothing arrive
                   "terminal may not support it — select the text with the mouse instead")
 
 
-class BoundariesApp(LiveReload, PhoneSources, App[None]):
+class BoundariesApp(LiveReload, PhoneSources, MailSource, App[None]):
     """The boundaries TUI. Build it with `make_app`."""
 
     TITLE = "boundaries"
@@ -66,6 +67,7 @@ class BoundariesApp(LiveReload, PhoneSources, App[None]):
         Binding("f5", "tab('journal')", "Journal", show=False),
         Binding("f9", "record", "Record"),
         Binding("f10", "tab('incoming')", "Incoming", show=False),
+        Binding("ctrl+s", "save_draft", "Save draft"),  # a mail's, into Drafts (mail_source)
         Binding("ctrl+r", "reload", "Reload", show=False),
         Binding("question_mark", "help", "Keys", priority=True),
         Binding("ctrl+q", "quit", "Quit"),
@@ -76,7 +78,7 @@ class BoundariesApp(LiveReload, PhoneSources, App[None]):
     def __init__(self, found: Found, clock: Clock, editor: Editor | None,
                  watch_interval: float | None, preloaded: LoadResult | None = None,
                  initial_who: str = "", journal: Path | None = None,
-                 phone: dict | None = None) -> None:
+                 phone: dict | None = None, mail: dict | None = None) -> None:
         super().__init__()
         self.journal_folder = journal
         self._journal = JournalCache(journal)  # each month read once, until a record
@@ -96,6 +98,7 @@ class BoundariesApp(LiveReload, PhoneSources, App[None]):
         self._masker = Masker(None)
         self._panes_mounted = False
         self.ringing = Ringing(**(phone or {}), filled=initial_who)  # tui/ringing.py
+        self.mail = MailState(**(mail or {}))  # tui/mail_source.py
 
     # -- layout ----------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -242,6 +245,7 @@ class BoundariesApp(LiveReload, PhoneSources, App[None]):
         self._masker = Masker(self.policies)
         if self.policies is not None:
             self.start_phone(self.policies)
+            self.start_mail(self.policies)
 
     def refresh_all(self) -> None:
         self._update_header()
@@ -268,6 +272,7 @@ class BoundariesApp(LiveReload, PhoneSources, App[None]):
         if self.discreet_screen:
             parts.append("◌ names hidden")
         parts += [visible(s.describe(), multiline=False) for s in self.ringing.states.values()]
+        parts += self.mail_header()
         self.sub_title = " · ".join(parts)
 
     # -- actions -------------------------------------------------------------------------------
@@ -378,6 +383,7 @@ class BoundariesApp(LiveReload, PhoneSources, App[None]):
 
     def on_unmount(self) -> None:
         self.stop_phone()
+        self.stop_mail()
 
     def ask_about(self, client_id: str) -> None:
         """Put a client into the Ask form and show it."""
@@ -469,12 +475,14 @@ def make_app(policies: str | os.PathLike | None = None, clock: Clock | None = No
              editor: Editor | None = None, watch_interval: float | None = 1.0,
              who: str = "", journal: str | os.PathLike | None = None, *,
              events: str | None = None, fritzbox: str | None = None, kdeconnect: bool = False,
-             log: bool = False, call_sources: list | None = None) -> BoundariesApp:
+             log: bool = False, call_sources: list | None = None, maildir: str | None = None,
+             drafts: str | None = None) -> BoundariesApp:
     """The one factory for the CLI and every test: discovery, clock and editor injectable.
 
     `who` prefills the Ask form (e.g. the caller's number from a phone integration).
     `events`, `fritzbox`, `kdeconnect` name the phone sources (else me.toml's `[sources]`),
     `log` records finished calls; `call_sources` are sources already opened (a test's).
+    `maildir`, `drafts` name the Maildir followed and the Drafts (else `[sources]`).
     """
     from boundaries.journal.store import journal_dir
 
@@ -484,4 +492,5 @@ def make_app(policies: str | os.PathLike | None = None, clock: Clock | None = No
                          journal=journal_dir(journal),
                          phone={"events": events, "fritzbox": fritzbox,
                                 "kdeconnect": kdeconnect, "log": log,
-                                "sources": call_sources})
+                                "sources": call_sources},
+                         mail={"maildir": maildir, "drafts": drafts})

@@ -1,8 +1,10 @@
-"""The Incoming pane: today's calls and messages as they came (sources.md §8) — time, who
-(hidden by F6 like every name), the verdict, what happened, and for a missed call that I
-may call back (its callback is not `never`) when: the next window of the decision made at
-its ring. The consultant's call-back list. Enter on a row posts `AskAbout`: the app puts
-the caller into Ask."""
+"""The Incoming pane: today's calls and messages as they came (sources.md §8), and today's
+mail (§9, `tui/mail_source.py`) — time, who (hidden by F6 like every name), the channel,
+the verdict, what happened (a mail: `reply ready`, `no reply: list`, `draft written`, …),
+and for a missed call that I may call back (its callback is not `never`) when: the next
+window of the decision made at its ring. The consultant's call-back list. Enter on a row
+posts `AskAbout` (a call or message: the app puts the caller into Ask) or `AskMail` (a
+mail: the app opens it in Ask with its draft)."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from boundaries.tui.widgets import LazyPane
 
 if TYPE_CHECKING:
     from boundaries.tui.app import BoundariesApp
+    from boundaries.tui.mail_source import MailRow
     from boundaries.tui.ringing import Row
 
 VERDICT = {"answer": "✔ answer", "later": "◷ later", "decline": "✖ decline"}
@@ -41,6 +44,13 @@ class IncomingPane(LazyPane, Vertical):
             super().__init__()
             self.party = party
             self.channel = channel
+
+    class AskMail(Message):
+        """Open the mail with this key (Message-ID, else hash) in Ask: the app handles it."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
 
     def compose(self) -> ComposeResult:
         yield Static("", id="incoming-state", markup=False)
@@ -64,7 +74,8 @@ class IncomingPane(LazyPane, Vertical):
             self.refill()
 
     def refill(self) -> None:
-        """Today's rows (in my timezone), newest first."""
+        """Today's rows (in my timezone), newest first: calls and messages by when they
+        came, mail by when it was delivered (shown at its Date)."""
         self.stale = False
         app = self.bapp
         ps = app.policies
@@ -72,26 +83,31 @@ class IncomingPane(LazyPane, Vertical):
         today = app.now().astimezone(tz).date()
         table = self.query_one("#incoming-table", DataTable)
         table.clear()
-        rows = [(key, r) for key, r in app.ringing.rows.items()
-                if r.at.astimezone(tz).date() == today]
+        rows: list[tuple[str, Row | MailRow]] = [
+            ("c\x1f" + "\x1f".join(key), r) for key, r in app.ringing.rows.items()
+            if r.at.astimezone(tz).date() == today]
+        rows += [("m\x1f" + key, r) for key, r in app.mail.rows.items()
+                 if r.arrived.astimezone(tz).date() == today]
+        rows.sort(key=lambda kr: kr[1].at)
         for key, r in reversed(rows):
-            table.add_row(*self.cells(r, tz), key="\x1f".join(key))
+            table.add_row(*self.cells(r, tz, today), key=key)
         owed = sum(1 for _k, r in rows if r.missed and _may_call_back(r))
         state = f"{len(rows)} today"
         if owed:
             state += f" · {owed} to call back"
         if not rows:
-            state = "nothing yet today: calls and messages show here as they come"
+            state = "nothing yet today: calls, messages and mail show here as they come"
         self.query_one("#incoming-state", Static).update(state)
 
-    def cells(self, r: Row, tz) -> list[Text]:
+    def cells(self, r: Row | MailRow, tz, today) -> list[Text]:
         app = self.bapp
         d = r.decision
         name = who(d, r.party) if d is not None else (r.party or "withheld")
         back = ""
         if r.missed and _may_call_back(r):
             back = _window(d, tz)
-        return [Text(r.at.astimezone(tz).strftime("%H:%M:%S")),
+        at = r.at.astimezone(tz)
+        return [Text(at.strftime("%H:%M:%S" if at.date() == today else "%a %d.%m. %H:%M")),
                 Text(app.mask(name, multiline=False)), Text(r.channel),
                 Text(VERDICT.get(d.decision, d.decision) if d is not None else ""),
                 Text(visible(r.happened, multiline=False)), Text(back)]
@@ -99,13 +115,17 @@ class IncomingPane(LazyPane, Vertical):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         value = event.row_key.value or ""
+        kind, _, value = value.partition("\x1f")
+        if kind == "m":
+            self.post_message(self.AskMail(value))
+            return
         source, _, sid = value.partition("\x1f")
         row = self.bapp.ringing.rows.get((source, sid))
         if row is not None and row.party is not None:
             self.post_message(self.AskAbout(row.party, row.channel))
 
 
-def _may_call_back(r: Row) -> bool:
+def _may_call_back(r: Row | MailRow) -> bool:
     return r.decision is not None and r.decision.callback != "never"
 
 
