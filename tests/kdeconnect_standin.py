@@ -5,12 +5,15 @@ fresh temporary folder, no service activation), bounded in time and killed at th
 `StandInKdeConnect` is what kdeconnectd puts on the bus: the name `org.kde.kdeconnect`, the
 daemon at `/modules/kdeconnect` (`devices`, `deviceNames`, `deviceListChanged`) and each
 paired device's telephony plugin at `/modules/kdeconnect/devices/<id>/telephony` (interface
-`org.kde.kdeconnect.device.telephony`), which emits the real `callReceived(sss)` signal.
+`org.kde.kdeconnect.device.telephony`), which emits the real `callReceived(sss)` signal, and,
+where asked, its SMS plugin at `…/<id>/sms` (`SmsPlugin`: the introspection XML Qt writes for
+the `sendSms` of one KDE Connect release, and the calls it took), for tests/test_sms_send.py.
 
 No `from __future__ import annotations` here: dbus-fast reads the D-Bus signatures from the
 annotations at class creation.
 """
 
+import asyncio
 import contextlib
 import select
 import shutil
@@ -20,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from dbus_fast import Message, MessageType
+from dbus_fast import Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 from dbus_fast.annotations import DBusBool, DBusSignature
 from dbus_fast.service import ServiceInterface, dbus_method, dbus_signal
@@ -134,22 +137,138 @@ class Telephony(ServiceInterface):
         return event, number, contactName
 
 
+SMS_INTERFACE = "org.kde.kdeconnect.device.sms"
+_ARG = '      <arg name="{}" type="{}" direction="in"/>'
+# sendSms as each release declares it (plugins/sms/smsplugin.h); Qt exports a method with a
+# default argument twice, with and without it
+SMS_FORMS = {
+    "20.04": [[("phoneNumber", "s"), ("messageBody", "s")]],
+    "20.08": [[("addresses", "v"), ("messageBody", "s"), ("subID", "x")],
+              [("addresses", "v"), ("messageBody", "s")]],
+    "20.08.3": [[("addresses", "v"), ("messageBody", "s"), ("subID", "x")],
+                [("addresses", "v"), ("messageBody", "s")],
+                [("address", "s"), ("messageBody", "s")]],
+    "20.12": [[("addresses", "av"), ("textMessage", "s"), ("attachmentUrls", "av"),
+               ("subID", "x")],
+              [("addresses", "av"), ("textMessage", "s"), ("attachmentUrls", "av")]],
+}
+_OTHERS = """    <method name="requestAllConversations">
+    </method>
+    <method name="launchApp">
+    </method>
+"""
+_STANDARD = """  <interface name="org.freedesktop.DBus.Properties">
+    <method name="Get">
+      <arg name="interface_name" type="s" direction="in"/>
+      <arg name="property_name" type="s" direction="in"/>
+      <arg name="value" type="v" direction="out"/>
+    </method>
+  </interface>
+  <interface name="org.freedesktop.DBus.Introspectable">
+    <method name="Introspect">
+      <arg name="xml_data" type="s" direction="out"/>
+    </method>
+  </interface>
+  <interface name="org.freedesktop.DBus.Peer">
+    <method name="Ping"/>
+    <method name="GetMachineId">
+      <arg name="machine_uuid" type="s" direction="out"/>
+    </method>
+  </interface>
+"""
+
+
+def sms_introspection(release: str) -> str:
+    """The introspection XML of a device's SMS plugin object as Qt writes it for `release`
+    (a key of SMS_FORMS; "none": an object without the SMS interface)."""
+    methods = "".join(
+        '    <method name="sendSms">\n' + "".join(_ARG.format(*a) + "\n" for a in args)
+        + "    </method>\n" for args in SMS_FORMS.get(release, []))
+    interface = (f'  <interface name="{SMS_INTERFACE}">\n{methods}{_OTHERS}  </interface>\n'
+                 if release in SMS_FORMS else "")
+    return ('<!DOCTYPE node PUBLIC "-//freedesktop//DTD D-BUS Object Introspection 1.0//EN"\n'
+            '"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd">\n'
+            f"<node>\n{interface}{_STANDARD}</node>\n")
+
+
+def plain(value: object) -> object:
+    """A D-Bus value as plain data, to compare: a variant as `("v", signature, value)`,
+    a struct (unmarshalled as a tuple) and an array as a list."""
+    if isinstance(value, Variant):
+        return ("v", value.signature, plain(value.value))
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    return value
+
+
+class SmsPlugin:
+    """The SMS plugin objects of a stand-in daemon, answered by hand (dbus-fast cannot
+    export two methods of one name): `Introspect` gives `sms_introspection(release)`,
+    `sendSms` in a shape the release has is recorded in `calls` (device, signature,
+    `plain(body)`)
+    and answered as Qt answers a void method, any other shape is refused with Qt's
+    UnknownMethod; `fail` (an error name) refuses every send with that error, `hang`
+    answers none."""
+
+    def __init__(self, release: str, devices: set[str]) -> None:
+        self.release = release
+        self.devices = devices
+        self.calls: list[tuple[str, str, list]] = []
+        self.fail: str | None = None
+        self.hang = False
+        self.got_call = asyncio.Event()
+
+    def handle(self, msg: Message) -> Message | bool | None:
+        parts = (msg.path or "").split("/")
+        if (msg.message_type is not MessageType.METHOD_CALL or len(parts) != 6
+                or parts[:4] != ["", "modules", "kdeconnect", "devices"] or parts[5] != "sms"
+                or parts[4] not in self.devices):
+            return None
+        if msg.member == "Introspect" and msg.interface in (
+                None, "org.freedesktop.DBus.Introspectable"):
+            return Message.new_method_return(msg, "s", [sms_introspection(self.release)])
+        if msg.member != "sendSms" or msg.interface not in (None, SMS_INTERFACE):
+            return None
+        shapes = {"".join(t for _, t in args) for args in SMS_FORMS.get(self.release, [])}
+        if msg.signature not in shapes:
+            return Message.new_error(
+                msg, "org.freedesktop.DBus.Error.UnknownMethod",
+                f"No such method 'sendSms' in interface '{SMS_INTERFACE}' at object path "
+                f"'{msg.path}' (signature '{msg.signature}')")
+        self.calls.append((parts[4], msg.signature, plain(list(msg.body))))
+        self.got_call.set()
+        if self.hang:
+            return True  # taken, never answered
+        if self.fail is not None:
+            return Message.new_error(msg, self.fail, "the phone refused it")
+        return Message.new_method_return(msg)
+
+
 class StandInKdeConnect:
     """kdeconnectd as the bus sees it, with `paired` devices (id -> name), each with a
-    telephony plugin at `…/devices/<id>/<plugin>` (`telepony`: KDE Connect 24.02–25.04)."""
+    telephony plugin at `…/devices/<id>/<plugin>` (`telepony`: KDE Connect 24.02–25.04)
+    and, with `sms` (a release of SMS_FORMS), an SMS plugin at `…/<id>/sms` for the
+    devices `sms_devices` (default: all paired)."""
 
     def __init__(self, address: str, paired: dict[str, str] | None = None, *,
-                 reachable: set[str] | None = None, plugin: str = "telephony") -> None:
+                 reachable: set[str] | None = None, plugin: str = "telephony",
+                 sms: str | None = None, sms_devices: set[str] | None = None) -> None:
         self.address = address
         self.paired = dict(paired if paired is not None else {"a1b2c3d4_pixel": "Pixel 7"})
         self.daemon = Daemon(self.paired,
                              set(self.paired) if reachable is None else set(reachable))
         self.plugin = plugin
         self.phones: dict[str, Telephony] = {}
+        self.sms = None if sms is None else SmsPlugin(
+            sms, set(self.paired) if sms_devices is None else set(sms_devices))
         self.bus: MessageBus | None = None
 
     async def start(self) -> "StandInKdeConnect":
         self.bus = await MessageBus(bus_address=self.address).connect()
+        if self.sms is not None:
+            self.bus.add_message_handler(self.sms.handle)
         self.bus.export("/modules/kdeconnect", self.daemon)
         for device in self.paired:
             self._export(device)

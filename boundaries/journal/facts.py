@@ -11,6 +11,15 @@ from boundaries.core.time import localize
 from boundaries.core.vocabulary import REPEAT_WINDOW
 from boundaries.journal.store import SPENT, Entry, month_of, months_between
 
+# the entry of a reply I sent (service/sms.py: an SMS through the phone): it counts for
+# `reply_once_days`, never as a request (no repeat here, no request in the report)
+REPLY_SOURCE = "sms-reply"
+
+
+def is_reply(data: dict) -> bool:
+    """Whether a journal entry records a reply I sent rather than a request."""
+    return data.get("source") == REPLY_SOURCE
+
 
 def month_bounds(at: datetime, tz: ZoneInfo) -> tuple[datetime, datetime]:
     """Start of `at`'s calendar month in my timezone, and of the next one."""
@@ -49,7 +58,7 @@ def facts_for(entries: Iterable[Entry], req: Request, client: str | None, tz: Zo
                 and d.get("outcome") in SPENT and start <= e.at < end):
             used += 1
         if d.get("sender") == key:
-            if since < e.at <= req.at:
+            if since < e.at <= req.at and not is_reply(d):
                 recent += 1
             reply = d.get("reply_key")
             if reply and e.at <= req.at and (reply not in sent or e.at > sent[reply]):
@@ -57,4 +66,4 @@ def facts_for(entries: Iterable[Entry], req: Request, client: str | None, tz: Zo
     return Facts(extra_effort_used=used, recent_requests=recent, replies_sent=sent)
 
 
-__all__ = ["facts_for", "month_bounds", "month_of", "months_needed"]
+__all__ = ["REPLY_SOURCE", "facts_for", "is_reply", "month_bounds", "month_of", "months_needed"]

@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 from boundaries.core.model import PolicySet
 from boundaries.core.text import visible
+from boundaries.journal.facts import is_reply
 from boundaries.journal.store import SPENT, Entry
 
 UNKNOWN = "(unknown senders)"
@@ -46,7 +47,7 @@ def build(entries: Iterable[Entry], ps: PolicySet | None, months: int,
     for e in entries:
         d = e.data
         key = d.get("client") or UNKNOWN
-        if client is not None and key != client:
+        if (client is not None and key != client) or is_reply(d):  # a reply: no request
             continue
         a = acc.setdefault(key, dict(requests=0, answered=0, after_hours=0, extra=0,
                                      minutes=0, declined=0, missed=0))

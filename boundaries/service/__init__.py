@@ -23,6 +23,8 @@ for them):
 - `mail`: a mail message decided, guarded by the no-reply rules, its reply drafted or sent
   and recorded once (`decide_one`, `MailRun`); `mail_memory`: what a run remembers (the
   journal's mail, indexed; the Maildir files decided before, in the cache)
+- `sms`: an SMS reply sent once through the paired phone after the user confirmed it, and
+  recorded (`send_sms_reply`)
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ _LATER = {  # imported on first use: `check` pays nothing for the calls' use cas
     "incoming": ("Incoming", "Seen"),
     "mail": ("Handled", "MailDecided", "MailRun", "MailSetupError", "SeenFiles",
              "decide_mail", "decide_one", "mail_kind", "mail_request"),
+    "sms": ("SmsReplyError", "SmsReplySent", "already_sent", "send_sms_reply", "sms_target"),
 }
 
 
@@ -71,6 +74,8 @@ def __getattr__(name: str) -> object:
         from boundaries.service import incoming as module
     elif name in _LATER["mail"]:
         from boundaries.service import mail as module
+    elif name in _LATER["sms"]:
+        from boundaries.service import sms as module
     else:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     return getattr(module, name)
@@ -78,8 +83,10 @@ def __getattr__(name: str) -> object:
 
 __all__ = ["BadPolicySet", "CallListImport", "Decided", "Handled", "Incoming", "JournalCache",
            "JournalWriteError", "MailDecided", "MailRun", "MailSetupError", "Opened",
-           "PolicyFolderMissing", "Seen", "SeenFiles", "SourceError", "SourceSpec",
+           "PolicyFolderMissing", "Seen", "SeenFiles", "SmsReplyError", "SmsReplySent",
+           "SourceError", "SourceSpec", "already_sent",
            "build_request", "calendar_cache", "choice", "chosen_sources", "decide_mail",
            "decide_one", "decide_with_journal", "find_set", "follow", "good_policies",
            "import_call_list", "journal_facts", "load_set", "mail_kind", "mail_request",
-           "make_entry", "open_set", "open_sources", "peek_set", "record", "with_calendars"]
+           "make_entry", "open_set", "open_sources", "peek_set", "record", "send_sms_reply",
+           "sms_target", "with_calendars"]
