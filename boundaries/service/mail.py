@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from boundaries.core.mail import MailMessage, Suppressed
     from boundaries.core.model import PolicySet
-    from boundaries.core.request import Decision, Facts, Request
+    from boundaries.core.request import Decision, Facts, Request, Sender
 
 OUTCOME = "received"  # a mail that came in: I did nothing (yet) but draft or send a reply
 SEND_TIMEOUT = 60.0  # seconds a sendmail may take for one message
@@ -97,18 +97,25 @@ def mail_kind(subject: str, kinds: tuple[tuple[str, tuple[str, ...]], ...]) -> s
     return "question"
 
 
-def mail_request(ps: PolicySet, msg: MailMessage, now: datetime) -> Request:
+def mail_request(ps: PolicySet, msg: MailMessage, now: datetime,
+                 senders: dict[str, Sender] | None = None) -> Request:
     """The request a message is: from its `From` address (a client's address, else an
     unknown sender), at its `when` (else `now`), channel `email`, its kind from the Subject,
     urgency `normal`, its `Reply-To` where the reply goes. A From that is no address is a
-    `RequestError`."""
+    `RequestError`. `senders`: a run's addresses resolved before (of one policy set), which
+    this adds to."""
     from boundaries.core.errors import RequestError
     from boundaries.core.request import Request
     from boundaries.core.time import zone
     from boundaries.policy.senders import SenderError, resolve_sender
 
+    address = msg.from_address or ""
     try:
-        sender = resolve_sender(ps, msg.from_address or "")
+        sender = senders.get(address) if senders is not None else None
+        if sender is None:
+            sender = resolve_sender(ps, address)
+            if senders is not None and len(address) <= 320:  # RFC 5321's longest address
+                senders[address] = sender
     except SenderError as exc:
         raise RequestError(f"{msg.path}: {exc}", exc.hint) from None
     if sender.via != "email":  # a From like `acme@`: never a client id by accident
@@ -240,6 +247,8 @@ class MailRun:
         self.writes = drafts is not None or sendmail is not None
         self._unsent: set[str] = set()  # not sent, no Drafts: not tried again this session
         self._unrecorded: set[str] = set()  # drafted or sent, but the journal failed
+        self._senders: dict[str, Sender] = {}  # From addresses resolved with `_senders_of`
+        self._senders_of = ps
 
     def take(self, msg: MailMessage) -> Handled:
         """Decide `msg` unless it was decided before, write or send its messages, record."""
@@ -301,7 +310,9 @@ class MailRun:
         if self.journal.holds(msg.key) or msg.key in self._unrecorded:
             return Handled(msg, ALREADY)
         now = self.clock()
-        req = mail_request(self.ps, msg, now)
+        if self._senders_of is not self.ps:  # another policy set: resolved afresh
+            self._senders, self._senders_of = {}, self.ps
+        req = mail_request(self.ps, msg, now, self._senders)
         m = decide_mail(self.ps, msg, self.journal.facts(self.ps, req), now,
                         send=self.sendmail is not None, request=req)
         if not self.writes:

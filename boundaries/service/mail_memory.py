@@ -9,6 +9,8 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from boundaries.journal.store import SPENT
+
 if TYPE_CHECKING:
     from boundaries.core.model import PolicySet
     from boundaries.core.request import Facts, Request
@@ -28,9 +30,10 @@ class MailJournal:
         self._keys: set[str] | None = None
         self._tz: Any = None  # my timezone: the months are mine, as the journal's files
         self._months: set[str] = set()
-        # (sender, month) and (client, month) -> entries: a decision looks at its months only
+        # (sender, month) -> entries, (client, month) -> those that spent my time: a decision
+        # looks at its months only
         self._by_sender: dict[tuple[str, str], list[Entry]] = {}
-        self._by_client: dict[tuple[str, str], list[Entry]] = {}
+        self._spent_by_client: dict[tuple[str, str], list[Entry]] = {}
         self._stamp: tuple | None = None  # the journal's files when this run last looked
 
     def holds(self, key: str) -> bool:
@@ -57,12 +60,17 @@ class MailJournal:
                     self._index(e)
         client = req.sender.client_id
         key = sender_key(client, req.sender.number, req.sender.raw)
-        mine: dict[int, Entry] = {}
+        # `facts_for` counts this sender's entries, and the client's time spent: a client's
+        # entry of another sender that spent no time counts for nothing, so only the spent
+        # ones are indexed by client (a mail is `received`: none of a run's own), and those
+        # of this sender are left out there, being among the sender's already
+        mine: list[Entry] = []
         for month in months:
-            mine.update((id(e), e) for e in self._by_sender.get((key, month), ()))
+            mine += self._by_sender.get((key, month), ())
             if client is not None:
-                mine.update((id(e), e) for e in self._by_client.get((client, month), ()))
-        return facts_for(mine.values(), req, client, tz, ps.me.reply_once_days)
+                mine += (e for e in self._spent_by_client.get((client, month), ())
+                         if e.sender != key)
+        return facts_for(mine, req, client, tz, ps.me.reply_once_days)
 
     def add(self, entry: Entry) -> None:
         """An entry this run recorded: it counts for what comes next (a month not read yet
@@ -77,7 +85,7 @@ class MailJournal:
         self._keys = None
         self._months.clear()
         self._by_sender.clear()
-        self._by_client.clear()
+        self._spent_by_client.clear()
 
     def sync(self) -> None:
         """Forget what was read if the journal's files changed since this run last looked
@@ -110,8 +118,8 @@ class MailJournal:
     def _index(self, e: Entry) -> None:
         month = self._month(e)
         self._by_sender.setdefault((e.sender, month), []).append(e)
-        if e.client:
-            self._by_client.setdefault((e.client, month), []).append(e)
+        if e.client and e.data.get("extra_effort") and e.data.get("outcome") in SPENT:
+            self._spent_by_client.setdefault((e.client, month), []).append(e)
 
     def _read(self, months: list[str] | None, must_contain: str | None = None) -> list[Entry]:
         from boundaries.journal.store import read
