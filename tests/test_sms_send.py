@@ -483,3 +483,17 @@ def test_the_module_imports_no_dbus_library_until_it_runs():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60)
     assert out.stdout.strip() == "False"
+
+
+async def test_the_reply_is_no_twin_of_the_call_it_answers(ps, tmp_path):
+    from boundaries.service.call_journal import CallIndex, owed_call
+
+    journal = tmp_path / "journal"
+    req, d = decided(ps, journal)
+    await send_sms_reply(ps, req, d, TEXT, folder=journal, now=NOW, sender=FakePhone())
+    entries, _ = read(journal)
+    # the missed call, recorded when it ends (`watch --log`), is still recorded
+    index = CallIndex(entries)
+    assert index.twin("kdeconnect", f"{PIXEL}:{ANNA}@2026-01-08T18:20:00", "client:acme",
+                      d.at, False) is None
+    assert not owed_call(entries, "client:acme", NOW)  # nor does it stand for a call
