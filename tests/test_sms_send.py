@@ -497,3 +497,19 @@ async def test_the_reply_is_no_twin_of_the_call_it_answers(ps, tmp_path):
     assert index.twin("kdeconnect", f"{PIXEL}:{ANNA}@2026-01-08T18:20:00", "client:acme",
                       d.at, False) is None
     assert not owed_call(entries, "client:acme", NOW)  # nor does it stand for a call
+
+
+@needs_dbus
+async def test_the_session_bus_of_the_environment_by_default(bus, ps, tmp_path, monkeypatch):
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", bus.address)
+    journal = tmp_path / "journal"
+    req, d = decided(ps, journal)
+    phone = await running(bus, sms="20.04")
+    try:
+        shown = await service.sms_phone()  # what the dialog names
+        sent = await service.send_sms_reply(ps, req, d, TEXT, folder=journal, now=NOW)
+    finally:
+        await phone.stop()
+    assert shown == K.SmsPhone(PIXEL, "Pixel 7", "ss")
+    assert phone.sms.calls == [(PIXEL, "ss", [ANNA, TEXT])]
+    assert sent.journal is not None and len(read(journal)[0]) == 1

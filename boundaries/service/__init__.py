@@ -59,7 +59,8 @@ _LATER = {  # imported on first use: `check` pays nothing for the calls' use cas
     "incoming": ("Incoming", "Seen"),
     "mail": ("Handled", "MailDecided", "MailRun", "MailSetupError", "SeenFiles",
              "decide_mail", "decide_one", "mail_kind", "mail_request"),
-    "sms": ("SmsReplyError", "SmsReplySent", "already_sent", "send_sms_reply", "sms_target"),
+    "sms": ("SmsReplyError", "SmsReplySent", "already_sent", "send_sms_reply", "sms_phone",
+            "sms_target"),
 }
 
 
@@ -89,4 +90,4 @@ __all__ = ["BadPolicySet", "CallListImport", "Decided", "Handled", "Incoming", "
            "decide_one", "decide_with_journal", "find_set", "follow", "good_policies",
            "import_call_list", "journal_facts", "load_set", "mail_kind", "mail_request",
            "make_entry", "open_set", "open_sources", "peek_set", "record", "send_sms_reply",
-           "sms_target", "with_calendars"]
+           "sms_phone", "sms_target", "with_calendars"]

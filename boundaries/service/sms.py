@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from boundaries.core.model import PolicySet
     from boundaries.core.request import Decision, Request
     from boundaries.core.via import Via
-    from boundaries.sources.calls.kdeconnect_sms import SmsSent
+    from boundaries.sources.calls.kdeconnect_sms import SmsPhone, SmsSent
 
 SOURCE = REPLY_SOURCE  # "sms-reply": the journal entry of an SMS reply sent
 LOCK = "sms-reply"  # the journal folder's `.sms-reply.lock`
@@ -182,9 +182,10 @@ async def send_sms_reply(ps: PolicySet, req: Request, decision: Decision, text: 
         _SESSION.update((key, digest))
         try:
             sent = await (sender or _kdeconnect)(via.to, text)
-        except BaseException:
+        except Exception:  # it did not go (or, after a timeout, maybe: the hint says so)
             _SESSION.difference_update((key, digest))
             raise
+        # cancelled (the front end quitting) while the phone had it: kept as sent
         entry = sms_entry(ps, req, decision, now)
         try:
             path: Path | None = append(folder, entry, month_of(decision.at))
@@ -205,6 +206,14 @@ async def _kdeconnect(number: str, text: str) -> SmsSent:
     return await send_sms(number, text)
 
 
+async def sms_phone(device: str | None = None) -> SmsPhone:
+    """The phone an SMS reply would go through now (KDE Connect's id and name), for the
+    confirmation dialog to show; `SmsError` when there is none (see `send_sms_reply`)."""
+    from boundaries.sources.calls.kdeconnect_sms import find_phone
+
+    return await find_phone(device=device)
+
+
 def forget_session() -> None:
     """Forget what this process sent (for tests; the journal still remembers)."""
     _SESSION.clear()
@@ -212,4 +221,4 @@ def forget_session() -> None:
 
 __all__ = ["LOCK", "MAX_TEXT", "SOURCE", "SmsReplyError", "SmsReplySent", "SmsSender",
            "already_sent", "check_text", "forget_session", "request_key", "send_sms_reply",
-           "sent_before", "sms_entry", "sms_target"]
+           "sent_before", "sms_entry", "sms_phone", "sms_target"]
