@@ -248,7 +248,7 @@ async def test_enter_opens_the_mail_in_ask_and_ctrl_s_writes_the_edited_draft(ho
     assert hashes(folder) == before  # the user's Maildir untouched
 
 
-async def test_a_list_mail_the_key_refuses_naming_the_rule(home, tmp_path):
+async def test_a_list_mail_shows_its_rule_in_ask_and_the_key_refuses_naming_it(home, tmp_path):
     inbox(home)
     app = app_for(policies(home), tmp_path / "journal")
     async with app.run_test(size=(120, 30)) as pilot:
@@ -257,11 +257,79 @@ async def test_a_list_mail_the_key_refuses_naming_the_rule(home, tmp_path):
         await pilot.press("enter")  # the newest: the list mail
         await pilot.pause()
         assert app.query_one("#who", Input).value == "devs@lists.example"
+        reasons = app.query_one("#reasons")
+        texts = [str(reasons.get_option_at_index(i).prompt)
+                 for i in range(reasons.option_count)]
+        assert any("no reply to bulk mail (Precedence: list)" in t for t in texts)
+        assert app.query_one("#reply").text == ""  # no draft: a rule forbids one
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert toasts(app)[-1].startswith("No draft for this mail: no reply to bulk mail "
                                           "(Precedence: list)")
     assert not (home / "Mail" / "Drafts").exists()
+
+
+async def test_with_names_hidden_the_key_writes_the_real_reply(home, tmp_path):
+    inbox(home)
+    app = app_for(policies(home), tmp_path / "journal")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await started(app, pilot, 2)
+        await pilot.press("f6", "f10", "down", "enter")
+        await pilot.pause()
+        assert "•••" in app.query_one("#reply").text  # my name, hidden on screen
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        bodies = [_body(d) for d in drafts_in(home / "Mail" / "Drafts")]
+        assert len(bodies) == 2
+        assert all("•••" not in b for b in bodies)
+        assert any("Martin Huber" in b for b in bodies)
+
+
+async def test_a_field_changed_in_ask_is_no_longer_the_mail(home, tmp_path):
+    inbox(home)
+    app = app_for(policies(home), tmp_path / "journal")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await started(app, pilot, 2)
+        await pilot.press("f10", "enter")  # the list mail: no reply
+        await pilot.pause()
+        assert app.query_one("#reply").text == ""
+        app.query_one("#when").value = "2026-01-08T18:16"
+        await pilot.pause()
+        assert app.query_one("#reply").text  # an ordinary request: the engine's reply
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "open the mail from Incoming (F10)" in toasts(app)[-1]
+
+
+async def test_a_mail_that_mail_maildir_drafted_says_so_and_is_not_recorded_twice(home,
+                                                                                  tmp_path):
+    from boundaries.service import MailRun, load_set
+    from boundaries.sources.mail.maildir import maildir_messages
+
+    folder = inbox(home)
+    root, journal, drafts = policies(home), tmp_path / "journal", home / "Mail" / "Drafts"
+    run = MailRun(load_set(root).policies, journal, drafts=drafts, sendmail=None,
+                  clock=lambda: EVENING)
+    run.take_many([i.message for i in maildir_messages(folder)])  # as `mail --maildir`
+    # ACME's two mails (today's and yesterday's) with reply and confirmation each; the list
+    assert len(drafts_in(drafts)) == 4 and len(journal_lines(journal)) == 3
+    app = app_for(root, journal)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await started(app, pilot, 2)
+        await pilot.press("f10")
+        await pilot.pause()
+        assert [r[4] for r in rows(app)] == ["decided before", "decided before · replied"]
+        await pilot.press("down", "enter")
+        await pilot.pause()
+        assert str(app.query_one("#verdict").render()) == "◷ LATER"
+        assert app.query_one("#reply").text  # not `replied-recently` to itself
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "the journal held this mail already" in toasts(app)[-1]
+    assert len(drafts_in(drafts)) == 6  # asked for: written
+    assert len(journal_lines(journal)) == 3  # and not recorded twice
 
 
 async def test_without_drafts_the_key_says_what_to_set(home, tmp_path):

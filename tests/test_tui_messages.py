@@ -24,7 +24,7 @@ EVENING = datetime(2026, 1, 8, 18, 20, tzinfo=ZoneInfo("Europe/Vienna"))  # Thur
 SIZE = (100, 30)
 
 # what a widget may call on the app: read-only queries, answered with values
-APP_QUERIES = {"mask", "now", "facts_for", "journal_month_entries"}
+APP_QUERIES = {"mask", "now", "facts_for", "journal_month_entries", "mail_decision"}
 
 
 def app_for(**kw):

@@ -253,7 +253,7 @@ class AskPane(Vertical):
             self._show_message("none", f"{exc}{hint}")
             return
         facts = app.facts_for(req)
-        d = decide(ps, req, facts)
+        d = app.mail_decision(req) or decide(ps, req, facts)  # a mail of Incoming: its own
         self.decision = d
         self.request = req
         self.facts = facts

@@ -3,10 +3,11 @@ characters visibly, and what lazy panes share.
 
 Attributes down, messages up: a widget or pane reads the app's plain state (`policies`,
 `diagnostics`, `stale`, `discreet_screen`, `initial_who`, `journal_folder`, `mask()`,
-`now()`) and asks its read-only queries (`facts_for()`, `journal_month_entries()`: values
-back, nothing on screen changes); whatever acts beyond the widget — switching tabs, filling
-the Ask form, opening $EDITOR — it posts as a `Message` that bubbles up to an `on_…` handler
-in `tui/app.py`. Copying (F7, F8) and recording (F9) are the app's own bindings."""
+`now()`) and asks its read-only queries (`facts_for()`, `journal_month_entries()`,
+`mail_decision()`: values back, nothing on screen changes); whatever acts beyond the
+widget — switching tabs, filling the Ask form, opening $EDITOR — it posts as a `Message`
+that bubbles up to an `on_…` handler in `tui/app.py`. Copying (F7, F8) and recording (F9)
+are the app's own bindings."""
 
 from __future__ import annotations
 
