@@ -358,6 +358,21 @@ async def test_the_key_outside_a_mail_says_how_to_open_one(home, tmp_path):
         assert "open the mail from Incoming (F10)" in toasts(app)[-1]
 
 
+async def test_a_file_that_is_no_message_is_named_once_and_only_if_it_is_todays(home,
+                                                                                  tmp_path):
+    folder = inbox(home)
+    broken = b"this is no header line\r\n\r\nand no From either\r\n"
+    today = deliver(folder, "1767892300.M5P1.mx", broken, EVENING - timedelta(minutes=8))
+    deliver(folder, "1767805900.M6P1.mx", broken, EVENING - timedelta(days=1))  # never read
+    app = app_for(policies(home), tmp_path / "journal")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await started(app, pilot, 2)
+        assert "watching: 1 message not readable" in app.sub_title
+        warned = [t for t in toasts(app) if "skipped" in t]
+        assert len(warned) == 1 and warned[0].startswith(f"{today}: ")
+        assert len(app.mail.rows) == 2
+
+
 async def test_a_maildir_that_is_none_is_off_in_the_header(home, tmp_path):
     app = app_for(policies(home), tmp_path / "journal")  # ~/Mail/INBOX does not exist
     async with app.run_test(size=(120, 30)) as pilot:
