@@ -332,6 +332,25 @@ async def test_a_mail_that_mail_maildir_drafted_says_so_and_is_not_recorded_twic
     assert len(journal_lines(journal)) == 3  # and not recorded twice
 
 
+async def test_f9_on_a_mail_offers_received_and_says_its_draft_was_written(home, tmp_path):
+    from boundaries.tui.journal_view import RecordScreen
+    from boundaries.tui.widgets import ChoiceBar
+
+    inbox(home)
+    app = app_for(policies(home), tmp_path / "journal")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await started(app, pilot, 2)
+        await pilot.press("f10", "down", "enter", "ctrl+s")
+        await app.workers.wait_for_complete()
+        await pilot.press("f9")
+        await pilot.pause()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, RecordScreen)
+        assert screen.query_one("#outcome", ChoiceBar).value == "received"
+        assert screen.summary.endswith(" · draft written")
+
+
 async def test_without_drafts_the_key_says_what_to_set(home, tmp_path):
     inbox(home)
     app = app_for(policies(home, drafts=False), tmp_path / "journal")
@@ -399,7 +418,6 @@ def test_snapshot_incoming_with_a_mail_and_a_call(home, tmp_path, snap_compare):
     async def run_before(pilot) -> None:
         app.animation_level = "none"
         await started(app, pilot, 2)
-        await until(pilot, lambda: app.mail.how == "watching", "the Maildir watched")
         for widget in app.query(Input):
             widget.cursor_blink = False
         await feed(app, pilot, source, ring("c1", ACME_MOBILE, EVENING - timedelta(minutes=7)))

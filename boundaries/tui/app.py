@@ -177,7 +177,8 @@ class BoundariesApp(LiveReload, PhoneSources, MailSource, App[None]):
                             f"{d.at.strftime('%a %d.%m. %H:%M')}")
         default = {"answer": "answered", "later": "missed", "decline": "declined"}[d.decision]
         minutes = 0
-        from_call = self.phone_record_defaults(ask.fields()["from"])  # a call of Incoming
+        from_call = self.mail_record_defaults(req) or self.phone_record_defaults(
+            ask.fields()["from"])  # a mail, or a call of Incoming
         if from_call is not None:
             default, minutes, logged = from_call
             summary += logged

@@ -326,6 +326,13 @@ class MailSource:
             st.opened = (key, m, st.incoming.ps)
         return key, m
 
+    def mail_record_defaults(self, req: Request | None) -> tuple[str, int, str] | None:
+        """F9 on the mail Ask shows: `received`, and whether its draft was written."""
+        found = self._mail_in_ask(req)
+        if found is None:
+            return None
+        return "received", 0, " · draft written" if found[0] in self.mail.saved else ""
+
     # -- Ctrl+S: the draft into Drafts -----------------------------------------------------
     def action_save_draft(self) -> None:
         """Write the reply of the mail in Ask, as it stands, into Drafts."""
