@@ -17,6 +17,10 @@ then, taking turns run by run so that machine noise hits all alike, each a whole
   cache folder each time (the compiled policy set copied in warm, as on a user's machine
   after any earlier command; the list of Maildir files decided before starts empty).
 - **second run**: the same command again over the same folders: nothing new.
+- with `--before TREE`: the first and second run again with the code of an earlier commit
+  (PYTHONPATH=TREE, the same interpreter and packages), in the same turns.
+
+Wall medians and, as the machine is shared, each process's CPU time (user + system) too.
 
 Each first run is checked to have done the work: its drafts in `D/cur`, its journal lines,
 and the summary line. Bytecode caching on; nothing of the user's is read or written.
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -65,17 +70,50 @@ assert n == int(sys.argv[3]), n
 """
 
 
-def _run(cmd: list[str], env: dict[str, str]) -> tuple[float, str]:
+CPU: dict[str, list[float]] = {}  # each case's processor time (user + system) per run
+
+
+def _run(cmd: list[str], env: dict[str, str], case: str) -> tuple[float, str]:
+    """Wall seconds of one whole process (its CPU seconds kept in CPU), and its stdout."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t = time.perf_counter()
     done = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                           check=True, text=True)
-    return time.perf_counter() - t, done.stdout
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    CPU.setdefault(case, []).append(after.ru_utime - before.ru_utime + after.ru_stime
+                                    - before.ru_stime)
+    return wall, done.stdout
+
+
+def _mail_run(run: Path, maildir: Path, common: dict[str, str], warm: Path,
+              tree: str | None) -> tuple[float, float, tuple]:
+    """A first and a second run with fresh folders (the code of `tree`, if given): their
+    seconds, and what the first did (drafts, journal lines, the summaries)."""
+    shutil.copytree(warm, run / "cache")
+    extra = {"PYTHONPATH": tree} if tree else {}
+    env = user_env(**common, **extra, BOUNDARIES_CACHE=str(run / "cache"),
+                   BOUNDARIES_JOURNAL=str(run / "journal"))
+    cmd = [str(BIN / "boundaries"), "mail", "--maildir", str(maildir), "--drafts",
+           str(run / "drafts")]
+    label = " (before)" if tree else ""
+    first, out = _run(cmd, env, "first run" + label)
+    second, again = _run(cmd, env, "second run" + label)
+    drafts = len(os.listdir(run / "drafts" / "cur"))
+    lines = sum(p.read_bytes().count(b"\n") for p in (run / "journal").iterdir()
+                if p.suffix == ".jsonl")
+    shutil.rmtree(run)
+    return first, second, (drafts, lines, out.strip().splitlines()[-1],
+                           again.strip().splitlines()[-1])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--messages", type=int, default=10_000)
+    ap.add_argument("--before", metavar="TREE",
+                    help="also time the first and second run with the code of this work tree "
+                         "(a `git worktree` of an earlier commit), interleaved")
     args = ap.parse_args()
     n = args.messages
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,41 +127,36 @@ def main() -> None:
         subprocess.run([str(BIN / "boundaries"), "where"], check=True,
                        stdout=subprocess.DEVNULL,
                        env=user_env(**common, BOUNDARIES_CACHE=str(warm)))
-        samples: dict[str, list[float]] = {"floor": [], "floor (whole files)": [],
-                                           "first run": [], "second run": []}
-        checks = []
+        samples: dict[str, list[float]] = {}
+        checks = set()
+        trees = [None, args.before] if args.before else [None]
         for i in range(args.runs):
             floor = [sys.executable, "-c", FLOOR, str(maildir)]
-            samples["floor"].append(_run([*floor, "headers", str(n)], user_env())[0])
-            samples["floor (whole files)"].append(_run([*floor, "whole", str(n)],
-                                                       user_env())[0])
-            run = base / f"run{i}"
-            shutil.copytree(warm, run / "cache")
-            env = user_env(**common, BOUNDARIES_CACHE=str(run / "cache"),
-                           BOUNDARIES_JOURNAL=str(run / "journal"))
-            cmd = [str(BIN / "boundaries"), "mail", "--maildir", str(maildir), "--drafts",
-                   str(run / "drafts")]
-            first, out = _run(cmd, env)
-            second, again = _run(cmd, env)
-            samples["first run"].append(first)
-            samples["second run"].append(second)
-            drafts = len(os.listdir(run / "drafts" / "cur"))
-            lines = sum(p.read_bytes().count(b"\n") for p in (run / "journal").iterdir()
-                        if p.suffix == ".jsonl")
-            checks.append((drafts, lines, out.strip().splitlines()[-1],
-                           again.strip().splitlines()[-1]))
-            shutil.rmtree(run)
+            for case, how in (("floor", "headers"), ("floor (whole files)", "whole")):
+                samples.setdefault(case, []).append(_run([*floor, how, str(n)], user_env(),
+                                                         case)[0])
+            for tree in trees:
+                label = " (before)" if tree else ""
+                first, second, check = _mail_run(base / f"run{i}", maildir, common, warm, tree)
+                samples.setdefault("first run" + label, []).append(first)
+                samples.setdefault("second run" + label, []).append(second)
+                checks.add((label, *check))
     med = {k: statistics.median(v) for k, v in samples.items()}
+    cpu = {k: statistics.median(v) for k, v in CPU.items()}
     print(f"{n} messages, {args.runs} runs each, interleaved; load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     for name, values in samples.items():
-        rate = f"{n / med[name]:8.0f} msg/s" if name != "second run" else " " * 14
-        print(f"{name:<20} median {med[name]:7.3f} s {rate}  (min {min(values):.3f}, "
-              f"max {max(values):.3f})")
-    print(f"ratio floor / first run: {med['floor'] / med['first run']:.3f}; "
-          f"floor (whole files) / first run: {med['floor (whole files)'] / med['first run']:.3f}")
-    for drafts, lines, summary, again in sorted(set(checks)):
-        print(f"checked: {drafts} drafts, {lines} journal lines; first: {summary}; "
+        rate = f"{n / med[name]:8.0f} msg/s" if "second" not in name else " " * 14
+        print(f"{name:<21} median {med[name]:7.3f} s {rate}  (min {min(values):.3f}, "
+              f"max {max(values):.3f}; CPU {cpu[name]:.3f} s)")
+    for label in (" (before)", "") if args.before else ("",):
+        first = "first run" + label
+        print(f"ratio{label}: floor / first run {med['floor'] / med[first]:.3f} (CPU "
+              f"{cpu['floor'] / cpu[first]:.3f}); floor (whole files) / first run "
+              f"{med['floor (whole files)'] / med[first]:.3f} (CPU "
+              f"{cpu['floor (whole files)'] / cpu[first]:.3f})")
+    for label, drafts, lines, summary, again in sorted(checks):
+        print(f"checked{label}: {drafts} drafts, {lines} journal lines; first: {summary}; "
               f"second: {again}")
 
 

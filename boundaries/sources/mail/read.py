@@ -54,6 +54,7 @@ from boundaries.policy.timeparse import MAX_YEAR, MIN_YEAR
 
 MAX_HEADER = 1024 * 1024  # bytes of a header block; real ones are a few KiB
 CHUNK = 64 * 1024  # bytes read at a time
+FIRST_CHUNK = 8 * 1024  # the first read: most header blocks end within it
 CACHED = 1000  # characters of a header value whose addresses are kept for the run
 RECIPIENT_HEADERS = ("to", "cc", "bcc", "resent-to", "resent-cc", "resent-bcc")
 
@@ -113,8 +114,10 @@ def read_header_block(path: Path, limit: int = MAX_HEADER) -> bytes:
     fd = open_readonly(path)
     with os.fdopen(fd, "rb", buffering=0) as f:
         data = bytearray()
+        size = FIRST_CHUNK
         while True:
-            chunk = f.read(CHUNK)
+            chunk = f.read(size)
+            size = CHUNK
             if not chunk:
                 return bytes(data)
             start = max(0, len(data) - 2)  # an empty line may straddle two chunks
