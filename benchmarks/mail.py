@@ -12,7 +12,9 @@ then, taking turns run by run so that machine noise hits all alike, each a whole
   only parses headers does (compat32 hands back each header's text, as this project's own
   reader uses it; `policy.default` would parse each header into objects, a slower and so
   kinder floor). **floor (whole files)** is the same parse handed each open file, which
-  reads it to its end: the floor as issue 16's first measurement took it.
+  reads it to its end: the floor as issue 16's first measurement took it. **floor
+  (policy.default)** parses the same header blocks with `policy.default`, the parser issue
+  16's part 1 names, which makes a header object of each header it is asked for.
 - **first run**: `boundaries mail --maildir M --drafts D` with a fresh journal, Drafts and
   cache folder each time (the compiled policy set copied in warm, as on a user's machine
   after any earlier command; the list of Maildir files decided before starts empty).
@@ -48,8 +50,8 @@ BIN = Path(sys.executable).parent
 FLOOR = """
 import os, sys
 from email.parser import BytesHeaderParser
-from email.policy import compat32
-parser = BytesHeaderParser(policy=compat32)
+from email.policy import compat32, default
+parser = BytesHeaderParser(policy=default if sys.argv[2] == "default" else compat32)
 n = 0
 for sub in ("new", "cur"):
     folder = os.path.join(sys.argv[1], sub)
@@ -132,7 +134,8 @@ def main() -> None:
         trees = [None, args.before] if args.before else [None]
         for i in range(args.runs):
             floor = [sys.executable, "-c", FLOOR, str(maildir)]
-            for case, how in (("floor", "headers"), ("floor (whole files)", "whole")):
+            for case, how in (("floor", "headers"), ("floor (whole files)", "whole"),
+                              ("floor (policy.default)", "default")):
                 samples.setdefault(case, []).append(_run([*floor, how, str(n)], user_env(),
                                                          case)[0])
             for tree in trees:
@@ -154,7 +157,9 @@ def main() -> None:
         print(f"ratio{label}: floor / first run {med['floor'] / med[first]:.3f} (CPU "
               f"{cpu['floor'] / cpu[first]:.3f}); floor (whole files) / first run "
               f"{med['floor (whole files)'] / med[first]:.3f} (CPU "
-              f"{cpu['floor (whole files)'] / cpu[first]:.3f})")
+              f"{cpu['floor (whole files)'] / cpu[first]:.3f}); floor (policy.default) / "
+              f"first run {med['floor (policy.default)'] / med[first]:.3f} (CPU "
+              f"{cpu['floor (policy.default)'] / cpu[first]:.3f})")
     for label, drafts, lines, summary, again in sorted(checks):
         print(f"checked{label}: {drafts} drafts, {lines} journal lines; first: {summary}; "
               f"second: {again}")
