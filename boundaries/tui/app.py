@@ -30,6 +30,7 @@ from boundaries.tui.mail_source import MailSource, MailState
 from boundaries.tui.masking import HIDDEN, Masker
 from boundaries.tui.reload import LiveReload, _stamp
 from boundaries.tui.ringing import PhoneSources, Ringing
+from boundaries.tui.sms_send import SmsSend
 from boundaries.tui.widgets import ChoiceBar, OpenSource, TabBar
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ CLIPBOARD_NOTE = ("sent to your terminal's clipboard (OSC 52); if nothing arrive
                   "terminal may not support it — select the text with the mouse instead")
 
 
-class BoundariesApp(LiveReload, PhoneSources, MailSource, App[None]):
+class BoundariesApp(LiveReload, PhoneSources, MailSource, SmsSend, App[None]):
     """The boundaries TUI. Build it with `make_app`."""
 
     TITLE = "boundaries"
@@ -68,6 +69,7 @@ class BoundariesApp(LiveReload, PhoneSources, MailSource, App[None]):
         Binding("f9", "record", "Record"),
         Binding("f10", "tab('incoming')", "Incoming", show=False),
         Binding("ctrl+s", "save_draft", "Save draft"),  # a mail's, into Drafts (mail_source)
+        Binding("ctrl+t", "send_sms", "Send SMS"),  # the reply, after a dialog (sms_send)
         Binding("ctrl+r", "reload", "Reload", show=False),
         Binding("question_mark", "help", "Keys", priority=True),
         Binding("ctrl+q", "quit", "Quit"),

@@ -20,6 +20,7 @@ from boundaries.core.request import NO_FACTS, Decision, Facts, Request
 from boundaries.core.text import visible
 from boundaries.core.time import zone
 from boundaries.core.tone import placeholder_fills, tone_problems
+from boundaries.core.via import Via
 from boundaries.core.vocabulary import KINDS
 from boundaries.core.wording import human_next
 from boundaries.service import build_request
@@ -40,6 +41,29 @@ URGENCY_OPTIONS = [("normal", "normal", "n"), ("urgent", "urgent", "u"),
 VERDICT_MARK = {"answer": "✔ ANSWER", "later": "◷ LATER", "decline": "✖ DECLINE"}
 CALLBACK_WORDS = {"always": "call back: yes", "on-request": "call back: on request",
                   "never": "call back: never"}
+VIA_NAMES = {"sms": "SMS", "email": "mail", "chat": "chat"}
+DRAFT_LABELS = {"reply": "reply", "confirm": "confirm in writing"}
+NO_WAY = "no way to reach the sender"  # how core.reasons.no_way_reason starts
+SEND_KEY = "Ctrl+T"  # the app's send_sms binding (tui/sms_send.py)
+
+
+def via_words(via: Via) -> str:
+    """`SMS to +43 664 1234567`, `mail to office@acme.example`: as `check` says it."""
+    from boundaries.policy.phones import international
+
+    to = international(via.to) if via.to.startswith("+") else via.to
+    return f"{VIA_NAMES.get(via.channel, via.channel)} to {to}"
+
+
+def via_line(which: str, d: Decision | None) -> str:
+    """Where the draft `which` goes: "reply via SMS to +43 664 1234567", or "no way to
+    reach the sender: …" (the decision's own reason for it), or "" without that draft."""
+    rep = (d.reply if which == "reply" else d.confirm) if d is not None else None
+    if rep is None or d is None:
+        return ""
+    if rep.via is None:
+        return next((r.text for r in d.reasons if r.text.startswith(NO_WAY)), NO_WAY)
+    return f"{DRAFT_LABELS[which]} via {via_words(rep.via)}"
 
 
 class ReasonList(OptionList):
@@ -64,10 +88,14 @@ class Drafts(Vertical):
     """The reply and the written confirmation, editable; mounted after the first paint
     (TextArea, ≈20 ms to import, is imported only then). Posts `Ready` once mounted.
 
-    Under each draft a line shows its tone problems (`core.tone`), live as it is edited:
-    "tone: doubt — 'wirklich' in a question", hidden while there are none."""
+    Under each draft a line says where it goes ("reply via SMS to +43 664 1234567 ·
+    Ctrl+T sends it", or that no way reaches the sender; hidden without a draft), and a line
+    shows its tone problems (`core.tone`), live as it is edited: "tone: doubt — 'wirklich'
+    in a question", hidden while there are none."""
 
     DEFAULT_CSS = """
+    Drafts .via { height: auto; padding: 0 1; color: $text-muted; }
+    Drafts .via.nowhere { color: $text-warning; }
     Drafts .tone { height: auto; padding: 0 1; color: $text-warning; display: none; }
     """
 
@@ -84,9 +112,11 @@ class Drafts(Vertical):
         with TabbedContent():
             with TabPane("Reply", id="reply-tab"):
                 yield SafeTextArea("", id="reply", soft_wrap=True)
+                yield Static("", id="reply-via", classes="via", markup=False)
                 yield Static("", id="reply-tone", classes="tone", markup=False)
             with TabPane("Confirm in writing", id="confirm-tab"):
                 yield SafeTextArea("", id="confirm", soft_wrap=True)
+                yield Static("", id="confirm-via", classes="via", markup=False)
                 yield Static("", id="confirm-tone", classes="tone", markup=False)
 
     def on_mount(self) -> None:
@@ -96,6 +126,20 @@ class Drafts(Vertical):
         which = event.text_area.id
         if which in ("reply", "confirm"):
             self.show_tone(which, event.text_area.text)
+
+    def show_via(self, d: Decision | None) -> None:
+        """The line under each draft that says where it goes (masked by F6)."""
+        from boundaries.service import sms_target
+
+        app = self.query_ancestor(AskPane).bapp
+        for which in ("reply", "confirm"):
+            line = self.query_one(f"#{which}-via", Static)
+            text = via_line(which, d)
+            if text and which == "reply" and d is not None and sms_target(d) is not None:
+                text += f" · {SEND_KEY} sends it"
+            line.update(app.mask(text, multiline=False))
+            line.set_class(text.startswith(NO_WAY), "nowhere")
+            line.display = bool(text)
 
     def show_tone(self, which: str, text: str) -> None:
         """Check the draft `which` ("reply" or "confirm") and show the line under it."""
@@ -141,6 +185,10 @@ class AskPane(Vertical):
     decision: Decision | None = None
     request: Request | None = None
     facts: Facts = NO_FACTS
+    sms_offered = False  # the decision's reply goes by SMS: Ctrl+T in the footer
+
+    class SmsOffered(Message):
+        """`sms_offered` changed: the app shows or hides Ctrl+T (tui/sms_send.py)."""
 
     DEFAULT_CSS = """
     AskPane #form { width: 36; padding: 0 1 0 0; height: auto; }
@@ -328,6 +376,14 @@ class AskPane(Vertical):
             for area in self.query(wid):  # the TextAreas, once mounted
                 area.text = self.bapp.mask(rep.text) if rep else ""
                 area.read_only = self.bapp.discreet_screen  # a masked draft is not for editing
+        for drafts in self.query(Drafts):
+            drafts.show_via(d)
+        from boundaries.service import sms_target
+
+        offered = d is not None and sms_target(d) is not None
+        if offered != self.sms_offered:
+            self.sms_offered = offered
+            self.post_message(self.SmsOffered())  # the footer shows Ctrl+T only while so
 
     def _next_text(self, d: Decision) -> str:
         ps = self.bapp.policies

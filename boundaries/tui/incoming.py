@@ -2,7 +2,9 @@
 mail (§9, `tui/mail_source.py`) — time, who (hidden by F6 like every name), the channel,
 the verdict, what happened (a mail: `reply ready`, `no reply: list`, `draft written`, …),
 and for a missed call that I may call back (its callback is not `never`) when: the next
-window of the decision made at its ring. The consultant's call-back list. Enter on a row
+window of the decision made at its ring. The consultant's call-back list. Under the list,
+where the reply of the row under the cursor would go ("reply via SMS to +43 664 1234567",
+sources.md §10; a line, not a column: the row's cells stay as they were). Enter on a row
 posts `AskAbout` (a call or message: the app puts the caller into Ask) or `AskMail` (a
 mail: the app opens it in Ask with its draft)."""
 
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
@@ -35,6 +38,7 @@ class IncomingPane(LazyPane, Vertical):
     DEFAULT_CSS = """
     IncomingPane #incoming-state { padding: 0 1; height: auto; color: $text-muted; }
     IncomingPane DataTable { height: 1fr; }
+    IncomingPane #incoming-via { padding: 0 1; height: 1; color: $text-muted; }
     """
 
     class AskAbout(Message):
@@ -55,6 +59,7 @@ class IncomingPane(LazyPane, Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="incoming-state", markup=False)
         yield DataTable(id="incoming-table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="incoming-via", markup=False)
 
     @property
     def bapp(self) -> BoundariesApp:
@@ -98,6 +103,33 @@ class IncomingPane(LazyPane, Vertical):
         if not rows:
             state = "nothing yet today: calls, messages and mail show here as they come"
         self.query_one("#incoming-state", Static).update(state)
+        self.show_via()
+
+    def show_via(self) -> None:
+        """Where the reply of the row under the cursor goes (masked by F6)."""
+        from boundaries.tui.ask import via_line
+
+        table = self.query_one("#incoming-table", DataTable)
+        line = ""
+        if table.row_count and table.cursor_row >= 0:
+            key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value or ""
+            r = self._row(key)
+            d = r.decision if r is not None else None
+            line = via_line("reply", d) or ("no reply to send" if d is not None else "")
+            if line:  # which row: its time, as the list shows it
+                line = f"▸ {table.get_cell_at(Coordinate(table.cursor_row, 0))} · {line}"
+        self.query_one("#incoming-via", Static).update(self.bapp.mask(line, multiline=False))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.show_via()
+
+    def _row(self, key: str) -> Row | MailRow | None:
+        kind, _, value = key.partition("\x1f")
+        if kind == "m":
+            return self.bapp.mail.rows.get(value)
+        source, _, sid = value.partition("\x1f")
+        return self.bapp.ringing.rows.get((source, sid))
 
     def cells(self, r: Row | MailRow, tz, today) -> list[Text]:
         app = self.bapp
