@@ -433,3 +433,46 @@ def test_snapshot_sms_dialog(snap_compare, tmp_path, monkeypatch):
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+async def test_an_sms_that_went_unrecorded_is_said_and_never_sent_twice(write_set, tmp_path,
+                                                                       monkeypatch):
+    """The phone took it, the journal could not be written: a warning, and no second send
+    (a fake phone, so this runs without dbus-daemon too)."""
+    from boundaries.journal import store
+    from boundaries.sources.calls import kdeconnect_sms
+    from boundaries.sources.calls.kdeconnect_sms import SmsSent
+
+    calls: list[tuple[str, str, str | None]] = []
+
+    async def pixel(device=None):
+        return SmsPhone("ff_fp5", "FP5", "avsav")
+
+    async def send(number, text, *, device=None, **kw):
+        calls.append((number, text, device))
+        return SmsSent(number, device or "?", "FP5", "avsav")
+
+    def full_disk(folder, entry, month):
+        raise OSError(28, "No space left on device", str(folder / "x.jsonl"))
+
+    monkeypatch.setattr(service_sms, "sms_phone", pixel)
+    monkeypatch.setattr(kdeconnect_sms, "send_sms", send)
+    monkeypatch.setattr(store, "append", full_disk)
+    journal = tmp_path / "journal"
+    app = app_for(sms_set(write_set), journal)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(app, pilot)
+        await ask(app, pilot, ACME_MOBILE)
+        await open_dialog(app, pilot)
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "SMS sent to +43 664 1234567 through FP5." in toasts(app)
+        [warning] = [n.message for n in app._notifications if n.severity == "warning"]
+        assert warning.startswith("The SMS went, but was not recorded: could not write the "
+                                  "journal")
+        assert "No space left on device" in warning
+        dialog = await open_dialog(app, pilot)
+        assert dialog_text(dialog)["sms-why"].startswith("Not sent again:")
+    assert calls == [(ANNA, TEXT, "ff_fp5")]  # through the phone the dialog named
+    assert sms_entries(journal) == []
