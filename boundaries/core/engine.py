@@ -283,9 +283,14 @@ def decide(ps: PolicySet, req: Request, facts: Facts = NO_FACTS) -> Decision:
         reply_window = (after[0].astimezone(tz), after[1].astimezone(tz)) if after else None
     reply_start = reply_window[0] if reply_window else None
 
+    worded: dict[str, dict[str, str]] = {}  # the reply and the confirmation share them
+
     def values(locale: str) -> dict[str, str]:  # worded in the template's own language
-        return placeholder_values(ps, tier, client, req.at, reply_start, sender_tz, locale,
-                                  discreet)
+        found = worded.get(locale)
+        if found is None:
+            found = worded[locale] = placeholder_values(ps, tier, client, req.at, reply_start,
+                                                        sender_tz, locale, discreet)
+        return found
 
     # an answer carries no reply (§5), whoever decided it
     reply = None

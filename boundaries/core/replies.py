@@ -8,6 +8,7 @@ import re
 import string
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from boundaries.core.diagnostics import suggest
@@ -107,19 +108,28 @@ def _brace_problem(text: str, pos: int) -> TemplateError:
     return TemplateError("unmatched brace", "write `{{` and `}}` for literal braces", pos)
 
 
+@lru_cache(maxsize=4096)
+def _safe_pieces(text: str) -> tuple[tuple[str, str | None], ...] | None:
+    """The (literal, placeholder-or-None) pieces of a template without problems, or None:
+    each template text is parsed and checked once, not at every decision (a pure function
+    of the text, so two sets with different templates never share a result)."""
+    if template_problems(text):
+        return None
+    return tuple((lit, name) for lit, name, _spec, _conv in _FORMATTER.parse(text))
+
+
 def parse_template(text: str) -> list[tuple[str, str | None]]:
     """Split into (literal, placeholder-or-None) pieces; raise TemplateError when unsafe."""
-    problems = template_problems(text)
-    if problems:
-        raise problems[0]
-    return [(lit, name) for lit, name, _spec, _conv in _FORMATTER.parse(text)]
+    pieces = _safe_pieces(text)
+    if pieces is None:
+        raise template_problems(text)[0]  # a fresh error each time, its offset with it
+    return list(pieces)
 
 
 def render(text: str, values: Mapping[str, str]) -> str:
     """Fill placeholders by name; anything unsafe is left as written."""
-    try:
-        pieces = parse_template(text)
-    except TemplateError:
+    pieces = _safe_pieces(text)
+    if pieces is None:
         return text
     return "".join(lit + (values.get(name, "") if name else "") for lit, name in pieces)
 
@@ -142,6 +152,16 @@ def placeholder_values(ps: PolicySet, tier: Tier, client: Client | None, at: dat
 
 _SPACE_BEFORE_PUNCT = re.compile(r"[ \t]+([,.;:!?])")
 _DOUBLE_SPACE = re.compile(r"(?<=\S)[ \t]{2,}")
+# a blank before a blank or a punctuation mark: where neither pattern above can match
+_UNTIDY = re.compile(r"[ \t][ \t,.;:!?]")
+
+
+def tidy_gaps(text: str) -> str:
+    """A text with the gaps an empty placeholder leaves closed: no blank before `,.;:!?`,
+    one blank between words (the two substitutions run only where one can match)."""
+    if _UNTIDY.search(text) is None:
+        return text
+    return _DOUBLE_SPACE.sub(" ", _SPACE_BEFORE_PUNCT.sub(r"\1", text))
 
 
 def locale_chain(ps: PolicySet, sender_locale: str) -> list[str]:
@@ -185,6 +205,6 @@ def _pick(ps: PolicySet, key: str, sender_locale: str, discreet: bool,
         filled = values(loc)
         text = render(tpl.text, filled)
         if discreet or not filled.get("client_name"):
-            text = _DOUBLE_SPACE.sub(" ", _SPACE_BEFORE_PUNCT.sub(r"\1", text))
+            text = tidy_gaps(text)
         return ReplyText(loc, chosen, text.strip())
     return None

@@ -49,13 +49,20 @@ DayOpen = Callable[[date], bool]
 
 def window_instances(week: Week, tz: ZoneInfo, day: date) -> list[tuple[datetime, datetime]]:
     """The windows that start on `day`, as (start, end) UTC instants."""
+    return list(_windows_of(week, tz, day))
+
+
+@lru_cache(maxsize=4096)
+def _windows_of(week: Week, tz: ZoneInfo, day: date) -> tuple[tuple[datetime, datetime], ...]:
+    """`window_instances`, kept: a decision asks for the same days in `containing_window`
+    and `next_window`, and the next decision mostly for the same days again."""
     out = []
     for s, e in week[day.weekday()]:
         start, end = resolve(tz, day, s), resolve(tz, day, e)
         if start < end:  # a window squeezed to nothing by a DST gap is skipped
             out.append((start, end))
     out.sort()  # a DST gap can move a later wall-clock window ahead of another
-    return out
+    return tuple(out)
 
 
 def containing_window(
@@ -67,7 +74,7 @@ def containing_window(
     for day in (today - ONE_DAY, today):
         if not week[day.weekday()] or not is_open(day):
             continue
-        for start, end in window_instances(week, tz, day):
+        for start, end in _windows_of(week, tz, day):
             if start <= at_utc < end:
                 return day, start, end
     return None
@@ -109,7 +116,7 @@ def next_window(
     best: tuple[datetime, datetime] | None = None
     for _ in range(horizon_days + 2):
         if week[day.weekday()] and is_open(day):
-            for start, end in window_instances(week, tz, day):
+            for start, end in _windows_of(week, tz, day):
                 if best is not None and start >= best[0]:
                     return best
                 if end > at_utc:

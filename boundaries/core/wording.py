@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from boundaries.core.vocabulary import EN_NAMES
@@ -41,6 +42,7 @@ _CHANNEL_WORDS = {  # keys: vocabulary.CHANNELS
     "de": {"call": "Telefon", "sms": "SMS", "email": "E-Mail", "chat": "Chat"},
 }
 
+@lru_cache(maxsize=256)
 def language(locale: str) -> str:
     """The language part of a locale code: `de-AT` -> `de`."""
     return locale.replace("-", "_").split("_")[0].lower()
@@ -83,6 +85,7 @@ def human_next(
                                year=local.year)
 
 
+@lru_cache(maxsize=1024)
 def human_channels(channels: tuple[str, ...], locale: str) -> str:
     """`("sms", "email")` -> "SMS or email" / "SMS oder E-Mail"."""
     lang = language(locale)
