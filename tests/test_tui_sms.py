@@ -476,3 +476,24 @@ async def test_an_sms_that_went_unrecorded_is_said_and_never_sent_twice(write_se
         assert dialog_text(dialog)["sms-why"].startswith("Not sent again:")
     assert calls == [(ANNA, TEXT, "ff_fp5")]  # through the phone the dialog named
     assert sms_entries(journal) == []
+
+
+async def test_a_long_text_says_there_is_more_to_read_in_the_dialog(write_set, tmp_path,
+                                                                   monkeypatch):
+    async def pixel(device=None):
+        return SmsPhone(PIXEL, "Pixel 7", "avsav")
+
+    monkeypatch.setattr(service_sms, "sms_phone", pixel)
+    app = app_for(sms_set(write_set), tmp_path / "journal")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await ask(app, pilot, ACME_MOBILE)
+        long = "Hello, I will get back to you tomorrow. " * 25
+        app.query_one("#reply", TextArea).text = long
+        await pilot.pause()
+        dialog = await open_dialog(app, pilot)
+        await pilot.pause()
+        assert str(dialog.query_one("#sms-count", Static).render()) == (
+            f"{len(long)} characters · more below: scroll the text to read it all")
+        assert dialog.text == long
+        assert dialog.query_one("#send", Button).region.bottom <= 24  # Send still on screen

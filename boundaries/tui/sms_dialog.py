@@ -46,7 +46,7 @@ class SmsDialog(ModalScreen["SmsPhone | None"]):
                            border: thick $accent; background: $surface; padding: 1 2; }
     SmsDialog #sms-title { text-style: bold; }
     SmsDialog .sms-field { height: auto; }
-    SmsDialog #sms-text-box { height: auto; max-height: 12; border: round $primary;
+    SmsDialog #sms-text-box { height: auto; max-height: 10; border: round $primary;
                               margin-top: 1; }
     SmsDialog #sms-text { height: auto; }
     SmsDialog #sms-count, SmsDialog #sms-hidden { color: $text-muted; height: auto; }
@@ -125,8 +125,8 @@ class SmsDialog(ModalScreen["SmsPhone | None"]):
             phone = f"through  {LOOKING}"
         self.query_one("#sms-phone", Static).update(mask(phone, multiline=False))
         self.query_one("#sms-text", Static).update(mask(self.text))
-        n = len(self.text)
-        self.query_one("#sms-count", Static).update(f"{n} character{'s' * (n != 1)}")
+        self._count()
+        self.call_after_refresh(self._count)  # once laid out: whether it must be scrolled
         note = self.query_one("#sms-hidden", Static)
         note.update(HIDDEN_NOTE if hidden else "")
         note.display = hidden
@@ -137,6 +137,13 @@ class SmsDialog(ModalScreen["SmsPhone | None"]):
         line.update(mask(why or "", multiline=False))
         line.display = bool(why)
         self.query_one("#send", Button).disabled = not self.can_send
+
+    def _count(self) -> None:
+        n = len(self.text)
+        more = self.query_one("#sms-text-box", VerticalScroll).max_scroll_y > 0
+        self.query_one("#sms-count", Static).update(
+            f"{n} character{'s' * (n != 1)}" + (" · more below: scroll the text to read it all"
+                                                 if more else ""))
 
     @property
     def can_send(self) -> bool:
