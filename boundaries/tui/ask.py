@@ -133,13 +133,13 @@ class Drafts(Vertical):
 
         app = self.query_ancestor(AskPane).bapp
         for which in ("reply", "confirm"):
-            line = self.query_one(f"#{which}-via", Static)
             text = via_line(which, d)
             if text and which == "reply" and d is not None and sms_target(d) is not None:
                 text += f" · {SEND_KEY} sends it"
-            line.update(app.mask(text, multiline=False))
-            line.set_class(text.startswith(NO_WAY), "nowhere")
-            line.display = bool(text)
+            for line in self.query(f"#{which}-via").results(Static):  # once composed
+                line.update(app.mask(text, multiline=False))
+                line.set_class(text.startswith(NO_WAY), "nowhere")
+                line.display = bool(text)
 
     def show_tone(self, which: str, text: str) -> None:
         """Check the draft `which` ("reply" or "confirm") and show the line under it."""
