@@ -334,7 +334,9 @@ async def test_never_twice_in_a_session_nor_in_the_next_run(ps, tmp_path):
     with pytest.raises(SmsReplyError, match=r"already went to .* in this session"):
         await send_sms_reply(ps, req, d, TEXT + " ", folder=journal, now=NOW, sender=phone)
     forget_session()  # the next run: only the journal remembers
-    assert already_sent(req, d, journal).startswith("an SMS reply to this request went at ")
+    # when it went, on my clock (recorded_at, here the NOW it was sent at)
+    assert already_sent(req, d, journal) == (
+        "an SMS reply to this request went at Thu 2026-01-08 18:25")
     with pytest.raises(SmsReplyError, match=r"already went to \+436641234567 \(recorded "):
         await send_sms_reply(ps, req, d, TEXT, folder=journal, now=NOW, sender=phone)
     assert phone.calls == [(ANNA, TEXT)]

@@ -100,7 +100,9 @@ def sms_entry(ps: PolicySet, req: Request, decision: Decision, now: datetime) ->
 
 def sent_before(decision: Decision, key: str, folder: Path) -> str | None:
     """When the journal in `folder` recorded an SMS reply for the request `key` (the entry's
-    `recorded_at`), else None."""
+    `recorded_at`, on my clock: `Thu 2026-01-08 18:20`), else None."""
+    from datetime import datetime
+
     from boundaries.journal.store import month_of, read
 
     if not folder.is_dir():
@@ -108,7 +110,12 @@ def sent_before(decision: Decision, key: str, folder: Path) -> str | None:
     entries, _ = read(folder, [month_of(decision.at)], must_contain=key)
     for e in entries:
         if e.data.get("source") == SOURCE and e.data.get("source_id") == key:
-            return str(e.data.get("recorded_at") or e.at.isoformat())
+            when = e.at
+            with contextlib.suppress(ValueError):
+                when = datetime.fromisoformat(str(e.data.get("recorded_at")))
+            if when.tzinfo is None:
+                when = e.at
+            return when.astimezone(decision.at.tzinfo).strftime("%a %Y-%m-%d %H:%M")
     return None
 
 
