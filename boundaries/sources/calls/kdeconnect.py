@@ -280,27 +280,7 @@ class KdeConnectMonitor(RetryingSource):
 
     async def _connect(self, address: str) -> tuple[Any, str]:
         """(the bus, "") or (None, why not)."""
-        from dbus_fast import AuthError, InvalidAddressError
-        from dbus_fast.aio import MessageBus
-
-        try:  # a connect that fails closes its own socket
-            bus = MessageBus(bus_address=address)
-            async with asyncio.timeout(self.connect_timeout):
-                await bus.connect()
-        except TimeoutError as err:
-            why = (f"no answer in {self.connect_timeout:g} s" if err.errno is None
-                   else err.strerror or str(err))
-        except OSError as err:
-            why = err.strerror or str(err) or type(err).__name__
-        except AuthError as err:
-            why = f"the bus refused me: {err}"
-        except InvalidAddressError as err:
-            why = f"not a bus address: {err}"
-        except Exception as err:  # dbus-fast: "any other connection error"
-            why = str(err) or type(err).__name__
-        else:
-            return bus, ""
-        return None, f"no session bus at {quoted(address, 80)}: {why}"
+        return await connect_bus(address, self.connect_timeout)
 
     async def _session(self, bus: Any) -> AsyncIterator[CallEvent]:
         """Events while `bus` is connected; sets `_reason` (why it ended) and `_useful`
@@ -459,3 +439,29 @@ def watch_kdeconnect(*, tz: tzinfo, region: str | None,
     """The paired phones through KDE Connect, to iterate with `async for` (see
     KdeConnectMonitor)."""
     return KdeConnectMonitor(tz=tz, region=region, **options)  # type: ignore[arg-type]
+
+
+async def connect_bus(address: str, timeout: float) -> tuple[Any, str]:
+    """A connection to the bus at `address`: (the bus, "") or (None, why not, worded for the
+    user: "no session bus at 'unix:…': no answer in 5 s"). Shared by the call signal and the
+    SMS send."""
+    from dbus_fast import AuthError, InvalidAddressError
+    from dbus_fast.aio import MessageBus
+
+    try:  # a connect that fails closes its own socket
+        bus = MessageBus(bus_address=address)
+        async with asyncio.timeout(timeout):
+            await bus.connect()
+    except TimeoutError as err:
+        why = f"no answer in {timeout:g} s" if err.errno is None else err.strerror or str(err)
+    except OSError as err:
+        why = err.strerror or str(err) or type(err).__name__
+    except AuthError as err:
+        why = f"the bus refused me: {err}"
+    except InvalidAddressError as err:
+        why = f"not a bus address: {err}"
+    except Exception as err:  # dbus-fast: "any other connection error"
+        why = str(err) or type(err).__name__
+    else:
+        return bus, ""
+    return None, f"no session bus at {quoted(address, 80)}: {why}"

@@ -39,8 +39,11 @@ from boundaries.sources.calls.kdeconnect import (
     DAEMON_INTERFACE,
     DAEMON_PATH,
     DEVICES_PATH,
+    connect_bus,
     session_bus_address,
 )
+
+CONNECT_TIMEOUT = 5.0  # s: a session bus answers at once, or not at all
 
 SMS_INTERFACE = "org.kde.kdeconnect.device.sms"
 METHOD = "sendSms"
@@ -147,28 +150,17 @@ async def _call(bus: Any, path: str, interface: str, member: str, signature: str
     return list(reply.body)
 
 
-async def _connect(address: str | None) -> Any:
-    from dbus_fast import AuthError, InvalidAddressError
-    from dbus_fast.aio import MessageBus
-
+async def _connect(address: str | None, timeout: float = CONNECT_TIMEOUT) -> Any:
     address = address or session_bus_address()
     if address is None:
         raise SmsError("no session bus: DBUS_SESSION_BUS_ADDRESS is not set",
                        "run boundaries in the desktop session where KDE Connect runs; the "
                        "reply stays a draft")
-    try:
-        return await MessageBus(bus_address=address).connect()
-    except OSError as err:
-        why = err.strerror or str(err) or type(err).__name__
-    except AuthError as err:
-        why = f"the bus refused me: {err}"
-    except InvalidAddressError as err:
-        why = f"not a bus address: {err}"
-    except Exception as err:  # dbus-fast: any other connection error
-        why = str(err) or type(err).__name__
-    raise SmsError(f"no session bus at {quoted(address, 80)}: {why}",
-                   "run boundaries in the desktop session where KDE Connect runs; the reply "
-                   "stays a draft")
+    bus, why = await connect_bus(address, timeout)
+    if bus is None:
+        raise SmsError(why, "run boundaries in the desktop session where KDE Connect runs; "
+                       "the reply stays a draft")
+    return bus
 
 
 async def _phone(bus: Any, device: str | None) -> SmsPhone:
