@@ -74,35 +74,9 @@ def _listing(folder: Path) -> dict[str, float]:
     """Unique name -> modification time of each message file in `new/` and `cur/`: a
     listing and a stat each, without the paths `list_maildir` makes (a look at 10,000
     files with nothing new: 25 ms rather than 60). MaildirError as `list_maildir` says it."""
-    import os
+    from boundaries.sources.mail.maildir import scan_maildir, unique_name
 
-    from boundaries.sources.mail.maildir import (
-        SUBFOLDERS,
-        MaildirError,
-        list_maildir,
-        unique_name,
-    )
-
-    present = [sub for sub in SUBFOLDERS if (folder / sub).is_dir()]
-    if not present:
-        list_maildir(folder)  # says why: no such folder, or not a Maildir
-    out: dict[str, float] = {}
-    for sub in present:
-        try:
-            with os.scandir(folder / sub) as listing:
-                for entry in listing:
-                    if entry.name.startswith("."):
-                        continue
-                    try:
-                        if entry.is_file(follow_symlinks=True):
-                            out[unique_name(entry.name)] = entry.stat(
-                                follow_symlinks=True).st_mtime
-                    except FileNotFoundError:
-                        continue  # gone while we listed: moved or deleted
-        except OSError as exc:
-            raise MaildirError(f"{folder / sub}: cannot be listed: {exc.strerror or exc}"
-                               ) from None
-    return out
+    return {unique_name(name): mtime for mtime, name, _ in scan_maildir(folder)}
 
 
 class MailSeen(NamedTuple):

@@ -91,6 +91,16 @@ def maildir_messages(folder: Path,
 
 def list_maildir(folder: Path) -> list[tuple[float, str, Path]]:
     """(modification time, name, path) of each message file in `new/` and `cur/`, sorted."""
+    found = [(mtime, name, Path(path)) for mtime, name, path in scan_maildir(folder)]
+    found.sort(key=lambda e: (e[0], e[1]))
+    return found
+
+
+def scan_maildir(folder: Path) -> Iterator[tuple[float, str, str]]:
+    """(modification time, name, path) of each message file in `new/` and `cur/`, as listed
+    (a listing and a stat each, no sorting, no Path made: a look at 10,000 files is cheap).
+    Dotfiles, folders and files gone while listing are passed over; no Maildir, or a folder
+    that cannot be listed, is MaildirError with a hint."""
     present = [sub for sub in SUBFOLDERS if (folder / sub).is_dir()]
     if not present:
         if not folder.exists():
@@ -100,7 +110,6 @@ def list_maildir(folder: Path) -> list[tuple[float, str, Path]]:
                            hint="a Maildir holds new/, cur/ and tmp/: give that folder, e.g. "
                                 "~/Mail/INBOX (mbsync, offlineimap) — an mbox file is read "
                                 "with --mbox")
-    found: list[tuple[float, str, Path]] = []
     for sub in present:
         try:
             with os.scandir(folder / sub) as listing:
@@ -113,11 +122,9 @@ def list_maildir(folder: Path) -> list[tuple[float, str, Path]]:
                         mtime = entry.stat(follow_symlinks=True).st_mtime
                     except FileNotFoundError:
                         continue  # gone while we listed: moved or deleted
-                    found.append((mtime, entry.name, Path(entry.path)))
+                    yield mtime, entry.name, entry.path
         except OSError as exc:
             raise MaildirError(f"{folder / sub}: cannot be listed: {exc.strerror or exc}") from None
-    found.sort(key=lambda e: (e[0], e[1]))
-    return found
 
 
 def flags_of(name: str) -> str:
