@@ -669,3 +669,30 @@ def test_the_maildir_and_drafts_of_sources_in_me_toml_need_no_flags(capsys, poli
     assert code == 0, err
     assert out.splitlines()[-1] == "1 message: 1 draft"
     assert len(drafts_of(tmp_path / "Drafts")) == 1  # relative to the policy folder
+
+
+# a sender whose address has a non-ASCII local part (RFC 6532): no reply can go to it
+UMLAUT = mail("Jürgen Öller <jürgen@oeller.example>", "Frage zum Server",
+              "Thu, 08 Jan 2026 18:40:00 +0100", "<u1@oeller.example>")
+
+
+def test_a_sender_no_reply_can_reach_is_decided_and_the_others_sent_once(capsys, policies,
+                                                                         journal, tmp_path):
+    command, sent = sendmail(tmp_path)
+    me_toml(policies, mail_table=f'sendmail = "{command}"')
+    inbox = maildir(tmp_path / "INBOX", {"new/1767892800.M1P100.mx": ACME,
+                                         "new/1767892805.M6P100.mx": UMLAUT})
+    code, out, err = run_mail(capsys, policies, journal, "--maildir", str(inbox), "--send")
+    assert code == 0, err
+    assert "Traceback" not in err
+    (line,) = [x for x in out.splitlines() if x.startswith("new/1767892805")]
+    assert "no reply message: `jürgen@oeller.example` is no address a reply can be sent to" \
+        in line
+    assert out.splitlines()[-1] == "2 messages: 1 sent, 1 with nothing to send"
+    assert len(list(sent.iterdir())) == 2  # ACME's reply and its confirmation
+    keys = {e["source_id"]: e["reply_key"] for e in journal_lines(journal)}
+    assert keys == {"<r1@acme.example>": "after-hours", "<u1@oeller.example>": None}
+    # the next run sends nothing again
+    code, out, _ = run_mail(capsys, policies, journal, "--maildir", str(inbox), "--send")
+    assert (code, out) == (0, "0 messages; 2 decided before\n")
+    assert len(list(sent.iterdir())) == 2

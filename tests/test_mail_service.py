@@ -254,3 +254,34 @@ def test_a_robot_sender_has_one_reason_the_rule_with_its_header(ps, tmp_path):
     assert m.suppressed.as_json() == {"rule": "robot-sender", "header": "From"}
     robots = [r.text for r in m.decision.reasons if "robot" in r.text]
     assert robots == [m.suppressed.text]
+
+
+def test_a_run_interrupted_in_a_batch_records_the_replies_it_sent(ps, tmp_path, monkeypatch):
+    """Ctrl+C (or any failure) while the second message of a batch is decided: the reply
+    already sent to the first is in the journal, so the next run does not send it again."""
+    import boundaries.service.mail as mail_use_case
+
+    sent = tmp_path / "sent"
+    script = tmp_path / "fake-sendmail"
+    script.write_text(f"#!/bin/sh\ncat >> {sent}\n", encoding="utf-8")
+    script.chmod(0o755)
+    journal = tmp_path / "journal"
+    real = mail_use_case.decide_mail
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mail_use_case, "decide_mail", interrupted)
+    first, second = headers(), headers("k.tanaka@tanaka-systems.example", msgid="<t@x>")
+    mail_run = MailRun(ps, journal, drafts=None, sendmail=str(script), clock=Clock(NOW))
+    with pytest.raises(KeyboardInterrupt):
+        mail_run.take_many([first, second])
+    assert sent.read_bytes().count(b"\nIn-Reply-To: <a@x>\n") == 2  # reply, confirmation
+    assert [e["source_id"] for e in entries(journal)] == ["<a@x>"]
+    monkeypatch.setattr(mail_use_case, "decide_mail", real)
+    again = MailRun(ps, journal, drafts=None, sendmail=str(script), clock=Clock(NOW))
+    assert [h.done for h in again.take_many([first, second])] == [ALREADY, "sent"]

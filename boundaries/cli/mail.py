@@ -331,8 +331,8 @@ def summary_line(ps: Any, folder: Path, h: Any) -> str:
     elif h.done == "preview":
         parts.append("a reply to send" if h.decided.reply or h.decided.confirm
                      else "no message to send")
-    else:
-        parts.append(_DONE.get(h.done, h.done))
+    else:  # why there is no message to send, where something stood in its way
+        parts.append(h.decided.note or _DONE.get(h.done, h.done))
     if h.written:
         parts.append(", ".join(Path(p).name for p in h.written))
     return f"{_relative(folder, h.message.path)}  " + " · ".join(parts)

@@ -159,6 +159,13 @@ def decide_mail(ps: PolicySet, msg: MailMessage, facts: Facts, now: datetime, *,
     if not ps.me.addresses:
         return MailDecided(msg, req, d, None, None, None, to,
                            "no reply message: me.toml names no `addresses` to send it from")
+    from boundaries.sources.mail.compose import reply_recipients
+
+    try:
+        reply_recipients(msg)
+    except BoundariesError:  # no address a mail can go to (a non-ASCII local part, say)
+        return MailDecided(msg, req, d, None, None, None, to,
+                           f"no reply message: `{to}` is no address a reply can be sent to")
     reply = confirm = None
     if d.reply is not None:
         reply = _compose(ps, msg, d, d.reply.text, "reply", now, send)
@@ -283,12 +290,17 @@ class MailRun:
         from boundaries.core.errors import RequestError
 
         plans: list[_Plan | Handled] = []
-        for msg in messages:
-            try:
-                plans.append(self._plan(msg))
-            except RequestError as exc:
-                plans.append(Handled(msg, SKIPPED, problem=str(exc).removeprefix(
-                    f"{msg.path}: ")))
+        try:
+            for msg in messages:
+                try:
+                    plans.append(self._plan(msg))
+                except RequestError as exc:
+                    plans.append(Handled(msg, SKIPPED, problem=str(exc).removeprefix(
+                        f"{msg.path}: ")))
+        except BaseException:  # what was sent before it is recorded: never sent twice
+            self._record([p for p in plans if isinstance(p, _Plan) and p.entry is not None
+                          and not p.drafts])
+            raise
         todo = [p for p in plans if isinstance(p, _Plan) and p.drafts]
         if todo:
             from boundaries.sources.mail.compose import message_bytes
@@ -317,9 +329,9 @@ class MailRun:
                         send=self.sendmail is not None, request=req)
         if not self.writes:
             return Handled(msg, PREVIEW, m)
-        if m.reply is None and m.confirm is None:
+        if m.reply is None and m.confirm is None:  # none went: none is recorded
             return self._planned(_Plan(m, NO_REPLY if m.suppressed else NOTHING),
-                                 m.decision)
+                                 m.decision._replace(reply=None, confirm=None))
         plan = _Plan(m, DRAFTED if self.sendmail is None else SENT)
         went = {}  # reply, confirm -> whether it was sent or goes into Drafts
         for what, message in (("reply", m.reply), ("confirm", m.confirm)):
