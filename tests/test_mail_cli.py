@@ -696,3 +696,32 @@ def test_a_sender_no_reply_can_reach_is_decided_and_the_others_sent_once(capsys,
     code, out, _ = run_mail(capsys, policies, journal, "--maildir", str(inbox), "--send")
     assert (code, out) == (0, "0 messages; 2 decided before\n")
     assert len(list(sent.iterdir())) == 2
+
+
+def test_a_reply_sent_is_recorded_when_the_drafts_of_its_batch_cannot_be_written(
+        capsys, policies, journal, tmp_path):
+    """--send with --drafts: ACME's replies go out, Tanaka's send fails and its draft cannot
+    be written (the run ends, exit 2); ACME is recorded, so the next run sends it no more."""
+    sent = tmp_path / "sent"
+    sent.mkdir()
+    script = tmp_path / "picky-msmtp"
+    script.write_text(
+        f"#!{sys.executable}\n"
+        "import sys, pathlib, uuid\n"
+        "data = sys.stdin.buffer.read()\n"
+        "if b'tanaka' in data: sys.exit('msmtp: cannot connect to mail.example, port 587')\n"
+        f"(pathlib.Path({str(sent)!r}) / (uuid.uuid4().hex + '.eml')).write_bytes(data)\n",
+        encoding="utf-8")
+    script.chmod(0o755)
+    me_toml(policies, mail_table=f'sendmail = "{script} -t"')
+    blocked = tmp_path / "Drafts"
+    blocked.write_text("a file where the Drafts folder should be")
+    inbox = maildir(tmp_path / "INBOX", {"new/1767892800.M1P100.mx": ACME,
+                                         "cur/1767892801.M2P100.mx:2,S": TANAKA})
+    args = ("--maildir", str(inbox), "--drafts", str(blocked), "--send")
+    code, _, err = run_mail(capsys, policies, journal, *args)
+    assert code == 2 and "cannot write a draft" in err
+    assert len(list(sent.iterdir())) == 2  # ACME's reply and confirmation
+    assert [e["source_id"] for e in journal_lines(journal)] == ["<r1@acme.example>"]
+    run_mail(capsys, policies, journal, *args)
+    assert len(list(sent.iterdir())) == 2  # not sent again

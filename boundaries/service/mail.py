@@ -297,20 +297,20 @@ class MailRun:
                 except RequestError as exc:
                     plans.append(Handled(msg, SKIPPED, problem=str(exc).removeprefix(
                         f"{msg.path}: ")))
-        except BaseException:  # what was sent before it is recorded: never sent twice
+            todo = [p for p in plans if isinstance(p, _Plan) and p.drafts]
+            if todo:
+                from boundaries.sources.mail.compose import message_bytes
+                from boundaries.sources.mail.drafts import write_drafts
+
+                assert self.drafts is not None
+                paths = iter(write_drafts(self.drafts, [message_bytes(d) for p in todo
+                                                        for d in p.drafts]))
+                for p in todo:
+                    p.written = [next(paths) for _ in p.drafts]
+        except BaseException:  # what was sent (or needs no draft) is recorded: never twice
             self._record([p for p in plans if isinstance(p, _Plan) and p.entry is not None
                           and not p.drafts])
             raise
-        todo = [p for p in plans if isinstance(p, _Plan) and p.drafts]
-        if todo:
-            from boundaries.sources.mail.compose import message_bytes
-            from boundaries.sources.mail.drafts import write_drafts
-
-            assert self.drafts is not None
-            paths = iter(write_drafts(self.drafts, [message_bytes(d) for p in todo
-                                                    for d in p.drafts]))
-            for p in todo:
-                p.written = [next(paths) for _ in p.drafts]
         self._record([p for p in plans if isinstance(p, _Plan) and p.entry is not None])
         return [p if isinstance(p, Handled) else self._finish(p) for p in plans]
 
