@@ -432,3 +432,27 @@ def test_snapshot_incoming_with_a_mail_and_a_call(home, tmp_path, snap_compare):
 
 def _body(message: mailbox.MaildirMessage) -> str:
     return message.get_payload(decode=True).decode("utf-8")
+
+
+async def test_a_sender_no_reply_can_reach_is_listed_and_the_key_says_why(home, tmp_path):
+    """A From with a non-ASCII local part (RFC 6532), no Reply-To: listed with its verdict
+    (the look goes on), no draft — and the row does not blame my own addresses."""
+    folder = inbox(home)
+    umlaut = mail("Jürgen Öller <jürgen@oeller.example>", "Frage",
+                  EVENING - timedelta(minutes=1), "<u1@oeller.example>")
+    deliver(folder, "1767892740.M4P1.mx", umlaut, EVENING - timedelta(minutes=1))
+    app = app_for(policies(home), tmp_path / "journal")
+    async with app.run_test(size=(120, 30)) as pilot:
+        await started(app, pilot, 3)
+        await pilot.press("f10")
+        await pilot.pause()
+        assert rows(app)[0][1:] == ["jürgen@oeller.example", "email", "◷ later",
+                                    "no reply: no address to reply to", ""]
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert toasts(app)[-1] == ("No draft for this mail: no reply message: "
+                                   "`jürgen@oeller.example` is no address a reply can be "
+                                   "sent to.")
+    assert drafts_in(home / "Mail" / "Drafts") == []

@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from boundaries.core.request import Decision, Facts, Request, Sender
 
 OUTCOME = "received"  # a mail that came in: I did nothing (yet) but draft or send a reply
+# `MailDecided.note` without an address of mine in me.toml
+NO_ADDRESS_OF_MINE = "no reply message: me.toml names no `addresses` to send it from"
 SEND_TIMEOUT = 60.0  # seconds a sendmail may take for one message
 LOCK = "mail"  # the journal folder's `.mail.lock`: one run decides and records at a time
 # what `MailRun.take` did with a message
@@ -157,8 +159,7 @@ def decide_mail(ps: PolicySet, msg: MailMessage, facts: Facts, now: datetime, *,
     if d.reply is None and d.confirm is None:
         return MailDecided(msg, req, d, None, None, None, to)
     if not ps.me.addresses:
-        return MailDecided(msg, req, d, None, None, None, to,
-                           "no reply message: me.toml names no `addresses` to send it from")
+        return MailDecided(msg, req, d, None, None, None, to, NO_ADDRESS_OF_MINE)
     from boundaries.sources.mail.compose import reply_recipients
 
     try:
@@ -425,7 +426,8 @@ def decide_one(ps: PolicySet, msg: MailMessage, journal: Path | None, now: datet
     return m, mj.warnings
 
 
-__all__ = ["ALREADY", "DRAFTED", "HELD", "KEPT", "NOTHING", "NO_REPLY", "OUTCOME", "PREVIEW",
+__all__ = ["ALREADY", "DRAFTED", "HELD", "KEPT", "NOTHING", "NO_ADDRESS_OF_MINE",
+           "NO_REPLY", "OUTCOME", "PREVIEW",
            "SENT", "SKIPPED", "SOURCE", "UNSENT", "Handled", "MailDecided", "MailJournal",
            "MailRun", "MailSetupError", "SeenFiles", "decide_mail", "decide_one", "mail_kind",
            "mail_request", "message_text"]

@@ -435,7 +435,10 @@ def _happened(seen: MailSeen) -> str:
     if m.suppressed is not None:
         return f"no reply: {m.suppressed.rule}"
     if m.note:
-        return "no reply: no address of mine"
+        from boundaries.service.mail import NO_ADDRESS_OF_MINE
+
+        return ("no reply: no address of mine" if m.note == NO_ADDRESS_OF_MINE
+                else "no reply: no address to reply to")
     if m.reply is None and m.confirm is None:
         return "no message to send"
     return "reply ready"
