@@ -323,3 +323,25 @@ def test_any_subject_and_name_make_short_lines_that_read_back_the_same(subject, 
     p = parsed(m)
     assert p["Subject"] == reply_subject(subject)
     assert parsed(p).as_bytes() == raw
+
+
+@pytest.mark.parametrize("evil", ["<\x1b]52;c;ZXZpbA==\x07@x.example>", "<a\x00b@x.example>",
+                                  "<a@x.example\x7f>"])
+def test_a_message_id_with_control_characters_is_not_copied_into_the_reply(evil):
+    # an escape sequence or a NUL in a header of the draft: a terminal showing the draft
+    # obeys it, a server refuses the NUL; such an id threads nothing anyway
+    raw = reply(original(message_id=evil, references=(evil, "<root@a.example>"))).as_bytes()
+    head = raw.split(b"\n\n", 1)[0]
+    assert not any((c < 0x20 and c not in b"\n") or c == 0x7f for c in head)
+    assert parsed(reply(original(message_id=evil)))["In-Reply-To"] is None
+    assert b"References: <root@a.example>\n" in head
+
+
+def test_a_utf8_message_id_is_not_copied_and_the_reply_can_be_written():
+    # RFC 6532 mail may carry one; copied raw, the reply could not be written as bytes
+    # (an internal error that ended every `mail --maildir` run at this message)
+    msg = reply(original(message_id="<äbc@x.example>", references=("<äbc@x.example>",)))
+    from boundaries.sources.mail.compose import message_bytes
+
+    head = message_bytes(msg).split(b"\n\n", 1)[0]
+    assert head.isascii() and b"In-Reply-To" not in head and b"References" not in head

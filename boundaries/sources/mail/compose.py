@@ -48,7 +48,9 @@ from boundaries.core.mail import MailMessage
 REFERENCES_KEPT = 20  # at most this many Message-IDs in References: the root, then the latest
 _PREFIX = re.compile(r"\s*(?:re|aw)(?:\[\d+\]|\^\d+)?\s*:", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_MSG_ID = re.compile(r"<[^\s<>@]+@[^\s<>@]+>")
+# a Message-ID a reply may copy: printable ASCII, as RFC 5322 writes one (no control
+# character, and no UTF-8: a header of it could be written by no 7-bit server)
+_MSG_ID = re.compile(r"<[\x21-\x3b\x3d\x3f\x41-\x7e]+@[\x21-\x3b\x3d\x3f\x41-\x7e]+>")
 _EW = re.compile(r"=\?[^?]*\?[qQbB]\?.*?\?=")  # an RFC 2047 encoded word, as email finds one
 _TOKEN = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+")
 
