@@ -497,3 +497,61 @@ async def test_a_long_text_says_there_is_more_to_read_in_the_dialog(write_set, t
             f"{len(long)} characters · more below: scroll the text to read it all")
         assert dialog.text == long
         assert dialog.query_one("#send", Button).region.bottom <= 24  # Send still on screen
+
+
+async def test_an_edited_reply_keeps_its_edits_through_the_clock_and_f6_and_is_what_goes(
+        write_set, tmp_path, monkeypatch):
+    """Ask decides "now" again every 30 s, and F6 draws the drafts masked: neither may throw
+    away what the user typed into the reply, and Ctrl+T offers the text with the edits."""
+    async def pixel(device=None):
+        return SmsPhone(PIXEL, "Pixel 7", "avsav")
+
+    monkeypatch.setattr(service_sms, "sms_phone", pixel)
+    app = app_for(sms_set(write_set), tmp_path / "journal")
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(app, pilot)
+        await ask(app, pilot, ACME_MOBILE)
+        area = app.query_one("#reply", TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+        await pilot.press("space", "B", "y", "e", ".")
+        edited = TEXT + " Bye."
+        assert area.text == edited
+        app._follow_clock()  # the app's 30-second clock: Ask decides "now" again
+        await pilot.pause()
+        assert area.text == edited
+        assert area.cursor_location == area.document.end  # typing goes on where it was
+        await pilot.press("f6")  # names hidden: the draft masked, read-only
+        await pilot.pause()
+        assert app.discreet_screen, app.focused
+        assert area.read_only
+        dialog = await open_dialog(app, pilot)
+        assert dialog.text == edited  # what Send would send: the edits included
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("f6")  # shown again: the edits are still there
+        await pilot.pause()
+        assert area.text == edited and not area.read_only
+        await ask(app, pilot, ACME_LANDLINE)  # another request: its own draft
+        assert area.text == TEXT
+
+
+async def test_f6_and_f7_in_the_draft_are_the_apps_keys(write_set, tmp_path):
+    """With the cursor in the reply, F6 hides the names (not the editor's "select line") and
+    F7 copies the reply as edited (not the editor's "select all")."""
+    app = app_for(sms_set(write_set), tmp_path / "journal")
+    async with app.run_test(size=(100, 34)) as pilot:
+        await settle(app, pilot)
+        await ask(app, pilot, ACME_MOBILE)
+        area = app.query_one("#reply", TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+        await pilot.press("!")
+        await pilot.press("f7")
+        await pilot.pause()
+        assert app.clipboard == TEXT + "!"
+        assert area.selected_text == ""
+        await pilot.press("f6")
+        await pilot.pause()
+        assert app.discreet_screen
+        assert shown(app, "#reply-via") == "reply via SMS to ••• · Ctrl+T sends it"

@@ -62,8 +62,9 @@ class BoundariesApp(LiveReload, PhoneSources, MailSource, SmsSend, App[None]):
         Binding("f2", "tab('week')", "Week", show=False),
         Binding("f3", "tab('clients')", "Clients", show=False),
         Binding("f4", "tab('problems')", "Problems", show=False),
-        Binding("f6", "toggle_discreet", "Hide names"),
-        Binding("f7", "copy('reply')", "Copy reply"),
+        # before the focused widget's: a draft's TextArea binds F6 and F7 (select line, all)
+        Binding("f6", "toggle_discreet", "Hide names", priority=True),
+        Binding("f7", "copy('reply')", "Copy reply", priority=True),
         Binding("f8", "copy('confirm')", "Copy confirm", show=False),
         Binding("f5", "tab('journal')", "Journal", show=False),
         Binding("f9", "record", "Record"),

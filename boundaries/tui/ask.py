@@ -186,6 +186,9 @@ class AskPane(Vertical):
     request: Request | None = None
     facts: Facts = NO_FACTS
     sms_offered = False  # the decision's reply goes by SMS: Ctrl+T in the footer
+    # per draft: what it was filled from (the form, the reply's locale, key and text), its
+    # real text as it stood when last filled, and whether it is shown masked (F6)
+    _drafted: dict[str, tuple[object, str, bool]]
 
     class SmsOffered(Message):
         """`sms_offered` changed: the app shows or hides Ctrl+T (tui/sms_send.py)."""
@@ -234,6 +237,10 @@ class AskPane(Vertical):
                 yield Static("", id="event", markup=False)  # a calendar event, if one decides
                 yield ReasonList(id="reasons")
         yield Lazy(Drafts(id="drafts"))
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._drafted = {}
 
     @property
     def bapp(self) -> BoundariesApp:
@@ -369,13 +376,30 @@ class AskPane(Vertical):
         line.display = event is not None
 
     def fill_drafts(self) -> None:
-        """Put the decision's reply and confirmation into the editable drafts (if mounted)."""
+        """Put the decision's reply and confirmation into the editable drafts (if mounted).
+
+        A draft keeps the user's edits while the form and the engine's text stay the same
+        (the 30-second clock deciding "now" again, F6, a reload): only another request or
+        another text replaces it. While names are hidden it shows the edited text masked."""
         d = self.decision
+        hidden = self.bapp.discreet_screen
+        form = tuple(self.fields().items())
         reply, confirm = (d.reply, d.confirm) if d else (None, None)
-        for wid, rep in (("#reply", reply), ("#confirm", confirm)):
-            for area in self.query(wid):  # the TextAreas, once mounted
-                area.text = self.bapp.mask(rep.text) if rep else ""
-                area.read_only = self.bapp.discreet_screen  # a masked draft is not for editing
+        for which, rep in (("reply", reply), ("confirm", confirm)):
+            for area in self.query(f"#{which}"):  # the TextAreas, once mounted
+                origin = (form, rep.locale, rep.key, rep.text) if rep else None
+                text = rep.text if rep else ""
+                was = self._drafted.get(which)
+                if was is not None and was[0] == origin:
+                    text = was[1] if was[2] else area.text  # as it stands, edits and all
+                shown = self.bapp.mask(text)
+                if area.text != shown:  # unchanged: the cursor stays where it is
+                    area.text = shown
+                else:
+                    for drafts in self.query(Drafts):
+                        drafts.show_tone(which, shown)  # another decision, the same text
+                area.read_only = hidden  # a masked draft is not for editing
+                self._drafted[which] = (origin, text, hidden)
         for drafts in self.query(Drafts):
             drafts.show_via(d)
         from boundaries.service import sms_target
@@ -408,10 +432,16 @@ class AskPane(Vertical):
         return not self.query_one("#when", Input).value.strip()
 
     def draft(self, which: str) -> str:
-        """The reply (or confirm) text as it stands — the real one while names are hidden."""
+        """The reply (or confirm) text as it stands, edits included — the real one while
+        names are hidden."""
         d = self.decision
-        if self.bapp.discreet_screen:
+        was = self._drafted.get(which)
+        areas = list(self.query(f"#{which}"))
+        if areas and was is not None and not was[2]:
+            return areas[0].text
+        if was is not None and was[2]:
+            return was[1]
+        if self.bapp.discreet_screen or not areas:
             rep = (d.reply if which == "reply" else d.confirm) if d else None
             return rep.text if rep else ""
-        areas = list(self.query(f"#{which}"))
-        return areas[0].text if areas else ""
+        return areas[0].text
