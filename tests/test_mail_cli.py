@@ -725,3 +725,26 @@ def test_a_reply_sent_is_recorded_when_the_drafts_of_its_batch_cannot_be_written
     assert [e["source_id"] for e in journal_lines(journal)] == ["<r1@acme.example>"]
     run_mail(capsys, policies, journal, *args)
     assert len(list(sent.iterdir())) == 2  # not sent again
+
+
+@pytest.mark.parametrize("inside", ["", "new", "cur/Drafts", "tmp"])
+def test_a_drafts_folder_in_the_maildir_is_a_usage_error_and_nothing_is_made_there(
+        capsys, policies, journal, tmp_path, inside):
+    inbox = maildir(tmp_path / "INBOX", {"new/1767892800.M1P100.mx": ACME})
+    before = snapshot(inbox)
+    code, _, err = run_mail(capsys, policies, journal, "--maildir", str(inbox), "--drafts",
+                            str(inbox / inside))
+    assert code == 2 and "the Drafts folder is the Maildir itself" in err
+    assert snapshot(inbox) == before and journal_lines(journal) == []
+
+
+def test_a_maildir_plus_plus_drafts_subfolder_is_fine(capsys, policies, journal, tmp_path):
+    # Dovecot's layout: ~/Maildir is INBOX, ~/Maildir/.Drafts its Drafts
+    inbox = maildir(tmp_path / "Maildir", {"new/1767892800.M1P100.mx": ACME})
+    code, out, err = run_mail(capsys, policies, journal, "--maildir", str(inbox), "--drafts",
+                              str(inbox / ".Drafts"))
+    assert code == 0, err
+    assert len(drafts_of(inbox / ".Drafts")) == 2
+    code, out, _ = run_mail(capsys, policies, journal, "--maildir", str(inbox), "--drafts",
+                            str(inbox / ".Drafts"))
+    assert out == "0 messages; 1 decided before\n"  # its own drafts are no new mail

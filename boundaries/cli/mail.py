@@ -133,6 +133,7 @@ def _read_one(name: str) -> Any:
 def _maildir(ps: Any, args: argparse.Namespace, journal: Path) -> int:
     from boundaries.policy.phone_sources import sources_in
     from boundaries.service import MailRun, SeenFiles
+    from boundaries.sources.mail.drafts import inside_maildir
 
     table = sources_in(Path(ps.root))
     maildir = args.maildir or table.maildir
@@ -149,8 +150,9 @@ def _maildir(ps: Any, args: argparse.Namespace, journal: Path) -> int:
                          "give --drafts DIR (or [sources] drafts in me.toml), or --send")
     source = Path(maildir).expanduser()
     target = Path(drafts).expanduser() if drafts else None
-    if target is not None and _same(source, target):
-        raise UsageError("the Drafts folder is the Maildir itself",
+    if target is not None and inside_maildir(source, target):
+        raise UsageError("the Drafts folder is the Maildir itself (or in its new/, cur/ or "
+                         "tmp/)",
                          "give your mail client's Drafts Maildir, e.g. ~/Mail/work/Drafts")
 
     def clock() -> datetime:
@@ -184,13 +186,6 @@ def _names(folder: Path) -> list[str]:
         except OSError:
             continue
     return out
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
 
 
 class _Shown:

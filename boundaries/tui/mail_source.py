@@ -101,6 +101,7 @@ class MailSource:
             return
         st.started = True
         from boundaries.policy.phone_sources import sources_in
+        from boundaries.sources.mail.drafts import inside_maildir
 
         table = sources_in(Path(ps.root))
         maildir = st.flags["maildir"] or table.maildir
@@ -109,8 +110,9 @@ class MailSource:
         drafts = st.flags["drafts"] or table.drafts
         st.maildir = Path(maildir).expanduser()
         st.drafts = Path(drafts).expanduser() if drafts else None
-        if st.drafts is not None and _same(st.maildir, st.drafts):
-            self.notify("The Drafts folder is the Maildir itself: no drafts are written. "
+        if st.drafts is not None and inside_maildir(st.maildir, st.drafts):
+            self.notify("The Drafts folder is the Maildir itself (or in its new/, cur/ or "
+                        "tmp/): no drafts are written. "
                         f"Give {DRAFTS_HINT.removeprefix('name ')}.", title="Mail",
                         severity="error", timeout=30)
             st.drafts = None
@@ -451,13 +453,6 @@ def _text(draft: str) -> str | None:
 
 def _names(paths: tuple[Path, ...]) -> str:
     return ", ".join(p.name for p in paths)
-
-
-def _same(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except OSError:
-        return False
 
 
 def _shown(path: Path) -> str:

@@ -96,6 +96,16 @@ def _publish(folder: Path, name: str) -> Path:
     return final
 
 
+def inside_maildir(maildir: Path, drafts: Path) -> bool:
+    """Whether the Drafts folder `drafts` is the Maildir `maildir` itself or lies in its
+    `new/`, `cur/` or `tmp/`: drafts written there would change the user's Maildir."""
+    try:
+        box, target = maildir.resolve(), drafts.resolve()
+    except OSError:
+        return False
+    return target == box or any(target.is_relative_to(box / sub) for sub in _SUBDIRS)
+
+
 class DraftError(BoundariesError):
     """Drafts that could not be written; `written` holds those that were (complete)."""
 
@@ -146,5 +156,5 @@ def write_drafts(folder: Path, messages: Sequence[bytes]) -> list[Path]:
     return written
 
 
-__all__ = ["BATCH", "DRAFT_INFO", "DraftError", "ensure_maildir", "unique_name",
-           "write_draft", "write_drafts"]
+__all__ = ["BATCH", "DRAFT_INFO", "DraftError", "ensure_maildir", "inside_maildir",
+           "unique_name", "write_draft", "write_drafts"]
