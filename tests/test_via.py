@@ -277,6 +277,17 @@ def test_log_prints_where_the_reply_goes(capsys, policies, tmp_path):
     assert out.splitlines()[1] == "reply via mail to chefin@landmail.example"
 
 
+def test_log_says_why_no_way_reaches_the_sender(capsys, policies, tmp_path):
+    """`log` prints no reasons, so its via line names the reason itself (no "see why")."""
+    code, out, err = run(capsys, "log", "--policies", str(policies), "--journal",
+                         str(tmp_path / "journal"), "--from", "+43 732 999999", "--at",
+                         AFTER_HOURS, "--outcome", "missed")
+    assert code == 0, err
+    assert out.splitlines()[1] == ("reply: no way to reach the sender: +43732999999 is a "
+                                   "landline and no address is known")
+    assert "see why" not in out
+
+
 # -- replay ---------------------------------------------------------------------------------
 REQUESTS = [
     ("acme", AFTER_HOURS, "call", "question"),

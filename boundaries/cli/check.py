@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -11,7 +12,8 @@ from boundaries.cli.commands import open_policies, require_good
 from boundaries.cli.errors import EXIT_OK, UsageError, emit_json
 from boundaries.core.diagnostics import suggest
 from boundaries.core.model import PolicySet
-from boundaries.core.request import Decision, Request
+from boundaries.core.reasons import NO_WAY
+from boundaries.core.request import Decision, Reason, Request
 from boundaries.core.via import Via
 from boundaries.core.vocabulary import CHANNELS, DAY_NAMES_EN, KINDS, URGENCIES
 from boundaries.service import build_request, choice, decide_with_journal
@@ -97,11 +99,13 @@ def format_decision(ps: PolicySet, d: Decision, channel: str) -> str:
 _VIA_NAMES = {"sms": "SMS", "email": "mail", "chat": "chat"}
 
 
-def via_line(label: str, via: Via | None) -> str:
+def via_line(label: str, via: Via | None, reasons: Sequence[Reason] | None = None) -> str:
     """`reply via SMS to +43 664 1234567` (numbers as people write them), or that no way
-    reaches the sender (the reasons say why)."""
+    reaches the sender: "(see why)" where the reasons are printed above, else with
+    `reasons` (the decision's) the reason itself (`log`, which prints none)."""
     if via is None:
-        return f"{label}: no way to reach the sender (see why)"
+        why = next((r.text for r in reasons or () if r.text.startswith(NO_WAY)), None)
+        return f"{label}: {why}" if why else f"{label}: {NO_WAY} (see why)"
     return f"{label} via {via_text(via)}"
 
 

@@ -48,7 +48,7 @@ def run_log(args: argparse.Namespace, now: datetime) -> int:
     print(format_decision(ps, d, req.channel).splitlines()[0])
     for label, rep in (("reply", d.reply), ("confirm in writing", d.confirm)):
         if rep is not None:
-            print(via_line(label, rep.via))
+            print(via_line(label, rep.via, d.reasons))  # no reasons above: the one why
     print(f"recorded: {outcome}" + (f", {args.minutes} min" if args.minutes else "")
           + f" → {path}")
     return EXIT_OK

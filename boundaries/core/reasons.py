@@ -91,10 +91,13 @@ def landline_reason(ps: PolicySet, landline: str) -> Reason:
                   "never called back", ps.me.sources.get("callback_landlines", BUILTIN))
 
 
+NO_WAY = "no way to reach the sender"  # how `no_way_reason` starts
+
+
 def no_way_reason(client: Client | None, why_not: str) -> Reason:
     """No way reaches the sender (§10): the reply and the confirmation have no channel and
     address. `why_not` from `core.via.choose_via`; the source is the client's table."""
-    return Reason(f"no way to reach the sender: {why_not}",
+    return Reason(f"{NO_WAY}: {why_not}",
                   client.source if client is not None and client.source else BUILTIN)
 
 
