@@ -748,3 +748,23 @@ def test_a_maildir_plus_plus_drafts_subfolder_is_fine(capsys, policies, journal,
     code, out, _ = run_mail(capsys, policies, journal, "--maildir", str(inbox), "--drafts",
                             str(inbox / ".Drafts"))
     assert out == "0 messages; 1 decided before\n"  # its own drafts are no new mail
+
+
+def test_a_first_run_over_old_mail_replies_once_to_each_sender(capsys, policies, journal,
+                                                               tmp_path):
+    """Months of mail in the INBOX at the first run: each reply goes out now, so a sender
+    with many old mails gets one reply within reply_once_days, not one per old mail."""
+    command, sent = sendmail(tmp_path)
+    me_toml(policies, top="reply_once_days = 7", mail_table=f'sendmail = "{command}"')
+    old = {f"cur/17678928{i:02d}.M{i}P100.mx:2,S": mail(
+        "Anna Leitner <office@acme.example>", f"Frage {i}",
+        f"Thu, {8 + i:02d} Jan 2026 18:20:00 +0100" if i < 3 else
+        f"Mon, {i:02d} Feb 2026 18:20:00 +0100", f"<old{i}@acme.example>")
+        for i in range(1, 6)}
+    inbox = maildir(tmp_path / "INBOX", old)
+    code, out, err = run_mail(capsys, policies, journal, "--maildir", str(inbox), "--send")
+    assert code == 0, err
+    assert out.splitlines()[-1] == "5 messages: 1 sent, 4 no reply (replied-recently 4)"
+    assert {email.message_from_bytes(p.read_bytes())["To"] for p in sent.iterdir()} == {
+        "office@acme.example"}
+    assert len(list(sent.iterdir())) == 2  # one reply and its confirmation

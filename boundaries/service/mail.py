@@ -128,10 +128,13 @@ def mail_request(ps: PolicySet, msg: MailMessage, now: datetime,
 
 
 def decide_mail(ps: PolicySet, msg: MailMessage, facts: Facts, now: datetime, *,
-                send: bool = False, request: Request | None = None) -> MailDecided:
+                send: bool = False, request: Request | None = None,
+                replied: datetime | None = None) -> MailDecided:
     """Decide `msg` (as `request`, when the caller made it already) with the journal's
     `facts`, guard it with the no-reply rules, and make its reply and confirmation (`send`:
-    marked `Auto-Submitted: auto-replied`, as a message `--send` sends)."""
+    marked `Auto-Submitted: auto-replied`, as a message `--send` sends). `replied`: when,
+    by the clock, a reply last went to this sender (a reply drafted now to old mail is a
+    reply now: `replied-recently` counts it from `now` too)."""
     from boundaries.core.engine import decide
     from boundaries.core.mail_rules import (
         replied_recently,
@@ -147,6 +150,8 @@ def decide_mail(ps: PolicySet, msg: MailMessage, facts: Facts, now: datetime, *,
     suppressed = suppression(msg, ps.me.addresses)
     if suppressed is None and (d.reply is not None or d.confirm is not None):
         last = replied_recently(facts.replies_sent, None, req.at, ps.me.reply_once_days)
+        if last is None and replied is not None:
+            last = replied_recently({"": replied}, None, now, ps.me.reply_once_days)
         if last is not None:
             suppressed = replied_recently_suppressed(last, ps.me.reply_once_days,
                                                      zone(ps.me.timezone))
@@ -326,8 +331,13 @@ class MailRun:
         if self._senders_of is not self.ps:  # another policy set: resolved afresh
             self._senders, self._senders_of = {}, self.ps
         req = mail_request(self.ps, msg, now, self._senders)
+        from boundaries.core.request import sender_key
+
+        s = req.sender
         m = decide_mail(self.ps, msg, self.journal.facts(self.ps, req), now,
-                        send=self.sendmail is not None, request=req)
+                        send=self.sendmail is not None, request=req,
+                        replied=self.journal.replied_at(sender_key(s.client_id, s.number,
+                                                                   s.raw)))
         if not self.writes:
             return Handled(msg, PREVIEW, m)
         if m.reply is None and m.confirm is None:  # none went: none is recorded

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,7 @@ class MailJournal:
         self.folder = folder
         self.warnings: list[str] = []
         self._keys: set[str] | None = None
+        self._replied: dict[str, datetime] = {}  # sender -> when a reply to a mail last went
         self._tz: Any = None  # my timezone: the months are mine, as the journal's files
         self._months: set[str] = set()
         # (sender, month) -> entries, (client, month) -> those that spent my time: a decision
@@ -39,11 +41,30 @@ class MailJournal:
     def holds(self, key: str) -> bool:
         """Whether a mail with this key (`MailMessage.key`) was decided before."""
         if self._keys is None:
-            self._keys = set()
+            self._keys, self._replied = set(), {}
             for e in self._read(None, must_contain=SOURCE):
                 if e.data.get("source") == SOURCE and isinstance(e.data.get("source_id"), str):
                     self._keys.add(e.data["source_id"])
+                    self._note_reply(e)
         return key in self._keys
+
+    def replied_at(self, sender: str) -> datetime | None:
+        """When (by the clock: the entry's `recorded_at`) a reply to a mail last went to
+        this sender (`sender_key`), drafted or sent — whatever the mail's Date was."""
+        if self._keys is None:
+            self.holds("")
+        return self._replied.get(sender)
+
+    def _note_reply(self, e: Entry) -> None:
+        if not e.data.get("reply_key"):
+            return
+        try:
+            when = datetime.fromisoformat(e.data["recorded_at"])
+        except (KeyError, TypeError, ValueError):
+            return
+        if when.tzinfo is not None and (e.sender not in self._replied
+                                        or self._replied[e.sender] < when):
+            self._replied[e.sender] = when
 
     def facts(self, ps: PolicySet, req: Request) -> Facts:
         """What the journal (and this run) says about `req`: budget, repeats, replies."""
@@ -77,12 +98,14 @@ class MailJournal:
         will be read with it)."""
         if self._keys is not None and entry.data.get("source") == SOURCE:
             self._keys.add(entry.data["source_id"])
+            self._note_reply(entry)
         if self._tz is not None and self._month(entry) in self._months:
             self._index(entry)
 
     def clear(self) -> None:
         """Forget what was read: read again."""
         self._keys = None
+        self._replied = {}
         self._months.clear()
         self._by_sender.clear()
         self._spent_by_client.clear()
