@@ -169,6 +169,8 @@ def test_a_send_that_fails_without_drafts_is_tried_again_by_the_next_run(ps, tmp
     mail_run = MailRun(ps, journal, drafts=None, sendmail=fail, clock=Clock(NOW))
     handled = mail_run.take(headers())
     assert handled.done == UNSENT and "not sent to office@acme.example" in handled.problem
+    assert handled.problem.startswith("the reply to test.eml not sent to ")
+    assert "Frage" not in handled.problem  # the subject: no part of an error line
     assert mail_run.take(headers()).done == HELD  # not again in this session
     assert entries(journal) == []
     assert MailRun(ps, journal, drafts=None, sendmail=fail,

@@ -349,7 +349,7 @@ class MailRun:
             if message is None:
                 continue
             if self.sendmail is not None:
-                problem = self._send(message)
+                problem = self._send(message, what, msg)
                 went[what] = not problem
                 if not problem:
                     continue
@@ -406,7 +406,7 @@ class MailRun:
         return Handled(m.message, plan.done, m, tuple(plan.written), "; ".join(plan.problems),
                        plan.recorded)
 
-    def _send(self, message: EmailMessage) -> str:
+    def _send(self, message: EmailMessage, what: str, original: MailMessage) -> str:
         from boundaries.sources.mail.compose import message_bytes
         from boundaries.sources.mail.send import SendError, send_mail
 
@@ -414,7 +414,7 @@ class MailRun:
         try:
             send_mail(self.sendmail, message_bytes(message), SEND_TIMEOUT)
         except SendError as exc:
-            return f"{_not_sent(message)}: {exc}"
+            return f"{_not_sent(message, what, original)}: {exc}"
         return ""
 
     def refresh(self) -> None:
@@ -422,8 +422,11 @@ class MailRun:
         self.journal.sync()
 
 
-def _not_sent(message: EmailMessage) -> str:
-    return f"{message['Subject']} not sent to {message['To']}"
+def _not_sent(message: EmailMessage, what: str, original: MailMessage) -> str:
+    """Which message was not sent, by the file it answers (never its Subject: this line
+    goes to stderr, and `mail --watch`'s stderr into the system's log)."""
+    which = "the reply" if what == "reply" else "the written confirmation"
+    return f"{which} to {original.path} not sent to {message['To']}"
 
 
 def decide_one(ps: PolicySet, msg: MailMessage, journal: Path | None, now: datetime
