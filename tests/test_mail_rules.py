@@ -98,7 +98,8 @@ def test_any_list_header_is_a_mailing_list(name):
     assert s.text.startswith(f"no reply to a mailing list ({name}: ")
 
 
-@pytest.mark.parametrize("value", ["no", "No", "NO ; reason=none", " no"])
+@pytest.mark.parametrize("value", ["no", "No", "NO ; reason=none", " no",
+                                   "no (written by a person)", "(comment) no"])
 def test_auto_submitted_no_is_a_person(value):
     assert suppression(mail(Auto_Submitted=value), ME) is None
 
@@ -106,6 +107,13 @@ def test_auto_submitted_no_is_a_person(value):
 @pytest.mark.parametrize("value", ["first-class", "normal", "", "bulkier"])
 def test_other_precedences_are_people(value):
     assert suppression(mail(Precedence=value), ME) is None
+
+
+@pytest.mark.parametrize("value", ["bulk (Mailchimp)", "(x) list", "junk(y)"])
+def test_a_comment_beside_a_precedence_is_no_part_of_it(value):
+    # RFC 5322 allows a comment wherever it allows folding white space
+    s = suppression(mail(Precedence=value), ME)
+    assert s is not None and s.rule == "precedence"
 
 
 @pytest.mark.parametrize("value", ["DR, RN", "AutoReply", "oofy", ""])

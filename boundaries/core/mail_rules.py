@@ -95,16 +95,24 @@ def _values(msg: MailMessage, name: str) -> tuple[str, ...]:
     return tuple(msg.headers.get(name.lower(), ()))
 
 
+_COMMENT = re.compile(r"\([^()]*\)")  # an RFC 5322 comment (not nested): folding space
+
+
+def _keyword(value: str) -> str:
+    """A header's first word, its parameters after `;` and its comments left out."""
+    return _COMMENT.sub(" ", value.split(";", 1)[0]).strip().lower()
+
+
 def _auto_submitted(msg: MailMessage, _: tuple[str, ...]) -> tuple[str, str] | None:
     for v in _values(msg, "Auto-Submitted"):
-        if v.split(";", 1)[0].strip().lower() != "no":
+        if _keyword(v) != "no":
             return "Auto-Submitted", v
     return None
 
 
 def _precedence(msg: MailMessage, _: tuple[str, ...]) -> tuple[str, str] | None:
     for v in _values(msg, "Precedence"):
-        if v.split(";", 1)[0].strip().lower() in {"bulk", "list", "junk"}:
+        if _keyword(v) in {"bulk", "list", "junk"}:
             return "Precedence", v
     return None
 
