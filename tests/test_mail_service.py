@@ -287,3 +287,27 @@ def test_a_run_interrupted_in_a_batch_records_the_replies_it_sent(ps, tmp_path, 
     monkeypatch.setattr(mail_use_case, "decide_mail", real)
     again = MailRun(ps, journal, drafts=None, sendmail=str(script), clock=Clock(NOW))
     assert [h.done for h in again.take_many([first, second])] == [ALREADY, "sent"]
+
+
+def test_a_reply_sent_is_in_the_journal_before_the_next_message_is_decided(ps, tmp_path,
+                                                                           monkeypatch):
+    """A run killed at any moment after a send (no exception: SIGKILL, a power cut) has
+    recorded that send: the next run does not send it again."""
+    import boundaries.service.mail as mail_use_case
+
+    script = tmp_path / "fake-sendmail"
+    script.write_text("#!/bin/sh\ncat > /dev/null\n", encoding="utf-8")
+    script.chmod(0o755)
+    journal = tmp_path / "journal"
+    real = mail_use_case.decide_mail
+    on_disk = []
+
+    def looking(*args, **kwargs):
+        on_disk.append([e["source_id"] for e in entries(journal)] if journal.is_dir() else [])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(mail_use_case, "decide_mail", looking)
+    mail_run = MailRun(ps, journal, drafts=None, sendmail=str(script), clock=Clock(NOW))
+    second = headers("k.tanaka@tanaka-systems.example", msgid="<t@x>")
+    assert [h.done for h in mail_run.take_many([headers(), second])] == ["sent", "sent"]
+    assert on_disk == [[], ["<a@x>"]]

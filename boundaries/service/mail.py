@@ -241,6 +241,7 @@ class _Plan:
         self.written: list[Path] = []
         self.problems: list[str] = []
         self.recorded: Path | None = None
+        self.flushed = False  # recorded (or tried) before the batch's end
 
 
 class MailRun:
@@ -299,10 +300,13 @@ class MailRun:
         try:
             for msg in messages:
                 try:
-                    plans.append(self._plan(msg))
+                    plan = self._plan(msg)
                 except RequestError as exc:
-                    plans.append(Handled(msg, SKIPPED, problem=str(exc).removeprefix(
-                        f"{msg.path}: ")))
+                    plan = Handled(msg, SKIPPED, problem=str(exc).removeprefix(
+                        f"{msg.path}: "))
+                plans.append(plan)
+                if isinstance(plan, _Plan) and plan.done == SENT:  # recorded at once: a
+                    self._flush(plans)  # kill or a power cut later never sends it twice
             todo = [p for p in plans if isinstance(p, _Plan) and p.drafts]
             if todo:
                 from boundaries.sources.mail.compose import message_bytes
@@ -314,11 +318,19 @@ class MailRun:
                 for p in todo:
                     p.written = [next(paths) for _ in p.drafts]
         except BaseException:  # what was sent (or needs no draft) is recorded: never twice
-            self._record([p for p in plans if isinstance(p, _Plan) and p.entry is not None
-                          and not p.drafts])
+            self._flush(plans)
             raise
-        self._record([p for p in plans if isinstance(p, _Plan) and p.entry is not None])
+        self._record([p for p in plans if isinstance(p, _Plan) and p.entry is not None
+                      and not p.flushed])
         return [p if isinstance(p, Handled) else self._finish(p) for p in plans]
+
+    def _flush(self, plans: list[_Plan | Handled]) -> None:
+        """Record now the planned entries that wait for no draft (and are not recorded)."""
+        ready = [p for p in plans if isinstance(p, _Plan) and p.entry is not None
+                 and not p.drafts and not p.flushed]
+        for p in ready:
+            p.flushed = True
+        self._record(ready)
 
     def _plan(self, msg: MailMessage) -> _Plan | Handled:
         """Decide; send what is to be sent; what goes into Drafts, and the entry to record
