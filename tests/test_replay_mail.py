@@ -354,3 +354,21 @@ def test_reading_a_big_maildir_reports_its_progress(tmp_path):
     MailInput(mbox=str(mbox)).source(ps, lambda p, w: None,
                                      lambda rows, done: seen.append((rows, done)))
     assert seen == [(1, None)]
+
+
+def test_a_mail_with_reply_to_is_answered_there_as_mail_answers_it(capsys, tmp_path):
+    # Hartley's accounts mail asks for replies to James Hartley: `mail` writes to him, and
+    # replay's via says the same; a mail without Reply-To still goes to its From
+    box = make_maildir(tmp_path / "INBOX", [MAIL / "gmail.eml", MAIL / "outlook-aw-de.eml"])
+    code, out, err = replay(capsys, "--maildir", str(box), "--format", "json")
+    assert code == 0, err
+    rows = rows_of(out)
+    assert rows["gmail"]["reply_to"] == "james.hartley@hartley.example"
+    assert rows["gmail"]["via"] == "email:james.hartley@hartley.example"
+    assert rows["outlook-aw-de"]["reply_to"] == ""
+    assert rows["outlook-aw-de"]["via"] == "email:office@acme.example"
+    code, out, err = run(capsys, "mail", str(MAIL / "gmail.eml"), "--json",
+                         "--policies", str(EXAMPLE))
+    assert code == 0, err
+    mailed = json.loads(out)
+    assert mailed["reply"]["via"] == {"channel": "email", "to": "james.hartley@hartley.example"}

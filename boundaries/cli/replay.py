@@ -141,11 +141,21 @@ def _cell(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def _decided_sink(run: SetRun, header: list[str], fmt: str, no_reply: int = -1) -> Sink:
+def _decided_sink(run: SetRun, header: list[str], fmt: str, no_reply: int = -1,
+                  reply_to: int = -1) -> Sink:
     """Every row with its decision (OUTPUT_COLUMNS). `no_reply`: the column of a mail row's
     no-reply rule (-1: none); a message with one gets no reply, so `via` is null, as `mail`
-    sends nothing."""
+    sends nothing. `reply_to`: the column of a mail row's first Reply-To address (-1: none),
+    where its reply goes rather than to `from` (sources.md §10)."""
     emit = _emitter(header, OUTPUT_COLUMNS, fmt)
+
+    def via(cells, row: Row, channel: str) -> str | None:
+        if no_reply >= 0 and cells[no_reply]:
+            return None
+        found = run.via(row, channel)
+        if found and found.startswith("email:") and reply_to >= 0 and cells[reply_to]:
+            return f"email:{cells[reply_to]}"
+        return found
 
     def sink(cells, raw, t, channel, urgency, decided: list[Row]) -> None:
         row = decided[0]
@@ -159,7 +169,7 @@ def _decided_sink(run: SetRun, header: list[str], fmt: str, no_reply: int = -1) 
             "callback": e.callback,
             "in_writing": row.in_writing,
             "reason": run.reason(row, channel, urgency)[0],
-            "via": None if no_reply >= 0 and cells[no_reply] else run.via(row, channel),
+            "via": via(cells, row, channel),
         })
     return sink
 
@@ -265,9 +275,10 @@ def run_replay(args: argparse.Namespace, now: datetime) -> int:
     elif args.format == "text":
         sink = None
     else:
+        mail = isinstance(source, MailSource)
         sink = _decided_sink(runs[0], source.header, args.format,
-                             source.header.index("no_reply")
-                             if isinstance(source, MailSource) else -1)
+                             source.header.index("no_reply") if mail else -1,
+                             source.header.index("reply_to") if mail else -1)
     simulated = any(run.journal is not None for run in runs)
     try:
         totals = replay(source, runs, sink, on_bad, on_unsorted if simulated else None,

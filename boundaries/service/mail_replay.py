@@ -4,7 +4,9 @@ Every message of a Maildir (`new/` and `cur/`) or an mbox file becomes one repla
 as `mail` makes its request (`service.mail`): `from` its From address, `at` its Date (else
 when it was delivered: the Maildir file's modification time, the mbox `From ` line's date),
 channel `email`, the kind its Subject has in `[mail.kinds]`, urgency `normal`. Beside them:
-`message` (the file, or `MBOX#N`), `message_id`, and `no_reply`, the no-reply rule of the
+`message` (the file, or `MBOX#N`), `message_id`, `reply_to` (its first `Reply-To` address,
+where a reply goes before `from`: the `via` column names it, as `mail` answers there), and
+`no_reply`, the no-reply rule of the
 message's headers (`list`, `auto-submitted`, …; `core.mail_rules`), empty when a reply may
 go — replay compares decisions, and a message no reply may go to keeps its decision, as in
 `mail`. `replied-recently` plays no part: replay sends nothing.
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
     from boundaries.core.mail import MailMessage
     from boundaries.core.model import PolicySet
 
-COLUMNS = ("message", "message_id", "from", "at", "channel", "kind", "no_reply")
+COLUMNS = ("message", "message_id", "from", "at", "channel", "kind", "reply_to", "no_reply")
 UNREADABLE, NO_TIME, FROM_ME, DELETED = "unreadable", "no time", "from me", "deleted"
 TOLD = (UNREADABLE, NO_TIME)  # the skipped that `on_skip` hears of, one by one
 _EXPUNGED = 0x0008  # Thunderbird's X-Mozilla-Status flag of a deleted (or moved) message
@@ -183,7 +185,8 @@ def _cells(path: str, message: MailMessage, kinds: tuple, rule: str) -> list[str
     assert message.when is not None
     return [path, message.message_id or "", message.from_address or "",
             message.when.replace(microsecond=0).isoformat(), "email",
-            mail_kind(message.subject, kinds), rule]
+            mail_kind(message.subject, kinds), message.reply_to[0] if message.reply_to else "",
+            rule]
 
 
 __all__ = ["COLUMNS", "DELETED", "FROM_ME", "NO_TIME", "TOLD", "UNREADABLE", "MailInput",
