@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from .cli_helpers import run
+from .cli_helpers import run, systemd_verify
 from .conftest import EXAMPLE
 
 TIMEOUT = 30  # seconds any one wait may take; a healthy run takes a fraction of one
@@ -556,12 +556,7 @@ def test_the_me_toml_of_the_docs_loads(load_set):
 def test_the_systemd_unit_of_the_docs_verifies(tmp_path):
     unit = doc_block("ini")
     assert "ExecStart=%h/.local/bin/boundaries mail --watch" in unit
-    path = tmp_path / "boundaries-mail.service"
-    path.write_text(unit.replace("%h/.local/bin/boundaries",
-                                 str(Path(sys.executable).parent / "boundaries")))
-    done = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True,
-                          text=True, timeout=TIMEOUT)
-    assert done.returncode == 0 and str(path) not in done.stderr, done.stderr
+    systemd_verify(tmp_path, unit, "boundaries-mail.service", TIMEOUT)
 
 
 @pytest.mark.skipif(not shutil.which("msmtp"), reason="msmtp is not installed")
