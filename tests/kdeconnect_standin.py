@@ -20,9 +20,11 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
+import pytest
 from dbus_fast import Message, MessageType, Variant
 from dbus_fast.aio import MessageBus
 from dbus_fast.annotations import DBusBool, DBusSignature
@@ -95,6 +97,20 @@ class PrivateBus:
         """Stop it and remove its folder."""
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def private_bus() -> Iterator[PrivateBus]:
+    """A private session bus for one test (the `bus` fixtures), stopped and removed after
+    it; the test is skipped where dbus-daemon is not installed."""
+    if DBUS_DAEMON is None:
+        pytest.skip(SKIP_REASON)
+    private = PrivateBus()
+    try:
+        private.start()
+        yield private
+    finally:
+        private.remove()
 
 
 class Daemon(ServiceInterface):

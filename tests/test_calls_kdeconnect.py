@@ -33,7 +33,14 @@ from boundaries.sources.calls.kdeconnect import (
 )
 from boundaries.sources.calls.state import SourceState
 
-from .kdeconnect_standin import DBUS_DAEMON, SKIP_REASON, PrivateBus, StandInKdeConnect, Stranger
+from .kdeconnect_standin import (
+    DBUS_DAEMON,
+    SKIP_REASON,
+    PrivateBus,
+    StandInKdeConnect,
+    Stranger,
+    private_bus,
+)
 
 VIENNA = ZoneInfo("Europe/Vienna")
 TIMEOUT = 10
@@ -120,14 +127,8 @@ class Watching:
 @pytest.fixture
 def bus() -> Iterator[PrivateBus]:
     """A private session bus (dbus-daemon), stopped and removed after the test."""
-    if DBUS_DAEMON is None:
-        pytest.skip(SKIP_REASON)
-    private = PrivateBus()
-    try:
-        private.start()
+    with private_bus() as private:
         yield private
-    finally:
-        private.remove()
 
 
 @pytest.fixture(autouse=True)

@@ -49,9 +49,9 @@ from . import kdeconnect_standin as standin
 from .kdeconnect_standin import (
     DBUS_DAEMON,
     SKIP_REASON,
-    PrivateBus,
     StandInKdeConnect,
     plain,
+    private_bus,
     sms_introspection,
 )
 
@@ -102,14 +102,8 @@ def _fresh(monkeypatch: pytest.MonkeyPatch):
 
 @pytest.fixture
 def bus():
-    if DBUS_DAEMON is None:
-        pytest.skip(SKIP_REASON)
-    private = PrivateBus()
-    try:
-        private.start()
+    with private_bus() as private:
         yield private
-    finally:
-        private.remove()
 
 
 @pytest.fixture
