@@ -441,28 +441,36 @@ def _wait_for(predicate, what: str) -> None:
         time.sleep(0.05)
 
 
+@contextlib.contextmanager
+def _watching(policies, journal, inbox: Path, drafts: Path, errors: Path, env: dict):
+    """`boundaries mail --maildir INBOX --drafts DRAFTS --watch` running in a child process
+    (stdout piped, stderr into `errors`, `env` over this environment); killed at the end."""
+    with open(errors, "wb") as err_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "boundaries", "mail", "--policies", str(policies),
+             "--journal", str(journal), "--maildir", str(inbox), "--drafts", str(drafts),
+             "--watch"], stdout=subprocess.PIPE, stderr=err_file, env={**os.environ, **env})
+        try:
+            yield proc
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+
+
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
 def test_watch_drafts_mail_as_it_arrives_and_ends_cleanly(policies, journal, tmp_path, sig):
     inbox = maildir(tmp_path / "INBOX", {"cur/1767892801.M2P100.mx:2,S": TANAKA})
     drafts = tmp_path / "Drafts"
     errors = tmp_path / "stderr"
-    with open(errors, "wb") as err_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "boundaries", "mail", "--policies", str(policies),
-             "--journal", str(journal), "--maildir", str(inbox), "--drafts", str(drafts),
-             "--watch"], stdout=subprocess.PIPE, stderr=err_file,
-            env={**os.environ, "BOUNDARIES_JOURNAL": str(journal)})
-        try:
-            _wait_for(lambda: len(drafts_of(drafts)) == 1 if drafts.is_dir() else False,
-                      "draft of the mail already there")
-            _wait_for(lambda: b"watching" in errors.read_bytes(), "watch")
-            _deliver(inbox, "1767892800.M1P100.mx", ACME)
-            _wait_for(lambda: len(drafts_of(drafts)) == 3, "draft of the new mail")
-            proc.send_signal(sig)
-            out, _ = proc.communicate(timeout=TIMEOUT)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
+    with _watching(policies, journal, inbox, drafts, errors,
+                   {"BOUNDARIES_JOURNAL": str(journal)}) as proc:
+        _wait_for(lambda: len(drafts_of(drafts)) == 1 if drafts.is_dir() else False,
+                  "draft of the mail already there")
+        _wait_for(lambda: b"watching" in errors.read_bytes(), "watch")
+        _deliver(inbox, "1767892800.M1P100.mx", ACME)
+        _wait_for(lambda: len(drafts_of(drafts)) == 3, "draft of the new mail")
+        proc.send_signal(sig)
+        out, _ = proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == 0, errors.read_text()
     lines = out.decode().splitlines()
     assert [ln.split("  ")[0] for ln in lines] == ["cur/1767892801.M2P100.mx:2,S",
@@ -610,22 +618,13 @@ def test_watch_looks_every_two_seconds_where_watchfiles_cannot_watch(policies, j
     inbox = maildir(tmp_path / "INBOX", {})
     drafts = tmp_path / "Drafts"
     errors = tmp_path / "stderr"
-    with open(errors, "wb") as err_file:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "boundaries", "mail", "--policies", str(policies),
-             "--journal", str(journal), "--maildir", str(inbox), "--drafts", str(drafts),
-             "--watch"], stdout=subprocess.PIPE, stderr=err_file,
-            env={**os.environ, "PYTHONPATH": os.pathsep.join(
-                [str(broken), *filter(None, [os.environ.get("PYTHONPATH")])])})
-        try:
-            _wait_for(lambda: b"looking every 2 s" in errors.read_bytes(), "fallback")
-            _deliver(inbox, "1767892800.M1P100.mx", TANAKA)
-            _wait_for(lambda: drafts.is_dir() and len(drafts_of(drafts)) == 1, "draft")
-            proc.send_signal(signal.SIGTERM)
-            proc.communicate(timeout=TIMEOUT)
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
+    with _watching(policies, journal, inbox, drafts, errors, {"PYTHONPATH": os.pathsep.join(
+            [str(broken), *filter(None, [os.environ.get("PYTHONPATH")])])}) as proc:
+        _wait_for(lambda: b"looking every 2 s" in errors.read_bytes(), "fallback")
+        _deliver(inbox, "1767892800.M1P100.mx", TANAKA)
+        _wait_for(lambda: drafts.is_dir() and len(drafts_of(drafts)) == 1, "draft")
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=TIMEOUT)
     told = errors.read_text()
     assert proc.returncode == 0, told
     assert "cannot watch" in told and "inotify watch limit reached" in told
