@@ -152,10 +152,8 @@ def _decided_sink(run: SetRun, header: list[str], fmt: str, no_reply: int = -1,
     def via(cells, row: Row, channel: str) -> str | None:
         if no_reply >= 0 and cells[no_reply]:
             return None
-        found = run.via(row, channel)
-        if found and found.startswith("email:") and reply_to >= 0 and cells[reply_to]:
-            return f"email:{cells[reply_to]}"
-        return found
+        return run.via(row, channel, (cells[reply_to],) if reply_to >= 0 and cells[reply_to]
+                       else ())
 
     def sink(cells, raw, t, channel, urgency, decided: list[Row]) -> None:
         row = decided[0]

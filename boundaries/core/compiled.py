@@ -222,7 +222,7 @@ class Compiled:
         self._tiers: dict[str | None, CompiledTier] = {}  # None: the built-in unknown tier
         self._dates: dict[int, tuple[date, str | None, Away | None]] = {}
         self.calendar = ps.calendar
-        self._vias: dict[tuple[Sender, str], tuple[Via | None, bool]] = {}
+        self._vias: dict[tuple[Sender, str, tuple[str, ...]], tuple[Via | None, bool]] = {}
         self._templates: dict[tuple[str, str, bool], bool] = {}
 
     def tier(self, tier: Tier) -> CompiledTier:
@@ -342,15 +342,16 @@ class Compiled:
         """Where a reply to this sender on this channel goes, as `decide`'s `via` (§10)."""
         return self._via(entry, channel)[0]
 
-    def _via(self, entry: SenderEntry, channel: str) -> tuple[Via | None, bool]:
+    def _via(self, entry: SenderEntry, channel: str, reply_to: tuple[str, ...] = ()
+             ) -> tuple[Via | None, bool]:
         """The via, and whether the sender is a robot that gets no reply (memoized)."""
-        key = (entry.sender, channel)
+        key = (entry.sender, channel, reply_to)
         found = self._vias.get(key)
         if found is None:
             if len(self._vias) >= _MEMO_LIMIT:
                 self._vias.clear()
             via = choose_via(channel, entry.sender, entry.client, entry.tier.tier.channels,
-                             self.ps.phone_types)[0]
+                             self.ps.phone_types, reply_to)[0]
             found = self._vias[key] = (via, is_automated(entry.sender.raw))
         return found
 
@@ -367,13 +368,15 @@ class Compiled:
                 self.ps, key, locale, discreet, lambda _loc: {}) is not None
         return found
 
-    def sends_via(self, row: Row, channel: str) -> Via | None:
+    def sends_via(self, row: Row, channel: str, reply_to: tuple[str, ...] = ()
+                  ) -> Via | None:
         """The `via` of what `decide` would send for this row — its reply (a reply key with
         a template, not to a robot sender), else its written confirmation — or None when
-        it sends nothing or nothing reaches the sender. Replies withheld because one went
-        out recently are not known here (replay keeps no record of replies sent)."""
+        it sends nothing or nothing reaches the sender. `reply_to`: a mail's Reply-To
+        addresses, as `Request.reply_to`. Replies withheld because one went out recently
+        are not known here (replay keeps no record of replies sent)."""
         v, e = row.verdict, row.entry
-        via, robot = self._via(e, channel)
+        via, robot = self._via(e, channel, reply_to)
         reply = (v.decision != "answer" and v.reply_key is not None and not robot
                  and self._has_template(v.reply_key, e))
         if reply or (row.in_writing and self._has_template("confirm", e)):

@@ -98,10 +98,11 @@ class SetRun:
         """The deciding reason's (source, text)."""
         return self.comp.reason_source(row, channel, urgency)
 
-    def via(self, row: Row, channel: str) -> str | None:
+    def via(self, row: Row, channel: str, reply_to: tuple[str, ...] = ()) -> str | None:
         """Where the row's reply (else its confirmation) goes, as `sms:+436641234567`; None
-        when it sends nothing or no way reaches the sender (sources.md §10)."""
-        found = self.comp.sends_via(row, channel)
+        when it sends nothing or no way reaches the sender (sources.md §10). `reply_to`: a
+        mail's Reply-To addresses."""
+        found = self.comp.sends_via(row, channel, reply_to)
         return found.cell() if found is not None else None
 
     def _total(self, pick) -> Counter:
