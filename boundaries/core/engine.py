@@ -350,7 +350,7 @@ def is_automated(sender: str) -> bool:
 
 def _withhold_reply(ps: PolicySet, req: Request, facts: Facts, key: str) -> Reason | None:
     """Why the reply must not go out (a robot, or sent recently), or None."""
-    if "@" in req.sender.raw and is_automated(req.sender.raw):
+    if is_automated(req.sender.raw):
         return why.robot_reason(req.sender.raw)
     last = replied_recently(facts.replies_sent, key, req.at, ps.me.reply_once_days)
     if last is not None:
