@@ -17,7 +17,7 @@ from boundaries.core.calls import CallEvent
 from boundaries.sources.calls.state import SourceState
 from boundaries.tui import make_app
 
-from .tui_helpers import settle
+from .tui_helpers import StandIn, feed, settle
 
 DATA = Path(__file__).parent / "data" / "tui"
 VIENNA = ZoneInfo("Europe/Vienna")
@@ -25,21 +25,6 @@ EVENING = datetime(2026, 1, 8, 18, 20, tzinfo=VIENNA)  # Thursday, after hours
 ACME = "+43 732 123456"  # acme's landline: LATER in the evening, never called back (me.toml)
 ACME_MOBILE = "+43 664 1234567"  # acme's mobile: tier maint, call back on request
 PRAXIS = "+43 732 778899"  # praxis: a discreet tier
-
-
-class StandIn:
-    """A phone source as the app sees one: `async for`, a `state`; events put in a queue."""
-
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[CallEvent | None] = asyncio.Queue()
-        self.state = SourceState("test phone", "connected")
-
-    def __aiter__(self):
-        return self._run()
-
-    async def _run(self):
-        while (event := await self.queue.get()) is not None:
-            yield event
 
 
 def ring(sid: str, party: str | None, at: datetime = EVENING) -> CallEvent:
@@ -63,14 +48,6 @@ async def started(app, pilot) -> None:
         await pilot.pause(0.01)
     else:
         raise AssertionError("no Incoming pane")
-    await pilot.pause()
-
-
-async def feed(app, pilot, source: StandIn, *events: CallEvent) -> None:
-    for event in events:
-        app.ringing.handled.clear()
-        source.queue.put_nowait(event)
-        await asyncio.wait_for(app.ringing.handled.wait(), 5)
     await pilot.pause()
 
 

@@ -22,8 +22,8 @@ from textual.widgets import DataTable, Input
 
 from boundaries.tui import make_app
 
-from .test_tui_incoming import ACME_MOBILE, StandIn, feed, ring
-from .tui_helpers import settle
+from .test_tui_incoming import ACME_MOBILE, ring
+from .tui_helpers import StandIn, feed, settle
 
 DATA = Path(__file__).parent / "data" / "tui"
 VIENNA = ZoneInfo("Europe/Vienna")

@@ -9,7 +9,6 @@ the draft. Fixed clock and size; waits on the app's workers, no sleeps."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,13 +21,12 @@ from boundaries.journal.store import read
 from boundaries.service import sms as service_sms
 from boundaries.service.sms import SOURCE, forget_session
 from boundaries.sources.calls.kdeconnect_sms import SmsPhone
-from boundaries.sources.calls.state import SourceState
 from boundaries.tui import make_app
 from boundaries.tui.ask import AskPane
 from boundaries.tui.sms_dialog import SmsDialog
 
 from .kdeconnect_standin import DBUS_DAEMON, SKIP_REASON, PrivateBus, StandInKdeConnect
-from .tui_helpers import settle
+from .tui_helpers import StandIn, feed, settle
 
 DATA = Path(__file__).parent / "data" / "tui"
 VIENNA = ZoneInfo("Europe/Vienna")
@@ -193,32 +191,16 @@ async def test_f6_hides_the_number_and_the_address_in_the_via_line():
         assert "5550102" not in line and "stahl" not in line
 
 
-class StandInSource:
-    """A phone source as the app sees one: events put into a queue."""
-
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[CallEvent | None] = asyncio.Queue()
-        self.state = SourceState("test phone", "connected")
-
-    def __aiter__(self):
-        return self._run()
-
-    async def _run(self):
-        while (event := await self.queue.get()) is not None:
-            yield event
-
-
 async def test_incoming_says_where_the_reply_of_the_row_under_the_cursor_goes():
-    source = StandInSource()
+    source = StandIn()
     app = make_app(DATA, clock=lambda: EVENING, watch_interval=None, call_sources=[source])
     app.bell = lambda: None  # type: ignore[method-assign]
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(app, pilot)
-        for sid, party, at in (("c1", ACME_MOBILE, EVENING),
-                               ("c2", STAHL_LANDLINE, EVENING + timedelta(minutes=1))):
-            app.ringing.handled.clear()
-            source.queue.put_nowait(CallEvent("test", sid, "ring", at, from_=party))
-            await asyncio.wait_for(app.ringing.handled.wait(), 5)
+        await feed(app, pilot, source,
+                   CallEvent("test", "c1", "ring", EVENING, from_=ACME_MOBILE),
+                   CallEvent("test", "c2", "ring", EVENING + timedelta(minutes=1),
+                             from_=STAHL_LANDLINE))
         await pilot.press("f10")
         await pilot.pause()
         table = app.query_one("#incoming-table", DataTable)

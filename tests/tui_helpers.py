@@ -1,7 +1,12 @@
-"""Waiting for the TUI to settle: the load worker done and the lazily mounted panes filled."""
+"""Waiting for the TUI to settle (the load worker done and the lazily mounted panes
+filled), and a stand-in phone source whose events a test feeds in one at a time."""
 
 from __future__ import annotations
 
+import asyncio
+
+from boundaries.core.calls import CallEvent
+from boundaries.sources.calls.state import SourceState
 from boundaries.tui.app import LAZY_PANES
 
 
@@ -17,4 +22,28 @@ async def settle(app, pilot) -> None:
     else:
         raise AssertionError("the TUI did not finish mounting its panes")
     await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+class StandIn:
+    """A phone source as the app sees one: `async for`, a `state`; events put in a queue."""
+
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[CallEvent | None] = asyncio.Queue()
+        self.state = SourceState("test phone", "connected")
+
+    def __aiter__(self):
+        return self._run()
+
+    async def _run(self):
+        while (event := await self.queue.get()) is not None:
+            yield event
+
+
+async def feed(app, pilot, source: StandIn, *events: CallEvent) -> None:
+    """Each event into `source`, each awaited until the app has handled it."""
+    for event in events:
+        app.ringing.handled.clear()
+        source.queue.put_nowait(event)
+        await asyncio.wait_for(app.ringing.handled.wait(), 5)
     await pilot.pause()
