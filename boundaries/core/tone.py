@@ -33,6 +33,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from boundaries.core.replies import TemplateError, parse_template
+from boundaries.core.wording import language  # `de_AT` -> `de`: the word tables' key
 
 WAY_FORWARD = ("next", "next_date", "next_time", "channels")
 DOUBT = {
@@ -79,11 +80,6 @@ _PLACEHOLDER = re.compile(r"\{[^{}\n]*\}")
 _WORD = re.compile(r"\w+(?:[-'’]\w+)*")
 _MARKS = re.compile(r"[!?]{2,}")
 _SENTENCE_END = re.compile(r"[.!?;]|\n[ \t]*\n")
-
-
-def language(locale: str) -> str:
-    """`de_AT` -> `de`: the key of the word tables."""
-    return re.split(r"[_.@-]", locale, maxsplit=1)[0].lower()
 
 
 def _phrase(words: str) -> str:
