@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from boundaries.core.errors import BoundariesError
-from boundaries.journal.facts import REPLY_SOURCE
+from boundaries.journal.facts import REPLY_SOURCE, is_reply
 from boundaries.service.requests import JournalWriteError, make_entry
 
 if TYPE_CHECKING:
@@ -101,15 +101,13 @@ def sms_entry(ps: PolicySet, req: Request, decision: Decision, now: datetime) ->
 def sent_before(decision: Decision, key: str, folder: Path) -> str | None:
     """When the journal in `folder` recorded an SMS reply for the request `key` (the entry's
     `recorded_at`, on my clock: `Thu 2026-01-08 18:20`), else None."""
-    from datetime import datetime
-
     from boundaries.journal.store import month_of, read
 
     if not folder.is_dir():
         return None
     entries, _ = read(folder, [month_of(decision.at)], must_contain=key)
     for e in entries:
-        if e.data.get("source") == SOURCE and e.data.get("source_id") == key:
+        if is_reply(e.data) and e.data.get("source_id") == key:
             when = e.at
             with contextlib.suppress(ValueError):
                 when = datetime.fromisoformat(str(e.data.get("recorded_at")))
