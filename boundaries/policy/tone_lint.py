@@ -12,7 +12,6 @@ from boundaries.core.tone import tone_hint, tone_problems
 from boundaries.core.vocabulary import ENGINE_REPLY_KEYS
 from boundaries.policy.tomlpos import Locator
 
-_DEFERS = ("after-hours", "holiday", "away", "busy", "declined", "wrong-channel")
 _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\",
             "e": "\x1b"}
 
@@ -20,7 +19,7 @@ _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\
 def later_or_decline_keys(ps: PolicySet) -> frozenset[str]:
     """The reply keys that defer or decline: the engine's (but `confirm`), every key a rule
     with `decide = "later"` or `"decline"` names, and their `-discreet` variants."""
-    keys = {k for k in ENGINE_REPLY_KEYS if k in _DEFERS}
+    keys = set(ENGINE_REPLY_KEYS) - {"confirm"}
     for tier in ps.tiers.values():
         keys.update(r.reply for r in tier.rules if r.reply and r.decide != "answer")
     return frozenset(keys | {k + "-discreet" for k in keys})
