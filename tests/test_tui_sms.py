@@ -87,6 +87,15 @@ def bus(monkeypatch: pytest.MonkeyPatch):
         private.remove()
 
 
+@pytest.fixture
+def pixel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A phone without a bus: the dialog finds "Pixel 7", today's sendSms."""
+    async def found(device=None):
+        return SmsPhone(PIXEL, "Pixel 7", "avsav")
+
+    monkeypatch.setattr(service_sms, "sms_phone", found)
+
+
 def sms_set(write_set, *, once: bool = False) -> Path:
     """acme with a mobile and a mail address; `once`: reply_once_days = 3."""
     return write_set({"tiers/std.toml": STD, "tiers/unknown.toml": STD,
@@ -373,11 +382,7 @@ async def test_a_failed_send_keeps_the_edited_draft_and_says_why(bus, write_set,
 
 
 async def test_names_hidden_in_the_dialog_while_the_real_text_goes(write_set, tmp_path,
-                                                                   monkeypatch):
-    async def pixel(device=None):
-        return SmsPhone(PIXEL, "Pixel 7", "avsav")
-
-    monkeypatch.setattr(service_sms, "sms_phone", pixel)
+                                                                   pixel):
     app = app_for(sms_set(write_set), tmp_path / "journal")
     async with app.run_test(size=(100, 34)) as pilot:
         await settle(app, pilot)
@@ -394,11 +399,7 @@ async def test_names_hidden_in_the_dialog_while_the_real_text_goes(write_set, tm
         assert dialog_text(dialog)["sms-to"] == "to       +43 664 1234567 · ACME"
 
 
-def test_snapshot_sms_dialog(snap_compare, tmp_path, monkeypatch):
-    async def pixel(device=None):
-        return SmsPhone(PIXEL, "Pixel 7", "avsav")
-
-    monkeypatch.setattr(service_sms, "sms_phone", pixel)
+def test_snapshot_sms_dialog(snap_compare, tmp_path, pixel):
     app = app_for(DATA, tmp_path / "journal")  # a set whose folder the header shows the same
 
     async def run_before(pilot) -> None:
@@ -461,11 +462,7 @@ async def test_an_sms_that_went_unrecorded_is_said_and_never_sent_twice(write_se
 
 
 async def test_a_long_text_says_there_is_more_to_read_in_the_dialog(write_set, tmp_path,
-                                                                   monkeypatch):
-    async def pixel(device=None):
-        return SmsPhone(PIXEL, "Pixel 7", "avsav")
-
-    monkeypatch.setattr(service_sms, "sms_phone", pixel)
+                                                                   pixel):
     app = app_for(sms_set(write_set), tmp_path / "journal")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(app, pilot)
@@ -482,13 +479,9 @@ async def test_a_long_text_says_there_is_more_to_read_in_the_dialog(write_set, t
 
 
 async def test_an_edited_reply_keeps_its_edits_through_the_clock_and_f6_and_is_what_goes(
-        write_set, tmp_path, monkeypatch):
+        write_set, tmp_path, pixel):
     """Ask decides "now" again every 30 s, and F6 draws the drafts masked: neither may throw
     away what the user typed into the reply, and Ctrl+T offers the text with the edits."""
-    async def pixel(device=None):
-        return SmsPhone(PIXEL, "Pixel 7", "avsav")
-
-    monkeypatch.setattr(service_sms, "sms_phone", pixel)
     app = app_for(sms_set(write_set), tmp_path / "journal")
     async with app.run_test(size=(100, 34)) as pilot:
         await settle(app, pilot)
