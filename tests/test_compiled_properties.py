@@ -173,9 +173,8 @@ def test_compiled_sends_via_as_the_engine(case) -> None:
     entry = comp.sender_entry(sender)
     row = comp.decide(entry, at.timestamp(), channel, kind)
     assert row.verdict.decision == d.decision
-    if not reply_to:  # replay's input has no Reply-To column
-        assert comp.via(entry, channel) == d.via
-        assert comp.sends_via(row, channel) == (d.via if d.reply or d.confirm else None)
+    assert comp.via(entry, channel, reply_to) == d.via  # replay --maildir gives a Reply-To
+    assert comp.sends_via(row, channel, reply_to) == (d.via if d.reply or d.confirm else None)
     sent = [r for r in (d.reply, d.confirm) if r is not None]
     assert all(r.via == d.via for r in sent)
     assert any(r.text.startswith("no way") for r in d.reasons) == bool(sent and d.via is None)

@@ -338,9 +338,10 @@ class Compiled:
         nw = row.entry.tier.next_window(row.t, row.ordinal)
         return nw[0] if nw is not None else None
 
-    def via(self, entry: SenderEntry, channel: str) -> Via | None:
+    def via(self, entry: SenderEntry, channel: str, reply_to: tuple[str, ...] = ()
+            ) -> Via | None:
         """Where a reply to this sender on this channel goes, as `decide`'s `via` (§10)."""
-        return self._via(entry, channel)[0]
+        return self._via(entry, channel, reply_to)[0]
 
     def _via(self, entry: SenderEntry, channel: str, reply_to: tuple[str, ...] = ()
              ) -> tuple[Via | None, bool]:
