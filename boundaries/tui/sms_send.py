@@ -64,16 +64,18 @@ class SmsSend:
         refused = already_sent(req, d, self.journal_folder)
         if refused is None and self.journal_folder is None:
             refused = "there is no journal folder to record it in"
-        who = d.client_name or d.client or ""
+        who, to = d.client_name or d.client or "", via.to
 
         def sent(phone: SmsPhone | None) -> None:
             if phone is not None:
-                self._send_sms(req, d, text, phone)
+                self._send_sms(req, d, text, phone, to)
 
-        self.push_screen(SmsDialog(via.to, who, text, refused), sent)
+        self.push_screen(SmsDialog(to, who, text, refused), sent)
 
     @work(group="sms-send", exit_on_error=False)
-    async def _send_sms(self, req: Request, d: Decision, text: str, phone: SmsPhone) -> None:
+    async def _send_sms(self, req: Request, d: Decision, text: str, phone: SmsPhone,
+                        number: str) -> None:
+        """Send `text` to `number` (the decision's SMS reply) through `phone`."""
         from boundaries.core.errors import BoundariesError
         from boundaries.policy.phones import international
         from boundaries.service import send_sms_reply
@@ -81,7 +83,7 @@ class SmsSend:
 
         ps = self.policies
         assert ps is not None and self.journal_folder is not None
-        to = self.mask(international(sms_to(d)), multiline=False)
+        to = self.mask(international(number), multiline=False)
         self.notify(f"Sending the SMS to {to} through {phone.name}…", title="SMS")
         try:
             sent = await send_sms_reply(ps, req, d, text, folder=self.journal_folder,
@@ -117,10 +119,4 @@ class SmsSend:
         refresh_all = _App.refresh_all
 
 
-def sms_to(d: Decision) -> str:
-    """The number the decision's SMS reply goes to."""
-    assert d.reply is not None and d.reply.via is not None
-    return d.reply.via.to
-
-
-__all__ = ["ACTION", "SmsSend", "sms_to"]
+__all__ = ["ACTION", "SmsSend"]
