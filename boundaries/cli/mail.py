@@ -202,7 +202,7 @@ class _Shown:
         """Every message of `folder` not `seen` before taken once, BATCH at a time; a file
         that cannot be read skipped (and told once). With nothing new, none is read."""
         from boundaries.cli.progress import Progress
-        from boundaries.sources.mail.maildir import MailSkip, maildir_messages, unique_name
+        from boundaries.sources.mail.maildir import MailSkip, maildir_messages
 
         names = _names(folder)
         fresh = [n for n in names if n not in seen]
@@ -213,11 +213,9 @@ class _Shown:
         batch: list[Any] = []
         done = 0
         try:
-            for item in maildir_messages(folder):
+            for item in maildir_messages(folder, seen):  # the seen are never opened
                 if self.stop is not None and self.stop.is_set():
                     break
-                if unique_name(Path(item.path).name) in seen:
-                    continue
                 if isinstance(item, MailSkip):
                     self.skipped(item.path, item.warning)
                     continue
