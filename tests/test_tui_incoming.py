@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from boundaries.core.calls import CallEvent
 from boundaries.sources.calls.state import SourceState
 from boundaries.tui import make_app
 
-from .tui_helpers import StandIn, feed, settle
+from .tui_helpers import StandIn, feed, rows, settle, toasts
 
 DATA = Path(__file__).parent / "data" / "tui"
 VIENNA = ZoneInfo("Europe/Vienna")
@@ -51,11 +51,6 @@ async def started(app, pilot) -> None:
     await pilot.pause()
 
 
-def rows(app) -> list[list[str]]:
-    table = app.query_one("#incoming-table", DataTable)
-    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-
-
 def app_with(source: StandIn, **kw):
     app = make_app(DATA, clock=lambda: EVENING, watch_interval=None, call_sources=[source],
                    **kw)
@@ -63,10 +58,6 @@ def app_with(source: StandIn, **kw):
     app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
     app.bells = bells  # type: ignore[attr-defined]
     return app
-
-
-def toasts(app) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 async def test_a_ring_takes_ask_with_the_caller_and_the_verdict():

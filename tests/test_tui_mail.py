@@ -18,12 +18,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from textual.widgets import DataTable, Input
+from textual.widgets import Input
 
 from boundaries.tui import make_app
 
 from .test_tui_incoming import ACME_MOBILE, ring
-from .tui_helpers import StandIn, feed, settle
+from .tui_helpers import StandIn, feed, rows, settle, toasts
 
 DATA = Path(__file__).parent / "data" / "tui"
 VIENNA = ZoneInfo("Europe/Vienna")
@@ -125,15 +125,6 @@ async def started(app, pilot, rows: int) -> None:
     await until(pilot, lambda: len(app.mail.rows) >= rows and app.mail.how != "reading"
                 and any(p.ready for p in app.query("IncomingPane")), f"{rows} mails listed")
     await pilot.pause()
-
-
-def rows(app) -> list[list[str]]:
-    table = app.query_one("#incoming-table", DataTable)
-    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-
-
-def toasts(app) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 def drafts_in(folder: Path) -> list:

@@ -26,7 +26,7 @@ from boundaries.tui.ask import AskPane
 from boundaries.tui.sms_dialog import SmsDialog
 
 from .kdeconnect_standin import DBUS_DAEMON, SKIP_REASON, PrivateBus, StandInKdeConnect
-from .tui_helpers import StandIn, feed, settle
+from .tui_helpers import StandIn, feed, settle, toasts
 
 DATA = Path(__file__).parent / "data" / "tui"
 VIENNA = ZoneInfo("Europe/Vienna")
@@ -120,10 +120,6 @@ def shown(app, wid: str) -> str:
 
 def footer_keys(app) -> set[str]:
     return {k for k, b in app.screen.active_bindings.items() if b.binding.show}
-
-
-def toasts(app) -> list[str]:
-    return [n.message for n in app._notifications]
 
 
 def sms_entries(journal: Path) -> list[dict]:

@@ -1,9 +1,12 @@
 """Waiting for the TUI to settle (the load worker done and the lazily mounted panes
-filled), and a stand-in phone source whose events a test feeds in one at a time."""
+filled), a stand-in phone source whose events a test feeds in one at a time, and what the
+Incoming list and the toasts show."""
 
 from __future__ import annotations
 
 import asyncio
+
+from textual.widgets import DataTable
 
 from boundaries.core.calls import CallEvent
 from boundaries.sources.calls.state import SourceState
@@ -47,3 +50,14 @@ async def feed(app, pilot, source: StandIn, *events: CallEvent) -> None:
         source.queue.put_nowait(event)
         await asyncio.wait_for(app.ringing.handled.wait(), 5)
     await pilot.pause()
+
+
+def rows(app) -> list[list[str]]:
+    """The Incoming list's rows, as shown."""
+    table = app.query_one("#incoming-table", DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def toasts(app) -> list[str]:
+    """The messages of the toasts, oldest first."""
+    return [n.message for n in app._notifications]
