@@ -95,7 +95,8 @@ def _open(spec: SourceSpec, tz, region: str | None, clock: Callable[[], datetime
         from boundaries.sources.calls.fritzbox import FritzboxMonitor, parse_address
 
         host, port = parse_address(spec.value)
-        return FritzboxMonitor(host, port, tz=tz, region=region, on_state=on_state)
+        return FritzboxMonitor(host, port, tz=tz, region=region, on_state=on_state,
+                               clock=clock)
     from boundaries.sources.calls.kdeconnect import watch_kdeconnect
 
     return watch_kdeconnect(tz=tz, region=region, on_state=on_state)

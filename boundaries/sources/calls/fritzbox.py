@@ -180,7 +180,6 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-
 class FritzboxMonitor(RetryingSource):
     """`async for event in FritzboxMonitor(...)`: connects, yields events, and when the box
     refuses, drops or does not answer, says so (`state`, `on_state`) and tries again after
@@ -272,8 +271,7 @@ class FritzboxMonitor(RetryingSource):
                 self.skips.add(line.number, str(err))
             return None
         self._understood = True
-        event = self.calls.event(parsed, self._clock() if parsed.at.year < LOST_CLOCK_BEFORE
-                                 else None)
+        event = self.calls.event(parsed, self._clock())
         if event is None:
             self.unmatched += 1
         return event
