@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from boundaries.journal.store import SPENT
+from boundaries.journal.store import SPENT, month_of
 
 if TYPE_CHECKING:
     from boundaries.core.model import PolicySet
@@ -135,8 +135,7 @@ class MailJournal:
         return tuple(out)
 
     def _month(self, e: Entry) -> str:
-        local = e.at.astimezone(self._tz)
-        return f"{local.year:04d}-{local.month:02d}"
+        return month_of(e.at.astimezone(self._tz))
 
     def _index(self, e: Entry) -> None:
         month = self._month(e)
