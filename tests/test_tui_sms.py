@@ -25,7 +25,8 @@ from boundaries.tui import make_app
 from boundaries.tui.ask import AskPane
 from boundaries.tui.sms_dialog import SmsDialog
 
-from .kdeconnect_standin import DBUS_DAEMON, SKIP_REASON, PrivateBus, StandInKdeConnect
+from .kdeconnect_standin import DBUS_DAEMON, SKIP_REASON, StandInKdeConnect, private_bus
+from .test_sms_send import CLIENTS, EN, STD  # acme: a mobile and a mail address
 from .tui_helpers import StandIn, feed, settle, toasts
 
 DATA = Path(__file__).parent / "data" / "tui"
@@ -42,23 +43,6 @@ ME = """\
 name = "Martin Huber"
 timezone = "Europe/Vienna"
 locale = "en"
-"""
-STD = """\
-channels = ["call", "sms", "email"]
-[hours]
-mon-fri = "09:00-17:00"
-"""
-CLIENTS = """\
-[clients.acme]
-name = "ACME"
-tier = "std"
-phones = ["+43 664 1234567"]
-emails = ["office@acme.example"]
-"""
-EN = """\
-after-hours = "Hello, I will get back to you {next}."
-declined = "Hello, I cannot take this on; reach me by {channels}."
-wrong-channel = "Hello, please reach me by {channels}."
 """
 
 needs_dbus = pytest.mark.skipif(DBUS_DAEMON is None, reason=SKIP_REASON)
@@ -77,14 +61,9 @@ def _fresh(monkeypatch: pytest.MonkeyPatch):
 @pytest.fixture
 def bus(monkeypatch: pytest.MonkeyPatch):
     """A private session bus, the app's (DBUS_SESSION_BUS_ADDRESS) for the test."""
-    if DBUS_DAEMON is None:
-        pytest.skip(SKIP_REASON)
-    private = PrivateBus()
-    try:
-        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", private.start())
+    with private_bus() as private:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", private.address)
         yield private
-    finally:
-        private.remove()
 
 
 @pytest.fixture
