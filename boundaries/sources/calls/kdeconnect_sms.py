@@ -56,6 +56,10 @@ _DBUS = "org.freedesktop.DBus"
 _INTROSPECTABLE = "org.freedesktop.DBus.Introspectable"
 _HINT_DAEMON = ("start KDE Connect on this computer (kdeconnectd) with the phone paired and "
                 "reachable; the reply stays a draft")
+_HINT_SESSION = ("run boundaries in the desktop session where KDE Connect runs; the reply "
+                 "stays a draft")
+_HINT_REACH = ("bring the phone into the same network (or Bluetooth) and open KDE Connect on "
+               "it; the reply stays a draft")
 
 
 class SmsError(BoundariesError):
@@ -150,16 +154,13 @@ async def _call(bus: Any, path: str, interface: str, member: str, signature: str
     return list(reply.body)
 
 
-async def _connect(address: str | None, timeout: float = CONNECT_TIMEOUT) -> Any:
+async def _connect(address: str | None) -> Any:
     address = address or session_bus_address()
     if address is None:
-        raise SmsError("no session bus: DBUS_SESSION_BUS_ADDRESS is not set",
-                       "run boundaries in the desktop session where KDE Connect runs; the "
-                       "reply stays a draft")
-    bus, why = await connect_bus(address, timeout)
+        raise SmsError("no session bus: DBUS_SESSION_BUS_ADDRESS is not set", _HINT_SESSION)
+    bus, why = await connect_bus(address, CONNECT_TIMEOUT)
     if bus is None:
-        raise SmsError(why, "run boundaries in the desktop session where KDE Connect runs; "
-                       "the reply stays a draft")
+        raise SmsError(why, _HINT_SESSION)
     return bus
 
 
@@ -188,15 +189,13 @@ async def _phone(bus: Any, device: str | None) -> SmsPhone:
                            f"{_names(names, names)})", "name a paired phone by its name or id")
         if ids[0] not in reachable:
             raise SmsError(f"{_name(ids[0], names)} is paired but not reachable now",
-                           "bring the phone into the same network (or Bluetooth) and open "
-                           "KDE Connect on it; the reply stays a draft")
+                           _HINT_REACH)
         candidates = ids[:1]
     else:
         candidates = [d for d in reachable if d in names]
         if not candidates:
             raise SmsError(f"no paired phone is reachable now (paired: {_names(names, names)})",
-                           "bring the phone into the same network (or Bluetooth) and open "
-                           "KDE Connect on it; the reply stays a draft")
+                           _HINT_REACH)
     seen: list[str] = []
     for d in candidates:
         try:
