@@ -32,6 +32,7 @@ from boundaries.service.mail_memory import SOURCE, MailJournal, SeenFiles
 from boundaries.service.requests import JournalWriteError, make_entry
 
 if TYPE_CHECKING:
+    import contextlib
     from email.message import EmailMessage
 
     from boundaries.core.mail import MailMessage, Suppressed
@@ -279,14 +280,8 @@ class MailRun:
             return self._take_many(messages)
         import contextlib
 
-        from boundaries.fsutil import exclusive_lock
-
         with contextlib.ExitStack() as held:
-            try:
-                self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-                held.enter_context(exclusive_lock(self.folder / LOCK))
-            except OSError as exc:
-                raise JournalWriteError(self.folder, exc) from None
+            hold_mail_lock(held, self.folder)
             self.journal.sync()  # what another run recorded meanwhile: never decided twice
             try:
                 return self._take_many(messages)
@@ -434,6 +429,19 @@ class MailRun:
         self.journal.sync()
 
 
+def hold_mail_lock(held: contextlib.ExitStack, folder: Path) -> None:
+    """The journal folder's mail lock (LOCK) taken into `held`, the folder made if need be:
+    one run decides and records at a time. A folder that cannot be made or locked is
+    `JournalWriteError`."""
+    from boundaries.fsutil import exclusive_lock
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        held.enter_context(exclusive_lock(folder / LOCK))
+    except OSError as exc:
+        raise JournalWriteError(folder, exc) from None
+
+
 def _not_sent(message: EmailMessage, what: str, original: MailMessage) -> str:
     """Which message was not sent, by the file it answers (never its Subject: this line
     goes to stderr, and `mail --watch`'s stderr into the system's log)."""
@@ -454,5 +462,5 @@ def decide_one(ps: PolicySet, msg: MailMessage, journal: Path | None, now: datet
 __all__ = ["ALREADY", "DRAFTED", "HELD", "KEPT", "NOTHING", "NO_ADDRESS_OF_MINE",
            "NO_REPLY", "OUTCOME", "PREVIEW",
            "SENT", "SKIPPED", "SOURCE", "UNSENT", "Handled", "MailDecided", "MailJournal",
-           "MailRun", "MailSetupError", "SeenFiles", "decide_mail", "decide_one", "mail_kind",
-           "mail_request", "message_text"]
+           "MailRun", "MailSetupError", "SeenFiles", "decide_mail", "decide_one",
+           "hold_mail_lock", "mail_kind", "mail_request", "message_text"]

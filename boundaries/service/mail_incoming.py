@@ -27,7 +27,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
-from boundaries.service.mail import LOCK, OUTCOME, MailDecided, MailSetupError, decide_mail
+from boundaries.service.mail import (
+    OUTCOME,
+    MailDecided,
+    MailSetupError,
+    decide_mail,
+    hold_mail_lock,
+)
 from boundaries.service.mail_memory import SOURCE
 from boundaries.service.requests import JournalCache, JournalWriteError, make_entry
 
@@ -150,7 +156,6 @@ class MailIncoming:
         import contextlib
 
         from boundaries.core.time import zone
-        from boundaries.fsutil import exclusive_lock
         from boundaries.journal.store import append, month_of
         from boundaries.sources.mail.compose import (
             confirmation_message,
@@ -179,11 +184,9 @@ class MailIncoming:
             return Saved(tuple(write_drafts(drafts, blobs)), None)
         with contextlib.ExitStack() as held:
             try:
-                self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-                held.enter_context(exclusive_lock(self.folder / LOCK))
-            except OSError as exc:  # the draft still goes where the user asked
-                problem = str(JournalWriteError(self.folder, exc))
-                return Saved(tuple(write_drafts(drafts, blobs)), None, False, problem)
+                hold_mail_lock(held, self.folder)
+            except JournalWriteError as exc:  # the draft still goes where the user asked
+                return Saved(tuple(write_drafts(drafts, blobs)), None, False, str(exc))
             month = month_of(d.at)
             # read afresh, and not through the app's cache: this may run in a thread
             entries, _ = JournalCache(self.folder).entries([month])
