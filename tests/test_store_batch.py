@@ -9,6 +9,7 @@ import json
 import multiprocessing
 import os
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -130,8 +131,7 @@ def test_concurrent_batches_keep_every_entry_exactly_once(tmp_path):
                 max_size=5))
 def test_batches_read_back_as_the_same_entries_appended_one_by_one(tmp_path_factory, batches):
     one, many = tmp_path_factory.mktemp("one"), tmp_path_factory.mktemp("many")
-    os.environ["BOUNDARIES_DEVICE"] = "laptop"
-    try:
+    with mock.patch.dict(os.environ, BOUNDARIES_DEVICE="laptop"):  # restored as it was
         for batch in batches:
             by_month: dict[str, list[dict]] = {}
             for month, note in batch:
@@ -139,7 +139,5 @@ def test_batches_read_back_as_the_same_entries_appended_one_by_one(tmp_path_fact
                 append(one, e, f"2026-{month:02d}")
                 by_month.setdefault(f"2026-{month:02d}", []).append(e)
             append_many(many, by_month)
-    finally:
-        del os.environ["BOUNDARIES_DEVICE"]
     assert sorted(p.name for p in one.iterdir()) == sorted(p.name for p in many.iterdir())
     assert [e.data for e in read(one)[0]] == [e.data for e in read(many)[0]]
