@@ -78,6 +78,14 @@ class IncomingPane(LazyPane, Vertical):
         if self.stale:
             self.refill()
 
+    def came(self) -> None:
+        """A row came or changed: the list drawn again now if it is shown, else when it is
+        (a ring's frame has no table to redo)."""
+        if self.ready and self.display:
+            self.refill()
+        else:
+            self.stale = True
+
     def refill(self) -> None:
         """Today's rows (in my timezone), newest first: calls and messages by when they
         came, mail by when it was delivered (shown at its Date)."""

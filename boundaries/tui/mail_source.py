@@ -240,10 +240,7 @@ class MailSource:
 
     def _mail_refill(self) -> None:
         for pane in self.query("IncomingPane"):
-            if pane.ready and pane.display:  # type: ignore[attr-defined]
-                pane.refill()  # type: ignore[attr-defined]
-            else:
-                pane.stale = True  # type: ignore[attr-defined]
+            pane.came()  # type: ignore[attr-defined]
 
     def _mail_state(self) -> None:
         from boundaries.sources.calls.state import SourceState

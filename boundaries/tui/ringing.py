@@ -182,10 +182,7 @@ class PhoneSources:
         elif seen.kind == "message":
             self.notify(self._phone_summary(seen), title=f"Incoming {call.channel}")
         for pane in self.query("IncomingPane"):
-            if pane.ready and pane.display:  # type: ignore[attr-defined]
-                pane.refill()  # type: ignore[attr-defined]
-            else:  # not shown: filled when it is (a ring's frame has no table to redo)
-                pane.stale = True  # type: ignore[attr-defined]
+            pane.came()  # type: ignore[attr-defined]
 
     def _phone_ring(self, seen: Seen) -> None:
         """The bell, a notification, and the Ask screen with the caller — unless the user is
