@@ -154,13 +154,12 @@ class IncomingPane(LazyPane, Vertical):
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        value = event.row_key.value or ""
-        kind, _, value = value.partition("\x1f")
+        key = event.row_key.value or ""
+        kind, _, mail_key = key.partition("\x1f")
         if kind == "m":
-            self.post_message(self.AskMail(value))
+            self.post_message(self.AskMail(mail_key))
             return
-        source, _, sid = value.partition("\x1f")
-        row = self.bapp.ringing.rows.get((source, sid))
+        row = self._row(key)
         if row is not None and row.party is not None:
             self.post_message(self.AskAbout(row.party, row.channel))
 
