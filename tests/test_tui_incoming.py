@@ -17,7 +17,7 @@ from boundaries.core.calls import CallEvent
 from boundaries.sources.calls.state import SourceState
 from boundaries.tui import make_app
 
-from .tui_helpers import StandIn, feed, rows, settle, toasts
+from .tui_helpers import StandIn, feed, no_blink, rows, settle, toasts
 
 DATA = Path(__file__).parent / "data" / "tui"
 VIENNA = ZoneInfo("Europe/Vienna")
@@ -224,8 +224,7 @@ def test_snapshot_incoming_list(snap_compare):
     async def run_before(pilot) -> None:
         app.animation_level = "none"
         await started(app, pilot)
-        for widget in app.query(Input):
-            widget.cursor_blink = False
+        no_blink(app)
         await feed(app, pilot, source, ring("c1", ACME_MOBILE),
                    end("c1", EVENING + timedelta(seconds=40)),
                    ring("c2", "+43 664 5550101", EVENING + timedelta(minutes=2)),

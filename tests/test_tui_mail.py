@@ -23,7 +23,7 @@ from textual.widgets import Input
 from boundaries.tui import make_app
 
 from .test_tui_incoming import ACME_MOBILE, ring
-from .tui_helpers import StandIn, feed, rows, settle, toasts
+from .tui_helpers import StandIn, feed, no_blink, rows, settle, toasts
 
 DATA = Path(__file__).parent / "data" / "tui"
 VIENNA = ZoneInfo("Europe/Vienna")
@@ -409,8 +409,7 @@ def test_snapshot_incoming_with_a_mail_and_a_call(home, tmp_path, snap_compare):
     async def run_before(pilot) -> None:
         app.animation_level = "none"
         await started(app, pilot, 2)
-        for widget in app.query(Input):
-            widget.cursor_blink = False
+        no_blink(app)
         await feed(app, pilot, source, ring("c1", ACME_MOBILE, EVENING - timedelta(minutes=7)))
         await pilot.press("f10")
         await pilot.pause()

@@ -27,7 +27,7 @@ from boundaries.tui.sms_dialog import SmsDialog
 
 from .kdeconnect_standin import DBUS_DAEMON, SKIP_REASON, StandInKdeConnect, private_bus
 from .test_sms_send import CLIENTS, EN, STD  # acme: a mobile and a mail address
-from .tui_helpers import StandIn, feed, settle, toasts
+from .tui_helpers import StandIn, feed, no_blink, settle, toasts
 
 DATA = Path(__file__).parent / "data" / "tui"
 VIENNA = ZoneInfo("Europe/Vienna")
@@ -380,10 +380,7 @@ def test_snapshot_sms_dialog(snap_compare, tmp_path, pixel):
     async def run_before(pilot) -> None:
         app.animation_level = "none"
         await settle(app, pilot)
-        for widget in app.query(Input):
-            widget.cursor_blink = False
-        for widget in app.query(TextArea):
-            widget.cursor_blink = False
+        no_blink(app)
         await ask(app, pilot, ACME_MOBILE)
         await open_dialog(app, pilot)
         app.clear_notifications()

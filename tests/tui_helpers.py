@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input, TextArea
 
 from boundaries.core.calls import CallEvent
 from boundaries.sources.calls.state import SourceState
@@ -61,3 +61,9 @@ def rows(app) -> list[list[str]]:
 def toasts(app) -> list[str]:
     """The messages of the toasts, oldest first."""
     return [n.message for n in app._notifications]
+
+
+def no_blink(app) -> None:
+    """No blinking cursor in the form and the drafts: a snapshot is the same every run."""
+    for widget in [*app.query(Input), *app.query(TextArea)]:
+        widget.cursor_blink = False
