@@ -434,14 +434,12 @@ class AskPane(Vertical):
     def draft(self, which: str) -> str:
         """The reply (or confirm) text as it stands, edits included — the real one while
         names are hidden."""
-        d = self.decision
         was = self._drafted.get(which)
-        areas = list(self.query(f"#{which}"))
-        if areas and was is not None and not was[2]:
-            return areas[0].text
         if was is not None and was[2]:
-            return was[1]
-        if self.bapp.discreet_screen or not areas:
-            rep = (d.reply if which == "reply" else d.confirm) if d else None
-            return rep.text if rep else ""
-        return areas[0].text
+            return was[1]  # shown masked: the real text as it was last filled
+        areas = list(self.query(f"#{which}"))
+        if areas and (was is not None or not self.bapp.discreet_screen):
+            return areas[0].text
+        d = self.decision
+        rep = (d.reply if which == "reply" else d.confirm) if d else None
+        return rep.text if rep else ""
