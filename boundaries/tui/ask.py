@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from boundaries.core.engine import decide
 from boundaries.core.errors import RequestError
+from boundaries.core.reasons import NO_WAY
 from boundaries.core.request import NO_FACTS, Decision, Facts, Request
 from boundaries.core.text import visible
 from boundaries.core.time import zone
@@ -43,7 +44,6 @@ CALLBACK_WORDS = {"always": "call back: yes", "on-request": "call back: on reque
                   "never": "call back: never"}
 VIA_NAMES = {"sms": "SMS", "email": "mail", "chat": "chat"}
 DRAFT_LABELS = {"reply": "reply", "confirm": "confirm in writing"}
-NO_WAY = "no way to reach the sender"  # how core.reasons.no_way_reason starts
 SEND_KEY = "Ctrl+T"  # the app's send_sms binding (tui/sms_send.py)
 
 
