@@ -206,9 +206,7 @@ class MailSource:
         st.looks += 1
         st.seen |= scan.names
         for path, why in scan.skipped:
-            if path not in st.unreadable:
-                st.unreadable[path] = why
-                self.notify(f"{path}: {why}; skipped", title="Mail", severity="warning")
+            self._mail_skipped(path, why)
         st.incoming.journal.refresh()  # what another front end recorded meanwhile
         for item in scan.items:
             self._mail_show(st.incoming.decide(item.message), told=st.looks > 1)
@@ -219,10 +217,7 @@ class MailSource:
         st = self.mail
         msg, m = seen.message, seen.decided
         if m is None:
-            if msg.path not in st.unreadable:
-                st.unreadable[msg.path] = seen.problem
-                self.notify(f"{msg.path}: {seen.problem}; skipped", title="Mail",
-                            severity="warning")
+            self._mail_skipped(msg.path, seen.problem)
             return
         if msg.key in st.rows:
             return  # the same message twice (a copy in new/ and cur/)
@@ -237,6 +232,13 @@ class MailSource:
                 f"{CHANNEL} · {d.client_name or d.client or msg.from_address} · "
                 f"{d.decision.upper()}", multiline=False)
             self.notify(f"{summary} — in Incoming (F10)", title="New mail")
+
+    def _mail_skipped(self, path: str, why: str) -> None:
+        """A file that is no message: said once this session, and counted in the header."""
+        st = self.mail
+        if path not in st.unreadable:
+            st.unreadable[path] = why
+            self.notify(f"{path}: {why}; skipped", title="Mail", severity="warning")
 
     def _mail_refill(self) -> None:
         for pane in self.query("IncomingPane"):
