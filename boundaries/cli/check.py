@@ -12,7 +12,7 @@ from boundaries.cli.commands import open_policies, require_good
 from boundaries.cli.errors import EXIT_OK, UsageError, emit_json
 from boundaries.core.diagnostics import suggest
 from boundaries.core.model import PolicySet
-from boundaries.core.reasons import NO_WAY
+from boundaries.core.reasons import NO_WAY, no_way_text
 from boundaries.core.request import Decision, Reason, Request
 from boundaries.core.via import Via
 from boundaries.core.vocabulary import CHANNELS, DAY_NAMES_EN, KINDS, URGENCIES
@@ -96,25 +96,16 @@ def format_decision(ps: PolicySet, d: Decision, channel: str) -> str:
     return "\n".join(lines)
 
 
-_VIA_NAMES = {"sms": "SMS", "email": "mail", "chat": "chat"}
-
-
 def via_line(label: str, via: Via | None, reasons: Sequence[Reason] | None = None) -> str:
     """`reply via SMS to +43 664 1234567` (numbers as people write them), or that no way
     reaches the sender: "(see why)" where the reasons are printed above, else with
     `reasons` (the decision's) the reason itself (`log`, which prints none)."""
+    from boundaries.policy.phones import via_words
+
     if via is None:
-        why = next((r.text for r in reasons or () if r.text.startswith(NO_WAY)), None)
+        why = no_way_text(reasons or ())
         return f"{label}: {why}" if why else f"{label}: {NO_WAY} (see why)"
-    return f"{label} via {via_text(via)}"
-
-
-def via_text(via: Via) -> str:
-    """`SMS to +43 664 1234567`, `mail to office@acme.example`."""
-    from boundaries.policy.phones import international
-
-    to = international(via.to) if via.to.startswith("+") else via.to
-    return f"{_VIA_NAMES.get(via.channel, via.channel)} to {to}"
+    return f"{label} via {via_words(via)}"
 
 
 # -- week ----------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ file and line it comes from (pure). The engine decides; this module only says wh
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import NamedTuple
@@ -92,6 +93,12 @@ def landline_reason(ps: PolicySet, landline: str) -> Reason:
 
 
 NO_WAY = "no way to reach the sender"  # how `no_way_reason` starts
+
+
+def no_way_text(reasons: Sequence[Reason]) -> str | None:
+    """The decision's reason that no way reaches the sender (`no_way_reason`'s text), or
+    None."""
+    return next((r.text for r in reasons if r.text.startswith(NO_WAY)), None)
 
 
 def no_way_reason(client: Client | None, why_not: str) -> Reason:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from boundaries.core.via import Via
 
 _LOOKS_LIKE_NUMBER = re.compile(r"^[+(]?[\d\s()./-]{3,}$")
 
@@ -84,3 +88,13 @@ def valid_number(text: str, region: str | None) -> str | None:
     if not phonenumbers.is_valid_number(num):
         return None
     return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+
+
+_VIA_NAMES = {"sms": "SMS", "email": "mail", "chat": "chat"}
+
+
+def via_words(via: Via) -> str:
+    """Where a reply goes, as people say it: `SMS to +43 664 1234567` (the number in
+    international format), `mail to office@acme.example` — for `check`, `log` and the TUI."""
+    to = international(via.to) if via.to.startswith("+") else via.to
+    return f"{_VIA_NAMES.get(via.channel, via.channel)} to {to}"

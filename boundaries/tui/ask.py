@@ -16,12 +16,11 @@ from textual.widgets.option_list import Option
 
 from boundaries.core.engine import decide
 from boundaries.core.errors import RequestError
-from boundaries.core.reasons import NO_WAY
+from boundaries.core.reasons import NO_WAY, no_way_text
 from boundaries.core.request import NO_FACTS, Decision, Facts, Request
 from boundaries.core.text import visible
 from boundaries.core.time import zone
 from boundaries.core.tone import placeholder_fills, tone_problems
-from boundaries.core.via import Via
 from boundaries.core.vocabulary import KINDS
 from boundaries.core.wording import human_next
 from boundaries.service import build_request
@@ -42,17 +41,8 @@ URGENCY_OPTIONS = [("normal", "normal", "n"), ("urgent", "urgent", "u"),
 VERDICT_MARK = {"answer": "✔ ANSWER", "later": "◷ LATER", "decline": "✖ DECLINE"}
 CALLBACK_WORDS = {"always": "call back: yes", "on-request": "call back: on request",
                   "never": "call back: never"}
-VIA_NAMES = {"sms": "SMS", "email": "mail", "chat": "chat"}
 DRAFT_LABELS = {"reply": "reply", "confirm": "confirm in writing"}
 SEND_KEY = "Ctrl+T"  # the app's send_sms binding (tui/sms_send.py)
-
-
-def via_words(via: Via) -> str:
-    """`SMS to +43 664 1234567`, `mail to office@acme.example`: as `check` says it."""
-    from boundaries.policy.phones import international
-
-    to = international(via.to) if via.to.startswith("+") else via.to
-    return f"{VIA_NAMES.get(via.channel, via.channel)} to {to}"
 
 
 def via_line(which: str, d: Decision | None) -> str:
@@ -62,7 +52,9 @@ def via_line(which: str, d: Decision | None) -> str:
     if rep is None or d is None:
         return ""
     if rep.via is None:
-        return next((r.text for r in d.reasons if r.text.startswith(NO_WAY)), NO_WAY)
+        return no_way_text(d.reasons) or NO_WAY
+    from boundaries.policy.phones import via_words
+
     return f"{DRAFT_LABELS[which]} via {via_words(rep.via)}"
 
 
