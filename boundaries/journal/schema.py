@@ -16,7 +16,8 @@ from boundaries.policy.timeparse import MAX_YEAR, MIN_YEAR
 
 # `received`: a message (SMS, chat, mail) that came in, as `watch --log` and `mail` record it;
 # a request in the report, never time spent (store.SPENT) nor a call I owe back
-OUTCOMES = ("answered", "called-back", "missed", "declined", "received")
+RECEIVED = "received"  # a message that came in: nothing done with it (sources.md §8)
+OUTCOMES = ("answered", "called-back", "missed", "declined", RECEIVED)
 MAX_MINUTES = 100_000  # about ten weeks: more on one request is a typing error
 TEXT = ("id", "recorded_at", "from", "sender", "client", "tier", "channel", "kind",
         "urgency", "decision", "reason", "policy_hash", "reply_key", "note", "outcome",

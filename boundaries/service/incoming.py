@@ -41,7 +41,7 @@ from boundaries.core.request import Request, Sender, sender_key
 from boundaries.core.time import zone
 from boundaries.core.vocabulary import REPEAT_WINDOW
 from boundaries.journal.facts import facts_for, months_needed
-from boundaries.journal.schema import MAX_MINUTES
+from boundaries.journal.schema import MAX_MINUTES, RECEIVED
 from boundaries.journal.store import Entry, month_of, months_between
 from boundaries.policy.phones import normalise
 from boundaries.policy.senders import WITHHELD, SenderError, resolve_sender
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from boundaries.core.request import Decision
 
 RECORDED, ALREADY, SKIPPED, FAILED = "recorded", "already", "skipped", "failed"
-MESSAGE_OUTCOME = "received"  # a message in the journal (sources.md §8: "as received")
+MESSAGE_OUTCOME = RECEIVED  # a message in the journal (sources.md §8: "as received")
 LOCK = "calls"  # the journal folder's `.calls.lock`: one front end records at a time
 _SESSION = Path("(this session)")
 _MAX_PENDING = 100  # per sender: `repeat` counts at most 100 (policy/schema.py)

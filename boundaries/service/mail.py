@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from boundaries.core.errors import BoundariesError
+from boundaries.journal.schema import RECEIVED
 from boundaries.service.mail_memory import SOURCE, MailJournal, SeenFiles
 from boundaries.service.requests import JournalWriteError, make_entry
 
@@ -39,7 +40,7 @@ if TYPE_CHECKING:
     from boundaries.core.model import PolicySet
     from boundaries.core.request import Decision, Facts, Request, Sender
 
-OUTCOME = "received"  # a mail that came in: I did nothing (yet) but draft or send a reply
+OUTCOME = RECEIVED  # a mail that came in: I did nothing (yet) but draft or send a reply
 # `MailDecided.note` without an address of mine in me.toml
 NO_ADDRESS_OF_MINE = "no reply message: me.toml names no `addresses` to send it from"
 SEND_TIMEOUT = 60.0  # seconds a sendmail may take for one message

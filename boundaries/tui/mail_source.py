@@ -31,6 +31,8 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from boundaries.journal.schema import RECEIVED
+
 if TYPE_CHECKING:
     from boundaries.core.model import PolicySet
     from boundaries.core.request import Decision, Request
@@ -332,7 +334,7 @@ class MailSource:
         found = self._mail_in_ask(req)
         if found is None:
             return None
-        return "received", 0, " · draft written" if found[0] in self.mail.saved else ""
+        return RECEIVED, 0, " · draft written" if found[0] in self.mail.saved else ""
 
     # -- Ctrl+S: the draft into Drafts -----------------------------------------------------
     def action_save_draft(self) -> None:

@@ -22,6 +22,8 @@ from collections import OrderedDict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from boundaries.journal.schema import RECEIVED
+
 if TYPE_CHECKING:
     from boundaries.core.model import PolicySet
     from boundaries.service.incoming import Seen
@@ -220,7 +222,7 @@ class PhoneSources:
         None if there is none."""
         for row in reversed(self.ringing.rows.values()):
             if row.party == party and row.outcome is not None:
-                outcome = row.outcome if row.outcome in ("answered", "received") else "missed"
+                outcome = row.outcome if row.outcome in ("answered", RECEIVED) else "missed"
                 logged = {"recorded": " · recorded by --log",
                           "already": " · already in the journal"}.get(row.logged or "", "")
                 return outcome, row.minutes, logged
