@@ -28,6 +28,7 @@ from boundaries.policy.load import load
 from boundaries.service import Incoming, JournalCache, make_entry
 from boundaries.service.incoming import ALREADY, RECORDED
 
+from .cli_helpers import systemd_verify
 from .test_engine import CLIENTS, DE, DISCREET, EN, MAINT, ME_AWAY, NIGHT, PREMIUM, UNKNOWN
 
 TIMEOUT = 30  # seconds any one wait may take; a healthy run takes a fraction of one
@@ -767,12 +768,7 @@ def test_the_asterisk_agi_script_rings(policies, journal, tmp_path):
 def test_the_systemd_unit_verifies(tmp_path):
     unit = doc_block("ini")
     assert "ExecStart=%h/.local/bin/boundaries watch --log" in unit
-    path = tmp_path / "boundaries-watch.service"
-    path.write_text(unit.replace("%h/.local/bin/boundaries",
-                                 str(Path(sys.executable).parent / "boundaries")))
-    done = subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True,
-                          text=True, timeout=TIMEOUT)
-    assert done.returncode == 0 and str(path) not in done.stderr, done.stderr
+    systemd_verify(tmp_path, unit, "boundaries-watch.service", TIMEOUT)
 
 
 def test_the_sources_table_of_the_docs_loads(load_set):
